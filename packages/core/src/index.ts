@@ -1,10 +1,21 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-wasm';
-export async function probe(): Promise<string> {
-  await tf.setBackend('wasm');
-  const x = tf.tensor([1, 2, 3]);
-  const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(a, a)))(x);
-  return `${tf.getBackend()} simd=${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')} ${Array.from(g.dataSync())}`;
-}
-export { tf };
+// Public API of @mnist-sym-wasm/core: configuration, data parsing, the engine start, and the run
+// loop with its events. No I/O here: callers pass bytes in and render events out.
+export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
+export type { BatchOrderKind, ConfigField, ExperimentConfig, InitScheme, LossKind } from './config';
+export { ConfigError, DataError, UserInputError, isUserInputError } from './errors';
+export { engineInfo, initEngine } from './engine';
+export type { EngineInfo, EngineOptions } from './engine';
+export { parseIdx, encodeIdx } from './idx';
+export type { IdxArray } from './idx';
+export { loadMnist, PIXEL_SCALE } from './mnist';
+export type { MnistData, MnistFiles, Split } from './mnist';
+export { PARAM_NAMES, paramShapes, seedModelShape } from './model';
+export type { ModelShape, ParamName } from './model';
+export { Trainer, TF_ADAM } from './trainer';
+export { evaluationSteps, runExperiment, RunStoppedError } from './run-experiment';
+export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run-experiment';
+export { formatPercentF6, seedCsvLine } from './seed-csv';
+export { hashFloat32Arrays } from './weights-hash';
+
+/** Version of the engine (recorded in every run). */
+export const CORE_VERSION = '0.1.0';

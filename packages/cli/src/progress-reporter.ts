@@ -1,0 +1,77 @@
+// Renders run events for people: a progress bar with steps/s and ETA on stderr (only on a TTY),
+// one line per evaluation, and the final summary on stdout. --json replaces all of it with events.
+import cliProgress from 'cli-progress';
+import type { EngineInfo, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
+import { toJson } from './run-directory';
+
+/** Receives every run event. */
+export type Reporter = (event: RunEvent) => void;
+
+/** JSON lines on stdout, one per event. */
+export function jsonReporter(write: (line: string) => void = (l) => process.stdout.write(l)): Reporter {
+  return (event) => write(`${toJson(event)}\n`);
+}
+
+function pct(x: number | null): string {
+  return x === null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)}%`;
+}
+
+/** Human summary of a finished run. */
+export function formatSummary(summary: RunSummary, outDir: string): string {
+  const lines = [
+    `steps            ${summary.steps}`,
+    `train accuracy   ${pct(summary.final.train)}`,
+    `test accuracy    ${pct(summary.final.test)}`,
+    `final loss       ${summary.final.loss ?? 'n/a'}`,
+    `first NaN step   ${summary.firstNanStep ?? 'none'}`,
+    `ms per step      ${summary.msPerStep.toFixed(1)}`,
+    `engine           ${describeEngine(summary.engine)}`,
+    `weights sha256   ${summary.weightsSha256}`,
+    `output           ${outDir}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** One-line engine description. */
+export function describeEngine(engine: EngineInfo): string {
+  return `tfjs ${engine.tfjsVersion} ${engine.backend}, SIMD ${engine.simd ? 'on' : 'off'}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'}`;
+}
+
+/** Progress bar + evaluation lines on stderr; the summary is printed by the command. */
+export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Reporter {
+  const bars = new cliProgress.MultiBar(
+    {
+      stream,
+      format: 'train {bar} {value}/{total} steps | {speed} steps/s | ETA {eta_formatted} | loss {loss} | test {test}',
+      etaBuffer: 200,
+      fps: 5,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let bar: cliProgress.SingleBar | null = null;
+  let started = 0;
+  let lastTest = 'n/a';
+  const log = (line: string) => (bar ? bars.log(`${line}\n`) : stream.write(`${line}\n`));
+  return (event) => {
+    switch (event.type) {
+      case 'start':
+        started = performance.now();
+        stream.write(`engine: ${describeEngine(event.engine)}; ${event.trainImages} train / ${event.testImages} test images evaluated\n`);
+        if (stream.isTTY) bar = bars.create(event.config.steps, 0, { speed: '0.0', loss: 'n/a', test: 'n/a' });
+        break;
+      case 'step': {
+        const seconds = (performance.now() - started) / 1000;
+        bar?.update(event.step, { speed: (event.step / seconds).toFixed(2), loss: event.loss.toPrecision(5), test: lastTest });
+        break;
+      }
+      case 'eval':
+        lastTest = pct(event.record.test);
+        log(`step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}`);
+        break;
+      case 'end':
+        bars.stop();
+        break;
+    }
+  };
+}

@@ -1,0 +1,81 @@
+// TensorFlow's ApplyAdam (training_ops.cc), element by element in float32 on the WebAssembly heap:
+//   alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+//   m += (g - m) * (1 - beta1);  v += (g^2 - v) * (1 - beta2);  w -= m * alpha / (sqrt(v) + eps)
+// This is the textbook m = b1*m + (1-b1)*g form rearranged as TensorFlow evaluates it; the beta
+// powers are float32 variables multiplied once per step, as in the optimizer's _finish().
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const f = Math.fround;
+
+/** Adam hyper-parameters (TensorFlow's defaults except lr). */
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Serializable optimizer state. */
+export interface AdamState {
+  step: number;
+  beta1Power: number;
+  beta2Power: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
+/** Fresh state for parameters of the given sizes. */
+export function initAdamState(sizes: number[], hyper: AdamHyper): AdamState {
+  return {
+    step: 0,
+    beta1Power: f(hyper.beta1),
+    beta2Power: f(hyper.beta2),
+    m: sizes.map((n) => new Float32Array(n)),
+    v: sizes.map((n) => new Float32Array(n)),
+  };
+}
+
+/**
+ * One Adam step: returns NEW weight tensors (fresh data ids, so XNNPACK never reuses stale packed
+ * weights) and updates m, v and the beta powers in place. `lrScale`/`epsScale` multiply lr and eps
+ * per parameter tensor (1 for the seed's model).
+ */
+export function adamStep(
+  params: tf.Tensor[],
+  grads: tf.Tensor[],
+  state: AdamState,
+  hyper: AdamHyper,
+  lrScale?: number[],
+  epsScale?: number[],
+): tf.Tensor[] {
+  const backend = tf.backend() as BackendWasm;
+  const oneMinusB1 = f(1 - f(hyper.beta1));
+  const oneMinusB2 = f(1 - f(hyper.beta2));
+  const out: tf.Tensor[] = [];
+  for (let i = 0; i < params.length; i++) {
+    const lr = f(f(hyper.lr) * (lrScale?.[i] ?? 1));
+    const eps = f(f(hyper.epsilon) * (epsScale?.[i] ?? 1));
+    const alpha = f(f(lr * f(Math.sqrt(f(1 - state.beta2Power)))) / f(1 - state.beta1Power));
+    const info = backend.makeOutput(params[i].shape, 'float32');
+    // Views after the allocation: growing the heap detaches older views.
+    const w = backend.typedArrayFromHeap(params[i]) as Float32Array;
+    const g = backend.typedArrayFromHeap(grads[i]) as Float32Array;
+    const next = backend.typedArrayFromHeap(info) as Float32Array;
+    const m = state.m[i];
+    const v = state.v[i];
+    for (let j = 0; j < w.length; j++) {
+      const gj = g[j];
+      const mj = f(m[j] + f(f(gj - m[j]) * oneMinusB1));
+      const vj = f(v[j] + f(f(f(gj * gj) - v[j]) * oneMinusB2));
+      m[j] = mj;
+      v[j] = vj;
+      next[j] = f(w[j] - f(f(mj * alpha) / f(f(Math.sqrt(vj)) + eps)));
+    }
+    out.push(tf.engine().makeTensorFromTensorInfo(info));
+  }
+  state.step += 1;
+  state.beta1Power = f(state.beta1Power * f(hyper.beta1));
+  state.beta2Power = f(state.beta2Power * f(hyper.beta2));
+  return out;
+}

@@ -1,0 +1,190 @@
+// The one experiment configuration: typed fields with the seed script's values as defaults, and
+// the single resolver that every front end (CLI flags, URL parameters, JSON) goes through.
+import { ConfigError } from './errors';
+
+/** Weight initialisation: the question's constant 0, or its commented-out truncated normal. */
+export type InitScheme = 'constant' | 'truncated-normal';
+/** `seed`: the question's -sum(y*log(softmax*1e-7)); `epsilon`: log(softmax+1e-7); `stable`: from logits. */
+export type LossKind = 'seed' | 'epsilon' | 'stable';
+/** `tf0`: TF 0.11/0.12 next_batch (first epoch in file order); `tf1`: TF >= 1.1 (shuffled from the start). */
+export type BatchOrderKind = 'tf0' | 'tf1';
+
+/** Everything that determines a run. Two runs with equal configs produce bitwise-equal results. */
+export interface ExperimentConfig {
+  // --- model ---
+  /** Widths of conv1, conv2 and fc1 (the seed: 32, 64, 1024). */
+  widths: [number, number, number];
+  /** Weight initialisation scheme (biases are always 0.1). */
+  init: InitScheme;
+  // --- objective and optimiser ---
+  /** Loss formula. */
+  loss: LossKind;
+  /** Adam learning rate (TensorFlow's ApplyAdam, beta1 0.9, beta2 0.999, epsilon 1e-8). */
+  lr: number;
+  // --- training schedule ---
+  /** Number of training steps (Adam updates). */
+  steps: number;
+  /** Images per training batch. */
+  batch: number;
+  /** Batch order semantics. */
+  order: BatchOrderKind;
+  /** Seed of every random stream (data order reshuffles, truncated-normal init). */
+  seed: number;
+  // --- data and evaluation ---
+  /** Images at the start of the training file held out as validation (TF's read_data_sets: 5000). */
+  validationSize: number;
+  /** Evaluate every N steps (and at step 0 and after the last); 0 = once, after the last step. */
+  evalEvery: number;
+  /** Train images evaluated: 'all' = the whole train split, N = its first N, 0 = skip. */
+  evalTrain: number | 'all';
+  // --- engine (does not change results) ---
+  /** WebAssembly threads: 'auto' = every core. Results are bitwise identical for any value. */
+  threads: number | 'auto';
+}
+
+/** The seed script's values. */
+export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
+  widths: [32, 64, 1024] as [number, number, number],
+  init: 'constant',
+  loss: 'seed',
+  lr: 1e-4,
+  steps: 20000,
+  batch: 50,
+  order: 'tf0',
+  seed: 0,
+  validationSize: 5000,
+  evalEvery: 100,
+  evalTrain: 'all',
+  threads: 'auto',
+});
+
+/** How one config field is described, parsed and validated; front ends derive flags from this. */
+export interface ConfigField<K extends keyof ExperimentConfig> {
+  /** Command-line flag name (URL parameters use the config key, which is its camelCase). */
+  flag: string;
+  /** Placeholder for the value in help text. */
+  valueName: string;
+  /** One-line help. */
+  help: string;
+  /** Turns a raw value (string from a flag/URL, or a JSON value) into a valid field value. */
+  parse: (raw: unknown, name: string) => ExperimentConfig[K];
+}
+
+function fail(name: string, raw: unknown, expected: string): never {
+  const shown = typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw);
+  throw new ConfigError(`invalid ${name}: ${shown} (expected ${expected})`);
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (raw: unknown, name: string): number => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      fail(name, raw, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function positiveFinite(raw: unknown, name: string): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0) fail(name, raw, 'a positive number');
+  return n;
+}
+
+function oneOf<T extends string>(choices: readonly T[]) {
+  return (raw: unknown, name: string): T => {
+    if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) fail(name, raw, choices.join('|'));
+    return raw as T;
+  };
+}
+
+function parseWidths(raw: unknown, name: string): [number, number, number] {
+  const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+  if (!parts || parts.length !== 3) fail(name, raw, 'three widths a,b,c');
+  const check = integer(1, 65536);
+  return [check(parts[0], name), check(parts[1], name), check(parts[2], name)];
+}
+
+function parseEvalTrain(raw: unknown, name: string): number | 'all' {
+  if (raw === 'all') return 'all';
+  try {
+    return integer(0)(raw, name);
+  } catch {
+    fail(name, raw, "'all' or an integer >= 0");
+  }
+}
+
+function parseThreads(raw: unknown, name: string): number | 'auto' {
+  if (raw === 'auto') return 'auto';
+  try {
+    return integer(1, 64)(raw, name);
+  } catch {
+    fail(name, raw, "'auto' or an integer from 1 to 64");
+  }
+}
+
+/** Every field of ExperimentConfig; typed so a new field cannot be forgotten by any front end. */
+export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = {
+  widths: { flag: 'widths', valueName: 'a,b,c', help: 'widths of conv1, conv2, fc1', parse: parseWidths },
+  init: {
+    flag: 'init',
+    valueName: 'constant|truncated-normal',
+    help: 'weight init: constant 0 (the question) or truncated normal, stddev 0.01',
+    parse: oneOf(['constant', 'truncated-normal'] as const),
+  },
+  loss: {
+    flag: 'loss',
+    valueName: 'seed|epsilon|stable',
+    help: 'seed: -sum(y*log(p*1e-7)) as written (NaN included); epsilon: log(p+1e-7); stable: from logits',
+    parse: oneOf(['seed', 'epsilon', 'stable'] as const),
+  },
+  lr: { flag: 'lr', valueName: 'x', help: 'Adam learning rate', parse: positiveFinite },
+  steps: { flag: 'steps', valueName: 'n', help: 'training steps', parse: integer(0) },
+  batch: { flag: 'batch', valueName: 'n', help: 'images per batch', parse: integer(1) },
+  order: {
+    flag: 'order',
+    valueName: 'tf0|tf1',
+    help: 'batch order: tf0 = first epoch in file order (TF 0.12), tf1 = shuffled from the start (TF >= 1.1)',
+    parse: oneOf(['tf0', 'tf1'] as const),
+  },
+  seed: { flag: 'seed', valueName: 'n', help: 'seed of every random stream (numpy-compatible MT19937)', parse: integer(0, 0xffffffff) },
+  validationSize: {
+    flag: 'validation-size',
+    valueName: 'n',
+    help: 'training-file images held out as validation',
+    parse: integer(0),
+  },
+  evalEvery: {
+    flag: 'eval-every',
+    valueName: 'n',
+    help: 'evaluate every n steps (0 = once, after the last step)',
+    parse: integer(0),
+  },
+  evalTrain: {
+    flag: 'eval-train',
+    valueName: 'n|all',
+    help: 'train images to evaluate: all, the first n, or 0 to skip',
+    parse: parseEvalTrain,
+  },
+  threads: { flag: 'threads', valueName: 'n|auto', help: 'WebAssembly threads (results do not depend on it)', parse: parseThreads },
+};
+
+/** Config keys in a stable order (for display and serialisation). */
+export const CONFIG_KEYS = Object.keys(CONFIG_FIELDS) as (keyof ExperimentConfig)[];
+
+/**
+ * Resolves a partial config (raw strings from flags/URL parameters, or typed values from JSON)
+ * against the defaults. Rejects unknown keys and invalid values with a one-line ConfigError.
+ */
+export function resolveConfig(partial: Record<string, unknown> = {}): ExperimentConfig {
+  const out: Record<string, unknown> = { ...DEFAULT_CONFIG, widths: [...DEFAULT_CONFIG.widths] };
+  for (const [key, raw] of Object.entries(partial)) {
+    if (raw === undefined) continue;
+    if (!Object.prototype.hasOwnProperty.call(CONFIG_FIELDS, key)) {
+      throw new ConfigError(`unknown config key '${key}' (known: ${CONFIG_KEYS.join(', ')})`);
+    }
+    const field = CONFIG_FIELDS[key as keyof ExperimentConfig] as ConfigField<keyof ExperimentConfig>;
+    out[key] = field.parse(raw, field.flag);
+  }
+  return out as unknown as ExperimentConfig;
+}

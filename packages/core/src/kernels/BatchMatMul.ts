@@ -1,0 +1,54 @@
+// BatchMatMul that keeps XNNPACK's fast GEMM for transposed operands. The stock wasm kernel uses
+// XNNPACK only without transposes (else a scalar loop, ~50x slower), and XNNPACK packs the right
+// operand on every call, so each case is rewritten to transpose only the smaller operand:
+//   A^T B = (A^T) B            (transpose A explicitly)
+//   A B^T = (B A^T)^T          (pack A^T, the small one, not the large B)
+//   A^T B^T = (B A)^T
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { disposeIntermediates, transpose } from './wasm-kernel-utils';
+
+/** A rank-2 matrix or a rank-3 batch of one (tfjs passes matMul's 2-D operands as they are). */
+function isSingleMatrix(t: tf.TensorInfo): boolean {
+  return t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
+}
+
+/** Permutation swapping the last two axes. */
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return perm;
+}
+
+/** Builds the replacement around the stock kernel function (which handles the untransposed case). */
+export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
+  const plain = (backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo =>
+    stock({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+
+  return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
+    const backend = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+    if (!isSingleMatrix(a) || !isSingleMatrix(b) || (!transposeA && !transposeB)) {
+      return stock(args as Parameters<tf.KernelFunc>[0]);
+    }
+    const swapA = swapLastTwo(a.shape.length);
+    if (transposeA && !transposeB) {
+      const aT = transpose(backend, a, swapA);
+      const out = plain(backend, aT, b);
+      disposeIntermediates(backend, aT);
+      return out;
+    }
+    if (!transposeA && transposeB) {
+      const aT = transpose(backend, a, swapA);
+      const bat = plain(backend, b, aT);
+      const out = transpose(backend, bat, swapLastTwo(bat.shape.length));
+      disposeIntermediates(backend, aT, bat);
+      return out;
+    }
+    const ba = plain(backend, b, a);
+    const out = transpose(backend, ba, swapLastTwo(ba.shape.length));
+    disposeIntermediates(backend, ba);
+    return out;
+  }) as unknown as tf.KernelFunc;
+}

@@ -1,0 +1,54 @@
+// Conv2DBackpropFilter, missing from tfjs-backend-wasm, expressed as one XNNPACK Conv2D:
+// dW[kh,kw,ci,co] = sum_{n,y,x} x[n, y*s+kh-pt, x*s+kw-pl, ci] * dy[n,y,x,co], which is a convolution
+// of x viewed as [ci, H, W, n] (batch = ci, channels = n) with dy viewed as a filter [OH, OW, n, co].
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { disposeIntermediates, runWasmKernel, transpose } from './wasm-kernel-utils';
+
+/** dW for a stride-1, dilation-1 NHWC convolution (the only kind the seed's model uses). */
+export function conv2DBackpropFilterViaConv2D(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (info.dataFormat !== 'channelsLast' || info.strideHeight !== 1 || info.strideWidth !== 1 ||
+      info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    throw new Error('Conv2DBackpropFilter (wasm): only NHWC, stride 1, dilation 1 is implemented');
+  }
+  const { top, bottom, left, right } = info.padInfo;
+  const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, n, co]
+  const conv = runWasmKernel(backend, 'Conv2D', {
+    inputs: { x: xT, filter: dyT },
+    attrs: {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    } as unknown as tf.NamedAttrMap,
+  }); // [ci, KH, KW, co]
+  const dw = transpose(backend, conv, [1, 2, 0, 3]); // [KH, KW, ci, co]
+  disposeIntermediates(backend, xT, dyT, conv);
+  return dw;
+}
+
+/** Adds the kernel tfjs-backend-wasm lacks. */
+export const conv2DBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilterViaConv2D as unknown as tf.KernelFunc,
+};

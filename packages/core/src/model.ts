@@ -1,0 +1,57 @@
+// The question's CNN, top to bottom: conv5x5-relu-maxpool, conv5x5-relu-maxpool, fc-relu, fc.
+// Parameters are plain tensors in TensorFlow layouts; functional tfjs ops only.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExperimentConfig } from './config';
+import { deriveStream, truncatedNormal } from './prng';
+
+/** Parameter names in the order used everywhere (hash, checkpoints, optimiser state). */
+export const PARAM_NAMES = ['conv1.W', 'conv1.b', 'conv2.W', 'conv2.b', 'fc1.W', 'fc1.b', 'fc2.W', 'fc2.b'] as const;
+export type ParamName = (typeof PARAM_NAMES)[number];
+
+/** The model's fixed geometry. */
+export interface ModelShape {
+  height: number;
+  width: number;
+  /** conv1, conv2, fc1 widths. */
+  widths: [number, number, number];
+  classes: number;
+  kernel: number;
+}
+
+/** Weight shapes in TensorFlow layouts: filters [kh, kw, in, out], dense [in, out]. */
+export function paramShapes(shape: ModelShape): number[][] {
+  const [c1, c2, f1] = shape.widths;
+  const k = shape.kernel;
+  const flat = Math.ceil(shape.height / 4) * Math.ceil(shape.width / 4) * c2;
+  return [[k, k, 1, c1], [c1], [k, k, c1, c2], [c2], [flat, f1], [f1], [f1, shape.classes], [shape.classes]];
+}
+
+/** The seed's geometry for the given widths. */
+export function seedModelShape(widths: [number, number, number], height = 28, width = 28): ModelShape {
+  return { height, width, widths, classes: 10, kernel: 5 };
+}
+
+/** Initial parameter values: W = 0 or truncated normal (stddev 0.01), b = 0.1; as float32 arrays. */
+export function initialParams(shape: ModelShape, config: Pick<ExperimentConfig, 'init' | 'seed'>): Float32Array[] {
+  const rng = deriveStream(config.seed, 1);
+  return paramShapes(shape).map((s, i) => {
+    const size = s.reduce((a, b) => a * b, 1);
+    const isBias = i % 2 === 1;
+    if (isBias) return new Float32Array(size).fill(0.1);
+    return config.init === 'truncated-normal' ? truncatedNormal(rng, size, 0.01) : new Float32Array(size);
+  });
+}
+
+/** Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). */
+export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tensor2D): tf.Tensor2D {
+  const [w1, b1, w2, b2, w3, b3, w4, b4] = params;
+  const n = x.shape[0];
+  const image = tf.reshape(x, [n, shape.height, shape.width, 1]) as tf.Tensor4D;
+  const h1 = tf.relu(tf.add(tf.conv2d(image, w1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D;
+  const p1 = tf.maxPool(h1, 2, 2, 'same');
+  const h2 = tf.relu(tf.add(tf.conv2d(p1, w2 as tf.Tensor4D, 1, 'same'), b2)) as tf.Tensor4D;
+  const p2 = tf.maxPool(h2, 2, 2, 'same');
+  const flat = tf.reshape(p2, [n, -1]) as tf.Tensor2D;
+  const h3 = tf.relu(tf.add(tf.matMul(flat, w3 as tf.Tensor2D), b3)) as tf.Tensor2D;
+  return tf.add(tf.matMul(h3, w4 as tf.Tensor2D), b4) as tf.Tensor2D;
+}

@@ -1,0 +1,134 @@
+// The seed's protocol as a loop that emits events: evaluate at step 0 and every `evalEvery` steps
+// (before that step's update, as the question's loop does) and after the last step; any front end
+// (CLI, Web Worker) renders the events and writes the files.
+import type { ExperimentConfig } from './config';
+import { engineInfo, type EngineInfo } from './engine';
+import type { MnistData } from './mnist';
+import { seedCsvLine } from './seed-csv';
+import { Trainer } from './trainer';
+
+/** One evaluation, as stored in metrics.jsonl. */
+export interface EvalRecord {
+  /** Training steps done before this evaluation. */
+  step: number;
+  /** Train-split accuracy, or null when evalTrain is 0. */
+  train: number | null;
+  /** Test-split accuracy (all test images). */
+  test: number;
+  /** Mean loss over the evaluated train images (null when skipped). */
+  trainLoss: number | null;
+  /** Mean loss over the test images. */
+  testLoss: number;
+  /** Loss of the last training batch (null at step 0). */
+  batchLoss: number | null;
+  /** Train images evaluated. */
+  trainImages: number;
+  /** Milliseconds since the run started. */
+  elapsedMs: number;
+}
+
+/** The final record of a run, as stored in summary.json. */
+export interface RunSummary {
+  steps: number;
+  final: { step: number; train: number | null; test: number; loss: number | null };
+  /** First training step (1-based) whose batch loss was NaN, or null. */
+  firstNanStep: number | null;
+  /** Mean wall time of a training step (evaluations excluded). */
+  msPerStep: number;
+  /** SHA-256 of the final parameters (conv1.W, conv1.b, …, fc2.b; TF layouts; float32 LE). */
+  weightsSha256: string;
+  evaluations: number;
+  wallMs: number;
+  engine: EngineInfo;
+  config: ExperimentConfig;
+}
+
+/** Everything a run reports, in order. */
+export type RunEvent =
+  | { type: 'start'; config: ExperimentConfig; engine: EngineInfo; trainImages: number; testImages: number; evalSteps: number[] }
+  | { type: 'step'; step: number; loss: number; ms: number }
+  | { type: 'eval'; record: EvalRecord; csvLine: string }
+  | { type: 'end'; summary: RunSummary };
+
+/** Hooks a front end passes in. */
+export interface RunHooks {
+  onEvent?: (event: RunEvent) => void;
+  /** Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError). */
+  betweenSteps?: (step: number) => 'continue' | 'stop' | Promise<'continue' | 'stop'>;
+}
+
+/** Thrown when betweenSteps asked to stop; carries the step reached. */
+export class RunStoppedError extends Error {
+  override readonly name = 'RunStoppedError';
+  constructor(readonly step: number) {
+    super(`run stopped after step ${step}`);
+  }
+}
+
+/** Steps after which the protocol evaluates: 0, every evalEvery, and the last (no duplicates). */
+export function evaluationSteps(config: Pick<ExperimentConfig, 'steps' | 'evalEvery'>): number[] {
+  if (config.evalEvery === 0) return [config.steps];
+  const out: number[] = [];
+  for (let s = 0; s < config.steps; s += config.evalEvery) out.push(s);
+  out.push(config.steps);
+  return out;
+}
+
+/** Runs the whole protocol; the engine must have been started with initEngine(). */
+export async function runExperiment(config: ExperimentConfig, data: MnistData, hooks: RunHooks = {}): Promise<RunSummary> {
+  const engine = engineInfo();
+  const emit = hooks.onEvent ?? (() => {});
+  const trainer = new Trainer(config, data);
+  const start = performance.now();
+  const evalSteps = evaluationSteps(config);
+  const evalAt = new Set(evalSteps);
+  const trainCount = config.evalTrain === 'all' ? data.train.count : config.evalTrain;
+  emit({ type: 'start', config, engine, trainImages: trainCount, testImages: data.test.count, evalSteps });
+  let firstNanStep: number | null = null;
+  let lastLoss: number | null = null;
+  let stepMs = 0;
+  let last: EvalRecord | null = null;
+  try {
+    for (let step = 0; ; step++) {
+      if (evalAt.has(step)) {
+        const train = trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null;
+        const test = trainer.evaluate(data.test, data.test.count);
+        last = {
+          step,
+          train: train ? train.accuracy : null,
+          test: test.accuracy,
+          trainLoss: train ? train.loss : null,
+          testLoss: test.loss,
+          batchLoss: lastLoss,
+          trainImages: trainCount,
+          elapsedMs: performance.now() - start,
+        };
+        emit({ type: 'eval', record: last, csvLine: seedCsvLine(step, last.train, last.test) });
+      }
+      if (step === config.steps) break;
+      if (hooks.betweenSteps && (await hooks.betweenSteps(step)) === 'stop') throw new RunStoppedError(step);
+      const t0 = performance.now();
+      const loss = trainer.trainStep();
+      const ms = performance.now() - t0;
+      stepMs += ms;
+      lastLoss = loss;
+      if (firstNanStep === null && Number.isNaN(loss)) firstNanStep = step + 1;
+      emit({ type: 'step', step: step + 1, loss, ms });
+    }
+    const summary: RunSummary = {
+      steps: config.steps,
+      final: { step: config.steps, train: last!.train, test: last!.test, loss: lastLoss },
+      firstNanStep,
+      msPerStep: config.steps > 0 ? stepMs / config.steps : 0,
+      weightsSha256: trainer.weightsSha256(),
+      evaluations: evalSteps.length,
+      wallMs: performance.now() - start,
+      engine,
+      config,
+    };
+    emit({ type: 'end', summary });
+    return summary;
+  } finally {
+    trainer.dispose();
+  }
+}
