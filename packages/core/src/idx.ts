@@ -77,13 +77,13 @@ export function parseIdx(bytes: Uint8Array, name: string, expectedDims?: number)
   const magic = view.getUint32(0, false);
   const expectedMagic =
     expectedDims === undefined ? '0x00000801 to 0x00000804' : hex32(0x800 + expectedDims);
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
+  const type = bytes[2];
+  // A type byte IDX does not define means this is not an IDX file at all.
+  if (bytes[0] !== 0 || bytes[1] !== 0 || TYPE_NAMES[type] === undefined) {
     throw new DataError(`${name}: bad magic number ${hex32(magic)} (expected ${expectedMagic})`);
   }
-  const type = bytes[2];
   if (type !== 0x08) {
-    const typeName = TYPE_NAMES[type] ?? 'not an IDX type';
-    throw new DataError(`${name}: unsupported data type ${hex8(type)} (${typeName}); expected 0x08 (unsigned byte)`);
+    throw new DataError(`${name}: unsupported data type ${hex8(type)} (${TYPE_NAMES[type]}); expected 0x08 (unsigned byte)`);
   }
   const ndims = bytes[3];
   if (ndims < 1 || ndims > 4) {

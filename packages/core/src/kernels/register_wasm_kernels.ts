@@ -19,7 +19,13 @@ export function registerWasmKernels(): void {
   if (registered) return;
   const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
   if (!stockMatMul) throw new Error('tfjs-backend-wasm has no BatchMatMul kernel');
-  replace({ kernelName: tf.BatchMatMul, backendName: 'wasm', kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc) });
+  // Keep the stock setup: it binds the stock kernel (which the replacement calls) to the wasm instance.
+  replace({
+    kernelName: tf.BatchMatMul,
+    backendName: 'wasm',
+    setupFunc: stockMatMul.setupFunc,
+    kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc),
+  });
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);
