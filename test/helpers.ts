@@ -1,0 +1,21 @@
+// Shared helpers for cross-package tests: run the BUILT CLI in a child process, make temp folders.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..');
+export const CLI = join(ROOT, 'packages/cli/dist/index.js');
+export const FIXTURE = join(ROOT, 'fixtures/mnist-small');
+/** Flags that make a run on the small fixture (1000 train / 200 test images) quick. */
+export const QUICK = ['--data', FIXTURE, '--validation-size', '100', '--eval-train', '200'];
+
+/** Runs `mnist-sym-wasm ...args` to completion. */
+export function runCli(args: string[], cwd = ROOT): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+}
+
+/** A fresh temporary folder. */
+export function tempDir(prefix = 'msw-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
