@@ -49,7 +49,8 @@ export function adamStep(
   lrScale?: number[],
   epsScale?: number[],
 ): tf.Tensor[] {
-  const backend = tf.backend() as BackendWasm;
+  // On wasm, read and write the heap in place; other backends (the cpu benchmark baseline) copy.
+  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
   const oneMinusB1 = f(1 - f(hyper.beta1));
   const oneMinusB2 = f(1 - f(hyper.beta2));
   const out: tf.Tensor[] = [];
@@ -57,11 +58,11 @@ export function adamStep(
     const lr = f(f(hyper.lr) * (lrScale?.[i] ?? 1));
     const eps = f(f(hyper.epsilon) * (epsScale?.[i] ?? 1));
     const alpha = f(f(lr * f(Math.sqrt(f(1 - state.beta2Power)))) / f(1 - state.beta1Power));
-    const info = backend.makeOutput(params[i].shape, 'float32');
+    const info = backend ? backend.makeOutput(params[i].shape, 'float32') : null;
     // Views after the allocation: growing the heap detaches older views.
-    const w = backend.typedArrayFromHeap(params[i]) as Float32Array;
-    const g = backend.typedArrayFromHeap(grads[i]) as Float32Array;
-    const next = backend.typedArrayFromHeap(info) as Float32Array;
+    const w = (backend ? backend.typedArrayFromHeap(params[i]) : params[i].dataSync()) as Float32Array;
+    const g = (backend ? backend.typedArrayFromHeap(grads[i]) : grads[i].dataSync()) as Float32Array;
+    const next = info ? (backend!.typedArrayFromHeap(info) as Float32Array) : new Float32Array(w.length);
     const m = state.m[i];
     const v = state.v[i];
     for (let j = 0; j < w.length; j++) {
@@ -72,7 +73,7 @@ export function adamStep(
       v[j] = vj;
       next[j] = f(w[j] - f(f(mj * alpha) / f(f(Math.sqrt(vj)) + eps)));
     }
-    out.push(tf.engine().makeTensorFromTensorInfo(info));
+    out.push(info ? tf.engine().makeTensorFromTensorInfo(info) : tf.tensor(next, params[i].shape, 'float32'));
   }
   state.step += 1;
   state.beta1Power = f(state.beta1Power * f(hyper.beta1));

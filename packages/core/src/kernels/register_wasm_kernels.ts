@@ -7,18 +7,19 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 
-let registered = false;
+/** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
+export type KernelSet = 'project' | 'stock';
+
+const REPLACED = [tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad];
+let stock: Record<string, tf.KernelConfig> | null = null;
 
 function replace(config: tf.KernelConfig): void {
   if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
   tf.registerKernel(config);
 }
 
-/** Registers the project's wasm kernels once; later calls are no-ops. */
-export function registerWasmKernels(): void {
-  if (registered) return;
-  const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (!stockMatMul) throw new Error('tfjs-backend-wasm has no BatchMatMul kernel');
+function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
+  const stockMatMul = saved[tf.BatchMatMul];
   // Keep the stock setup: it binds the stock kernel (which the replacement calls) to the wasm instance.
   replace({
     kernelName: tf.BatchMatMul,
@@ -29,5 +30,28 @@ export function registerWasmKernels(): void {
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);
-  registered = true;
+}
+
+/** Registers the project's wasm kernels once; later calls are no-ops. */
+export function registerWasmKernels(): void {
+  if (stock) return;
+  const saved: Record<string, tf.KernelConfig> = {};
+  for (const name of REPLACED) {
+    const config = tf.getKernel(name, 'wasm');
+    if (!config) throw new Error(`tfjs-backend-wasm has no ${name} kernel`);
+    saved[name] = config;
+  }
+  installProjectKernels(saved);
+  stock = saved;
+}
+
+/**
+ * Switches between the project's kernels and the stock ones (plus the missing
+ * Conv2DBackpropFilter), for benchmarks that compare them in one process. Training must use
+ * 'project': the stock MaxPoolGrad is not TensorFlow-faithful.
+ */
+export function useKernelSet(set: KernelSet): void {
+  if (!stock) throw new Error('registerWasmKernels() has not run');
+  if (set === 'stock') for (const config of Object.values(stock)) replace(config);
+  else installProjectKernels(stock);
 }

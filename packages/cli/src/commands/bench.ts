@@ -1,0 +1,127 @@
+// `mnist-sym-wasm bench`: times the training step and evaluation of the engine and of the
+// baselines available on this machine, in one process, and prints medians and ratios.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { Command, Option } from 'commander';
+import {
+  benchmarkSubject,
+  CORE_VERSION,
+  loadMnist,
+  resolveConfig,
+  UserInputError,
+  type BenchSubject,
+  type BenchTiming,
+  type EngineInfo,
+} from '@mnist-sym-wasm/core';
+import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
+import { startNodeEngine } from '../node-engine';
+import { toJson } from '../run-directory';
+
+interface BenchOptions {
+  samples: string;
+  warmup: string;
+  evalImages: string;
+  cpuSteps: string;
+  subjects: string;
+  json?: boolean;
+  out?: string;
+}
+
+/** Everything a benchmark run measured, with the machine it ran on. */
+export interface BenchReport {
+  command: string;
+  date: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string };
+  engine: EngineInfo;
+  coreVersion: string;
+  results: BenchTiming[];
+  pytorch: string;
+}
+
+function count(raw: string, name: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UserInputError(`invalid ${name}: '${raw}' (expected an integer >= ${min})`);
+  return n;
+}
+
+function pytorchStatus(): string {
+  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? `installed (${r.stdout.trim()}); not timed by this version of bench` : 'not installed (python3 -c "import torch" failed)';
+}
+
+/** Runs the benchmark and returns the report (printing is separate). */
+export async function bench(options: BenchOptions): Promise<BenchReport> {
+  const samples = count(options.samples, 'samples', 1);
+  const warmup = count(options.warmup, 'warmup', 0);
+  const evalImages = count(options.evalImages, 'eval-images', 0);
+  const cpuSteps = count(options.cpuSteps, 'cpu-steps', 0);
+  const subjects = options.subjects.split(',') as BenchSubject[];
+  for (const s of subjects) {
+    if (!['engine', 'stock-wasm', 'tfjs-cpu'].includes(s)) throw new UserInputError(`invalid subjects: '${s}' (expected engine,stock-wasm,tfjs-cpu)`);
+  }
+  const config = resolveConfig({});
+  const data = loadMnist(readMnistFiles(embeddedMnistDir()), config.validationSize);
+  const engine = await startNodeEngine(config.threads);
+  const results: BenchTiming[] = [];
+  for (const subject of subjects) {
+    const isCpu = subject === 'tfjs-cpu';
+    if (isCpu && cpuSteps === 0) continue;
+    process.stderr.write(`bench: ${subject}...\n`);
+    results.push(
+      await benchmarkSubject(subject, config, data, {
+        warmup: isCpu ? 0 : warmup,
+        samples: isCpu ? cpuSteps : samples,
+        evalImages: subject === 'engine' ? evalImages : 0,
+        threads: engine.threads,
+      }),
+    );
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  return {
+    command: `mnist-sym-wasm bench ${process.argv.slice(3).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    machine: { cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    engine,
+    coreVersion: CORE_VERSION,
+    results,
+    pytorch: pytorchStatus(),
+  };
+}
+
+/** The report as a table: medians, ratios to the engine, eval throughput. */
+export function formatBench(report: BenchReport): string {
+  const engine = report.results.find((r) => r.subject === 'engine');
+  const rows = report.results.map((r) => {
+    const ratio = engine ? (r.medianStepMs / engine.medianStepMs).toFixed(2) : 'n/a';
+    const evalCol = r.evalImagesPerSecond === null ? '' : r.evalImagesPerSecond.toFixed(0);
+    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} |`;
+  });
+  return [
+    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
+    `engine: tfjs ${report.engine.tfjsVersion}, SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread(s); PyTorch: ${report.pytorch}`,
+    '',
+    '| subject | backend | threads | steps timed | median ms/step | x engine | eval images/s |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+/** The commander definition of `bench`. */
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('time the training step (seed model, batch 50) and evaluation against the baselines on this machine')
+    .addOption(new Option('--samples <n>', 'timed training steps per wasm subject').default('15'))
+    .addOption(new Option('--warmup <n>', 'untimed steps first').default('3'))
+    .addOption(new Option('--eval-images <n>', 'train images for the evaluation throughput (0 = skip)').default('5000'))
+    .addOption(new Option('--cpu-steps <n>', 'steps on the tfjs cpu backend (~25 s each; 0 = skip)').default('2'))
+    .addOption(new Option('--subjects <list>', 'engine,stock-wasm,tfjs-cpu').default('engine,stock-wasm,tfjs-cpu'))
+    .option('--out <file>', 'also write the JSON report to this file')
+    .option('--json', 'print the JSON report instead of the table')
+    .action(async (opts: BenchOptions) => {
+      const report = await bench(opts);
+      if (opts.out) writeFileSync(opts.out, `${toJson(report, 2)}\n`);
+      process.stdout.write(opts.json ? `${toJson(report, 2)}\n` : formatBench(report));
+    });
+}

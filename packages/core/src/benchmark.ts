@@ -1,0 +1,74 @@
+// Timing of the training step and of evaluation for `bench`: medians of repeated runs, so the
+// results are ratios measured in one process on one (noisy) machine, never test assertions.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { ExperimentConfig } from './config';
+import { useKernelSet, type KernelSet } from './kernels/register_wasm_kernels';
+import type { MnistData } from './mnist';
+import { Trainer } from './trainer';
+
+/** One benchmark subject. */
+export type BenchSubject = 'engine' | 'stock-wasm' | 'tfjs-cpu';
+
+/** Timings of one subject. */
+export interface BenchTiming {
+  subject: BenchSubject;
+  backend: string;
+  threads: number;
+  /** Milliseconds of each timed training step (after warm-up). */
+  stepMs: number[];
+  medianStepMs: number;
+  /** Forward-evaluation throughput (images per second), null when not measured. */
+  evalImagesPerSecond: number | null;
+}
+
+/** Median of a non-empty list. */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function timeSteps(trainer: Trainer, warmup: number, samples: number): number[] {
+  for (let i = 0; i < warmup; i++) trainer.trainStep();
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    trainer.trainStep();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/**
+ * Times `samples` training steps (after `warmup`) and, if evalImages > 0, an evaluation of that
+ * many train images, for one subject. The engine must have been started; the wasm kernel set is
+ * restored to the project's afterwards.
+ */
+export async function benchmarkSubject(
+  subject: BenchSubject,
+  config: ExperimentConfig,
+  data: MnistData,
+  options: { warmup: number; samples: number; evalImages: number; threads: number },
+): Promise<BenchTiming> {
+  const kernels: KernelSet = subject === 'stock-wasm' ? 'stock' : 'project';
+  const backend = subject === 'tfjs-cpu' ? 'cpu' : 'wasm';
+  await tf.setBackend(backend);
+  if (backend === 'wasm') useKernelSet(kernels);
+  const trainer = new Trainer(config, data);
+  try {
+    const stepMs = timeSteps(trainer, options.warmup, options.samples);
+    let evalImagesPerSecond: number | null = null;
+    if (options.evalImages > 0) {
+      trainer.evaluate(data.train, Math.min(1000, options.evalImages)); // warm-up (weight packing)
+      const t0 = performance.now();
+      const score = trainer.evaluate(data.train, options.evalImages);
+      evalImagesPerSecond = score.images / ((performance.now() - t0) / 1000);
+    }
+    return { subject, backend, threads: backend === 'cpu' ? 1 : options.threads, stepMs, medianStepMs: median(stepMs), evalImagesPerSecond };
+  } finally {
+    trainer.dispose();
+    if (backend === 'wasm') useKernelSet('project');
+    await tf.setBackend('wasm');
+  }
+}

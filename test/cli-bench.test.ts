@@ -1,0 +1,25 @@
+// `bench` runs end to end and reports what it measured (speed itself is never asserted here).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { runCli, tempDir } from './helpers';
+
+test('bench times the engine and the stock wasm kernels in one run and writes JSON', () => {
+  const out = join(tempDir(), 'bench.json');
+  const r = runCli(['bench', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--out', out]);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/\| engine \| wasm \| 1 \| 2 \| [\d.]+ \| 1\.00 \| \d+ \|/);
+  expect(r.stdout).toMatch(/\| stock-wasm \| wasm \| 1 \| 2 \| [\d.]+ \| [\d.]+ \|/);
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  expect(report.results.map((x: { subject: string }) => x.subject)).toEqual(['engine', 'stock-wasm']);
+  expect(report.results[0].stepMs).toHaveLength(2);
+  expect(report.results[0].evalImagesPerSecond).toBeGreaterThan(0);
+  expect(report.machine.cores).toBeGreaterThan(0);
+});
+
+test('bench rejects a bad count with one line', () => {
+  const r = runCli(['bench', '--samples', '0']);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr.trim()).toBe("error: invalid samples: '0' (expected an integer >= 1)");
+});
