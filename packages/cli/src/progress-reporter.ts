@@ -3,6 +3,7 @@
 import cliProgress from 'cli-progress';
 import type { EngineInfo, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
 import { toJson } from './run-directory';
+import { formatSymmetryInline, formatSymmetryTable } from './symmetry-table';
 
 /** Receives every run event. */
 export type Reporter = (event: RunEvent) => void;
@@ -28,6 +29,9 @@ export function formatSummary(summary: RunSummary, outDir: string): string {
     `engine           ${describeEngine(summary.engine)}`,
     `weights sha256   ${summary.weightsSha256}`,
     `output           ${outDir}`,
+    '',
+    'symmetry of the final weights (groups = distinct copies; 1 = still fully symmetric)',
+    formatSymmetryTable(summary.symmetry, summary.config.symTol),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -67,7 +71,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
       }
       case 'eval':
         lastTest = pct(event.record.test);
-        log(`step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}`);
+        log(`step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}`);
         break;
       case 'end':
         bars.stop();

@@ -37,6 +37,8 @@ export interface ExperimentConfig {
   evalEvery: number;
   /** Train images evaluated: 'all' = the whole train split, N = its first N, 0 = skip. */
   evalTrain: number | 'all';
+  /** Relative tolerance of the symmetry diagnostics' `groupsTol` (see symmetry.ts; 0 = exact value equality). */
+  symTol: number;
   // --- engine (does not change results) ---
   /** WebAssembly threads: 'auto' = every core. Results are bitwise identical for any value. */
   threads: number | 'auto';
@@ -55,6 +57,7 @@ export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   validationSize: 5000,
   evalEvery: 100,
   evalTrain: 'all',
+  symTol: 1e-6,
   threads: 'auto',
 });
 
@@ -88,6 +91,12 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
 function positiveFinite(raw: unknown, name: string): number {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n <= 0) fail(name, raw, 'a positive number');
+  return n;
+}
+
+function nonNegativeFinite(raw: unknown, name: string): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n < 0) fail(name, raw, 'a number >= 0');
   return n;
 }
 
@@ -165,6 +174,12 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
     valueName: 'n|all',
     help: 'train images to evaluate: all, the first n, or 0 to skip',
     parse: parseEvalTrain,
+  },
+  symTol: {
+    flag: 'sym-tol',
+    valueName: 'x',
+    help: 'relative tolerance for the symmetry groups (groupsTol); exact bitwise groups are always reported too',
+    parse: nonNegativeFinite,
   },
   threads: { flag: 'threads', valueName: 'n|auto', help: 'WebAssembly threads (results do not depend on it)', parse: parseThreads },
 };

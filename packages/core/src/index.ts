@@ -16,6 +16,8 @@ export { evaluationSteps, runExperiment, RunStoppedError } from './run-experimen
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run-experiment';
 export { formatPercentF6, seedCsvLine } from './seed-csv';
 export { hashFloat32Arrays } from './weights-hash';
+export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symmetry';
+export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
 
 /** Version of the engine (recorded in every run). */
 export const CORE_VERSION = '0.1.0';

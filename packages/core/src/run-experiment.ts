@@ -5,6 +5,7 @@ import type { ExperimentConfig } from './config';
 import { engineInfo, type EngineInfo } from './engine';
 import type { MnistData } from './mnist';
 import { seedCsvLine } from './seed-csv';
+import { symmetryReport, type SymmetryReport } from './symmetry';
 import { Trainer } from './trainer';
 
 /** One evaluation, as stored in metrics.jsonl. */
@@ -25,6 +26,8 @@ export interface EvalRecord {
   trainImages: number;
   /** Milliseconds since the run started. */
   elapsedMs: number;
+  /** Copy sets of the parameters at this step (see symmetry.ts). */
+  symmetry: SymmetryReport;
 }
 
 /** The final record of a run, as stored in summary.json. */
@@ -37,6 +40,8 @@ export interface RunSummary {
   msPerStep: number;
   /** SHA-256 of the final parameters (conv1.W, conv1.b, …, fc2.b; TF layouts; float32 LE). */
   weightsSha256: string;
+  /** Copy sets of the final parameters (see symmetry.ts). */
+  symmetry: SymmetryReport;
   evaluations: number;
   wallMs: number;
   engine: EngineInfo;
@@ -102,6 +107,7 @@ export async function runExperiment(config: ExperimentConfig, data: MnistData, h
           batchLoss: lastLoss,
           trainImages: trainCount,
           elapsedMs: performance.now() - start,
+          symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
         };
         emit({ type: 'eval', record: last, csvLine: seedCsvLine(step, last.train, last.test) });
       }
@@ -121,6 +127,7 @@ export async function runExperiment(config: ExperimentConfig, data: MnistData, h
       firstNanStep,
       msPerStep: config.steps > 0 ? stepMs / config.steps : 0,
       weightsSha256: trainer.weightsSha256(),
+      symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
       evaluations: evalSteps.length,
       wallMs: performance.now() - start,
       engine,
