@@ -15,6 +15,9 @@ export class ConfigError extends UserInputError {}
 /** Malformed or inconsistent dataset bytes (IDX magic, dims, lengths, split sizes). */
 export class DataError extends UserInputError {}
 
+/** A checkpoint that cannot be used: not a checkpoint, truncated, corrupted, or from another run. */
+export class CheckpointError extends UserInputError {}
+
 /** True for errors whose message is meant for the user as-is. */
 export function isUserInputError(e: unknown): e is UserInputError {
   return e instanceof UserInputError;

@@ -2,7 +2,7 @@
 // loop with its events. No I/O here: callers pass bytes in and render events out.
 export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
 export type { BatchOrderKind, ConfigField, ExperimentConfig, InitScheme, LossKind } from './config';
-export { ConfigError, DataError, UserInputError, isUserInputError } from './errors';
+export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
 export { engineInfo, initEngine } from './engine';
 export type { EngineInfo, EngineOptions } from './engine';
 export { parseIdx, encodeIdx } from './idx';
@@ -18,6 +18,16 @@ export { formatPercentF6, seedCsvLine } from './seed-csv';
 export { hashFloat32Arrays } from './weights-hash';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
-
-/** Version of the engine (recorded in every run). */
-export const CORE_VERSION = '0.1.0';
+export {
+  CHECKPOINT_FORMAT,
+  checkResumeConfig,
+  dataFingerprint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  RESUME_SAFE_KEYS,
+} from './checkpoint';
+export type { Checkpoint, RunProgress } from './checkpoint';
+export type { TrainerState } from './trainer';
+export { crc32c, encodeTfRecord, maskedCrc32c, scalarEvent, tfEventsFileName, versionEvent } from './tfevents';
+export type { TfScalar } from './tfevents';
+export { CORE_VERSION } from './version';

@@ -1,12 +1,15 @@
 // The seed's protocol as a loop that emits events: evaluate at step 0 and every `evalEvery` steps
 // (before that step's update, as the question's loop does) and after the last step; any front end
 // (CLI, Web Worker) renders the events and writes the files.
+import { checkResumeConfig, dataFingerprint, type Checkpoint } from './checkpoint';
 import type { ExperimentConfig } from './config';
 import { engineInfo, type EngineInfo } from './engine';
+import { CheckpointError } from './errors';
 import type { MnistData } from './mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport, type SymmetryReport } from './symmetry';
 import { Trainer } from './trainer';
+import { CORE_VERSION } from './version';
 
 /** One evaluation, as stored in metrics.jsonl. */
 export interface EvalRecord {
@@ -50,7 +53,16 @@ export interface RunSummary {
 
 /** Everything a run reports, in order. */
 export type RunEvent =
-  | { type: 'start'; config: ExperimentConfig; engine: EngineInfo; trainImages: number; testImages: number; evalSteps: number[] }
+  | {
+      type: 'start';
+      config: ExperimentConfig;
+      engine: EngineInfo;
+      trainImages: number;
+      testImages: number;
+      evalSteps: number[];
+      /** Step of the checkpoint this run continues (absent for a fresh run). */
+      resumedFrom?: number;
+    }
   | { type: 'step'; step: number; loss: number; ms: number }
   | { type: 'eval'; record: EvalRecord; csvLine: string }
   | { type: 'end'; summary: RunSummary };
@@ -60,6 +72,16 @@ export interface RunHooks {
   onEvent?: (event: RunEvent) => void;
   /** Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError). */
   betweenSteps?: (step: number) => 'continue' | 'stop' | Promise<'continue' | 'stop'>;
+  /**
+   * Asked at each step boundary after the first one this run reached (after that step's
+   * evaluation, the last step included): true requests a checkpoint of the state after `step` steps.
+   */
+  checkpointAt?: (step: number) => boolean;
+  /**
+   * Receives the requested checkpoints, and one of the stopping step when betweenSteps stops the
+   * run (so a stopped run can always be resumed). Awaited before the run goes on.
+   */
+  onCheckpoint?: (checkpoint: Checkpoint) => void | Promise<void>;
 }
 
 /** Thrown when betweenSteps asked to stop; carries the step reached. */
@@ -79,23 +101,65 @@ export function evaluationSteps(config: Pick<ExperimentConfig, 'steps' | 'evalEv
   return out;
 }
 
-/** Runs the whole protocol; the engine must have been started with initEngine(). */
-export async function runExperiment(config: ExperimentConfig, data: MnistData, hooks: RunHooks = {}): Promise<RunSummary> {
+/**
+ * Runs the whole protocol; the engine must have been started with initEngine(). With `resume`,
+ * continues that checkpoint (refused with a CheckpointError unless checkResumeConfig accepts
+ * `config` and the data is the same): the events, CSV lines and summary from there on are those
+ * of the uninterrupted run, timings aside.
+ */
+export async function runExperiment(
+  config: ExperimentConfig,
+  data: MnistData,
+  hooks: RunHooks = {},
+  resume?: Checkpoint,
+): Promise<RunSummary> {
   const engine = engineInfo();
   const emit = hooks.onEvent ?? (() => {});
+  if (resume) {
+    checkResumeConfig(resume, config);
+    if (resume.data !== dataFingerprint(data)) {
+      throw new CheckpointError('checkpoint was trained on different MNIST data (fingerprint differs); pass the data the run used');
+    }
+  }
   const trainer = new Trainer(config, data);
+  if (resume) {
+    try {
+      trainer.importState(resume.trainer);
+    } catch (e) {
+      trainer.dispose();
+      throw e instanceof RangeError ? new CheckpointError(`checkpoint does not fit this run: ${e.message}`) : e;
+    }
+  }
+  const firstStep = resume ? resume.trainer.step : 0;
+  const elapsedBefore = resume ? resume.run.elapsedMs : 0;
   const start = performance.now();
   const evalSteps = evaluationSteps(config);
   const evalAt = new Set(evalSteps);
   const trainCount = config.evalTrain === 'all' ? data.train.count : config.evalTrain;
-  emit({ type: 'start', config, engine, trainImages: trainCount, testImages: data.test.count, evalSteps });
-  let firstNanStep: number | null = null;
-  let lastLoss: number | null = null;
-  let stepMs = 0;
-  let last: EvalRecord | null = null;
+  emit({
+    type: 'start',
+    config,
+    engine,
+    trainImages: trainCount,
+    testImages: data.test.count,
+    evalSteps,
+    ...(resume ? { resumedFrom: firstStep } : {}),
+  });
+  let firstNanStep: number | null = resume ? resume.run.firstNanStep : null;
+  let lastLoss: number | null = resume ? resume.run.lastLoss : null;
+  let stepMs = resume ? resume.run.stepMs : 0;
+  let last: EvalRecord | null = resume ? resume.run.lastEval : null;
+  let checkpointed = resume ? firstStep : -1;
+  const checkpoint = async () => {
+    checkpointed = trainer.step;
+    const run = { firstNanStep, lastLoss, stepMs, elapsedMs: elapsedBefore + performance.now() - start, lastEval: last };
+    const state = trainer.exportState();
+    await hooks.onCheckpoint!({ engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: state, run });
+  };
   try {
-    for (let step = 0; ; step++) {
-      if (evalAt.has(step)) {
+    for (let step = firstStep; ; step++) {
+      // A resumed run has already evaluated its first step when that was an evaluation step.
+      if (evalAt.has(step) && last?.step !== step) {
         const train = trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null;
         const test = trainer.evaluate(data.test, data.test.count);
         last = {
@@ -106,13 +170,17 @@ export async function runExperiment(config: ExperimentConfig, data: MnistData, h
           testLoss: test.loss,
           batchLoss: lastLoss,
           trainImages: trainCount,
-          elapsedMs: performance.now() - start,
+          elapsedMs: elapsedBefore + performance.now() - start,
           symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
         };
         emit({ type: 'eval', record: last, csvLine: seedCsvLine(step, last.train, last.test) });
       }
+      if (hooks.onCheckpoint && step > firstStep && hooks.checkpointAt?.(step)) await checkpoint();
       if (step === config.steps) break;
-      if (hooks.betweenSteps && (await hooks.betweenSteps(step)) === 'stop') throw new RunStoppedError(step);
+      if (hooks.betweenSteps && (await hooks.betweenSteps(step)) === 'stop') {
+        if (hooks.onCheckpoint && checkpointed !== step) await checkpoint();
+        throw new RunStoppedError(step);
+      }
       const t0 = performance.now();
       const loss = trainer.trainStep();
       const ms = performance.now() - t0;
@@ -129,7 +197,7 @@ export async function runExperiment(config: ExperimentConfig, data: MnistData, h
       weightsSha256: trainer.weightsSha256(),
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
       evaluations: evalSteps.length,
-      wallMs: performance.now() - start,
+      wallMs: elapsedBefore + performance.now() - start,
       engine,
       config,
     };

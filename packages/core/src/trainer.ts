@@ -2,7 +2,7 @@
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import { adamStep, initAdamState, type AdamHyper, type AdamState } from './adam';
-import { BatchSampler } from './batches';
+import { BatchSampler, type BatchSamplerState } from './batches';
 import type { ExperimentConfig } from './config';
 import { ConfigError } from './errors';
 import { evaluateSplit, type SplitScore } from './evaluate';
@@ -23,6 +23,21 @@ export function validateAgainstData(config: ExperimentConfig, data: MnistData): 
   if (config.evalTrain !== 'all' && config.evalTrain > data.train.count) {
     throw new ConfigError(`invalid eval-train: ${config.evalTrain} exceeds the train split (${data.train.count} images)`);
   }
+}
+
+/**
+ * Everything a Trainer's future depends on, as plain data (checkpoints). The weight-init stream is
+ * not here: it is drawn from only in the constructor, and its effect is the params.
+ */
+export interface TrainerState {
+  /** Training steps done. */
+  step: number;
+  /** Parameter values in PARAM_NAMES order (copies). */
+  params: Float32Array[];
+  /** Adam's m, v (copies), beta powers and step. */
+  adam: AdamState;
+  /** The data order: arrangement, epoch position and its MT19937. */
+  sampler: BatchSamplerState;
 }
 
 /** One run's mutable state, stepping on the wasm backend. Call dispose() when done. */
@@ -92,6 +107,46 @@ export class Trainer {
   /** SHA-256 of the current parameters (conv1.W … fc2.b, TF layouts, float32 LE). */
   weightsSha256(): string {
     return hashFloat32Arrays(this.paramValues());
+  }
+
+  /** Exact snapshot (copies); {@link importState} on a Trainer of the same config continues bitwise. */
+  exportState(): TrainerState {
+    return {
+      step: this.step,
+      params: this.paramValues().map((a) => a.slice()),
+      adam: { ...this.adam, m: this.adam.m.map((a) => a.slice()), v: this.adam.v.map((a) => a.slice()) },
+      sampler: this.sampler.getState(),
+    };
+  }
+
+  /**
+   * Restores an {@link exportState} snapshot taken with the same config. Validates sizes and the
+   * sampler state before changing anything; throws RangeError when they do not fit this model.
+   */
+  importState(state: TrainerState): void {
+    const sizes = paramShapes(this.shape).map((s) => s.reduce((a, b) => a * b, 1));
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new RangeError(`trainer state: bad step ${state.step}`);
+    const { adam } = state;
+    if (!Number.isSafeInteger(adam.step) || adam.step !== state.step) {
+      throw new RangeError(`trainer state: Adam step ${adam.step} differs from the training step ${state.step}`);
+    }
+    if (!Number.isFinite(adam.beta1Power) || !Number.isFinite(adam.beta2Power)) throw new RangeError('trainer state: bad Adam beta powers');
+    for (const [what, arrays] of [['params', state.params], ['Adam m', adam.m], ['Adam v', adam.v]] as const) {
+      if (arrays.length !== sizes.length || arrays.some((a, i) => !(a instanceof Float32Array) || a.length !== sizes[i])) {
+        throw new RangeError(`trainer state: ${what} do not fit a model of widths ${this.shape.widths.join(',')}`);
+      }
+    }
+    this.sampler.setState(state.sampler); // validates fully before changing anything
+    const shapes = paramShapes(this.shape);
+    const next = state.params.map((values, i) => tf.tensor(values.slice(), shapes[i], 'float32'));
+    tf.dispose(this.params);
+    this.params = next;
+    this.step = state.step;
+    this.adam.step = adam.step;
+    this.adam.beta1Power = adam.beta1Power;
+    this.adam.beta2Power = adam.beta2Power;
+    adam.m.forEach((a, i) => this.adam.m[i].set(a));
+    adam.v.forEach((a, i) => this.adam.v[i].set(a));
   }
 
   dispose(): void {
