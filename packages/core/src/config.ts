@@ -8,6 +8,8 @@ export type InitScheme = 'constant' | 'truncated-normal';
 export type LossKind = 'seed' | 'epsilon' | 'stable';
 /** `tf0`: TF 0.11/0.12 next_batch (first epoch in file order); `tf1`: TF >= 1.1 (shuffled from the start). */
 export type BatchOrderKind = 'tf0' | 'tf1';
+/** Which tied maximum of a max-pool window receives the gradient (TensorFlow's CPU kernel: first). */
+export type PoolTieKind = 'first' | 'last' | 'random';
 
 /** Everything that determines a run. Two runs with equal configs produce bitwise-equal results. */
 export interface ExperimentConfig {
@@ -16,6 +18,10 @@ export interface ExperimentConfig {
   widths: [number, number, number];
   /** Weight initialisation scheme (biases are always 0.1). */
   init: InitScheme;
+  /** Adds perturb * N(0, 1) (stream deriveStream(seed, 3)) to every initial weight (not bias); 0 = none. */
+  perturb: number;
+  /** Max-pool gradient tie rule: first (TF CPU), last (stock tfjs wasm), random (seeded, deriveStream(seed, 2)). */
+  poolTies: PoolTieKind;
   // --- objective and optimiser ---
   /** Loss formula. */
   loss: LossKind;
@@ -48,6 +54,8 @@ export interface ExperimentConfig {
 export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   widths: [32, 64, 1024] as [number, number, number],
   init: 'constant',
+  perturb: 0,
+  poolTies: 'first',
   loss: 'seed',
   lr: 1e-4,
   steps: 20000,
@@ -140,6 +148,18 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
     valueName: 'constant|truncated-normal',
     help: 'weight init: constant 0 (the question) or truncated normal, stddev 0.01',
     parse: oneOf(['constant', 'truncated-normal'] as const),
+  },
+  perturb: {
+    flag: 'perturb',
+    valueName: 'x',
+    help: 'add x * unit normal noise (seeded) to every initial weight, to break the symmetry',
+    parse: nonNegativeFinite,
+  },
+  poolTies: {
+    flag: 'pool-ties',
+    valueName: 'first|last|random',
+    help: 'which tied maximum of a max-pool window gets the gradient: first (TF CPU), last (tfjs wasm), random (seeded)',
+    parse: oneOf(['first', 'last', 'random'] as const),
   },
   loss: {
     flag: 'loss',

@@ -31,14 +31,25 @@ export function seedModelShape(widths: [number, number, number], height = 28, wi
   return { height, width, widths, classes: 10, kernel: 5 };
 }
 
-/** Initial parameter values: W = 0 or truncated normal (stddev 0.01), b = 0.1; as float32 arrays. */
-export function initialParams(shape: ModelShape, config: Pick<ExperimentConfig, 'init' | 'seed'>): Float32Array[] {
+/**
+ * Initial parameter values: W = 0 or truncated normal (stddev 0.01), b = 0.1; as float32 arrays.
+ * With `perturb` > 0, every weight (not bias) then gets perturb * N(0, 1) added, drawn from its own
+ * stream so the perturbation is the same whichever init it is added to.
+ */
+export function initialParams(
+  shape: ModelShape,
+  config: Pick<ExperimentConfig, 'init' | 'seed'> & Partial<Pick<ExperimentConfig, 'perturb'>>,
+): Float32Array[] {
   const rng = deriveStream(config.seed, 1);
+  const perturb = config.perturb ?? 0;
+  const noise = perturb > 0 ? deriveStream(config.seed, 3) : null;
   return paramShapes(shape).map((s, i) => {
     const size = s.reduce((a, b) => a * b, 1);
     const isBias = i % 2 === 1;
     if (isBias) return new Float32Array(size).fill(0.1);
-    return config.init === 'truncated-normal' ? truncatedNormal(rng, size, 0.01) : new Float32Array(size);
+    const w = config.init === 'truncated-normal' ? truncatedNormal(rng, size, 0.01) : new Float32Array(size);
+    if (noise) for (let j = 0; j < size; j++) w[j] += perturb * noise.gauss();
+    return w;
   });
 }
 

@@ -371,7 +371,7 @@ export class MT19937 {
  * numpy's `random_interval(max)`: uniform integer in [0, max] by masking to the smallest
  * all-ones mask >= max and rejecting values above max (not modulo, not Lemire).
  */
-function randomInterval(rng: MT19937, max: number): number {
+export function randomInterval(rng: MT19937, max: number): number {
   if (max === 0) return 0;
   let mask = max;
   mask |= mask >>> 1;
@@ -440,7 +440,8 @@ export function truncatedNormal(rng: MT19937, count: number, stddev: number): Fl
 }
 
 /**
- * An independent stream for one purpose (1 = weight init, 2 = pool tie-breaking, ...) seeded by
+ * An independent stream for one purpose (1 = weight init, 2 = pool tie-breaking, 3 = init
+ * perturbation, ...) seeded by
  * init_by_array([seed, stream]), i.e. `np.random.RandomState([seed, stream])`.
  * The data order stream is NOT derived: it is `new MT19937(seed)`, so `--seed N` reproduces the
  * reshuffles numpy made after `np.random.seed(N)`.

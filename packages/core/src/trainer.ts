@@ -9,7 +9,8 @@ import { evaluateSplit, type SplitScore } from './evaluate';
 import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData, type Split } from './mnist';
 import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
-import { MT19937 } from './prng';
+import { withPoolTies, type PoolTiePolicy } from './kernels/MaxPoolGrad';
+import { deriveStream, MT19937 } from './prng';
 import { hashFloat32Arrays } from './weights-hash';
 
 /** TensorFlow's AdamOptimizer defaults (the question passes only the learning rate). */
@@ -47,6 +48,8 @@ export class Trainer {
   params: tf.Tensor[];
   readonly adam: AdamState;
   readonly sampler: BatchSampler;
+  /** This run's max-pool tie rule; 'random' draws from its own stream (deriveStream(seed, 2)). */
+  readonly poolTies: PoolTiePolicy;
   /** Training steps done so far. */
   step = 0;
   private readonly pixels: Float32Array;
@@ -64,6 +67,7 @@ export class Trainer {
     this.adam = initAdamState(init.map((a) => a.length), this.hyper);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.pixels = new Float32Array(config.batch * data.rows * data.cols);
+    this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
   }
 
   /** One Adam step on the next batch; returns the batch loss (NaN included) before the update. */
@@ -84,8 +88,8 @@ export class Trainer {
         gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(result.dlogits, logits.shape)),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x)) as tf.Scalar)(
-      this.params,
+    const { value, grads } = withPoolTies(this.poolTies, () =>
+      tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x)) as tf.Scalar)(this.params),
     );
     const next = adamStep(this.params, grads, this.adam, this.hyper);
     tf.dispose([value, x, ...grads, ...this.params]);

@@ -1,24 +1,52 @@
 // MaxPoolGrad with TensorFlow's CPU tie rule: a window's whole gradient goes to its FIRST maximum
-// in row-major order (tfjs-backend-wasm's stock kernel picks the LAST one).
+// in row-major order (tfjs-backend-wasm's stock kernel picks the LAST one), or, as a symmetry-breaking
+// knob, the last one or a seeded random one.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { randomInterval, type MT19937 } from '../prng';
 import { heapF32 } from './wasm-kernel-utils';
 
 /** Which tied maximum of a pooling window receives the gradient. */
-export type PoolTieRule = 'first' | 'last';
+export type PoolTieRule = 'first' | 'last' | 'random';
 
-let tieRule: PoolTieRule = 'first';
+/** A tie rule with, for 'random', the generator that picks among the tied maxima. */
+export interface PoolTiePolicy {
+  rule: PoolTieRule;
+  /** Required for 'random': one draw per window (and channel) that has two or more tied maxima. */
+  rng?: MT19937;
+}
 
-/** Selects the tie rule used by the registered MaxPoolGrad kernel (default: TensorFlow's 'first'). */
-export function setPoolTieRule(rule: PoolTieRule): void {
-  tieRule = rule;
+// tfjs calls kernels with inputs and attributes only, so the policy cannot travel with the call: it
+// is installed around one gradient computation by withPoolTies and restored afterwards.
+let active: PoolTiePolicy = { rule: 'first' };
+
+/** Selects the default tie rule ('first' or 'last') used outside withPoolTies (default: 'first'). */
+export function setPoolTieRule(rule: 'first' | 'last'): void {
+  active = { rule };
+}
+
+/**
+ * Runs `fn` (synchronous: the wasm backend runs kernels eagerly) with `policy` as the tie rule and
+ * restores the previous one afterwards, even on throw; each Trainer passes its own rng, so nothing
+ * carries over from one run to another.
+ */
+export function withPoolTies<T>(policy: PoolTiePolicy, fn: () => T): T {
+  if (policy.rule === 'random' && !policy.rng) throw new Error("pool tie rule 'random' needs an rng");
+  const previous = active;
+  active = policy;
+  try {
+    return fn();
+  } finally {
+    active = previous;
+  }
 }
 
 /**
  * dx[n,y,x,c] receives dy of every pooling window whose chosen maximum is (y,x). Windows are scanned
  * row-major; padded cells (SAME) never win. With 'first', a candidate replaces the current best only
- * if strictly greater (TF's SpatialMaxPoolWithArgMaxHelper); with 'last', also when equal. A window
- * of NaNs keeps its first cell, so NaN gradients still flow.
+ * if strictly greater (TF's SpatialMaxPoolWithArgMaxHelper); with 'last', also when equal; with
+ * 'random', one of the tied maxima drawn uniformly (randomInterval, so numpy's RandomState would pick
+ * the same). A window of NaNs keeps its first cell, so NaN gradients still flow.
  */
 export function maxPoolGradFirstMax(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -47,9 +75,11 @@ export function maxPoolGradFirstMax(args: {
   const fw = info.effectiveFilterWidth;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
-  const takeEqual = tieRule === 'last';
+  const takeEqual = active.rule === 'last';
+  const rng = active.rule === 'random' ? active.rng! : null;
   const best = new Float32Array(C);
   const bestIndex = new Int32Array(C);
+  const ties = new Int32Array(C);
   for (let n = 0; n < batchSize; n++) {
     const xBase = n * inHeight * inWidth * C;
     for (let oy = 0; oy < outHeight; oy++) {
@@ -64,6 +94,7 @@ export function maxPoolGradFirstMax(args: {
         for (let c = 0; c < C; c++) {
           best[c] = x[first + c];
           bestIndex[c] = first + c;
+          ties[c] = 1;
         }
         for (let yy = yStart; yy < yEnd; yy++) {
           for (let xx = xStart; xx < xEnd; xx++) {
@@ -71,11 +102,20 @@ export function maxPoolGradFirstMax(args: {
             if (base === first) continue;
             for (let c = 0; c < C; c++) {
               const v = x[base + c];
-              if (v > best[c] || (takeEqual && v === best[c])) {
+              if (v > best[c]) {
                 best[c] = v;
                 bestIndex[c] = base + c;
+                ties[c] = 1;
+              } else if (v === best[c]) {
+                ties[c]++;
+                if (takeEqual) bestIndex[c] = base + c;
               }
             }
+          }
+        }
+        if (rng) {
+          for (let c = 0; c < C; c++) {
+            if (ties[c] > 1) bestIndex[c] = nthTied(x, best[c], randomInterval(rng, ties[c] - 1), xBase, yStart, yEnd, xStart, xEnd, inWidth, C, c);
           }
         }
         const gBase = ((n * outHeight + oy) * outWidth + ox) * C;
@@ -84,6 +124,20 @@ export function maxPoolGradFirstMax(args: {
     }
   }
   return dxInfo;
+}
+
+/** Heap index of the k-th (0-based, row-major) cell of a window equal to its maximum `max`. */
+function nthTied(
+  x: Float32Array, max: number, k: number, xBase: number,
+  yStart: number, yEnd: number, xStart: number, xEnd: number, inWidth: number, C: number, c: number,
+): number {
+  for (let yy = yStart; yy < yEnd; yy++) {
+    for (let xx = xStart; xx < xEnd; xx++) {
+      const i = xBase + (yy * inWidth + xx) * C + c;
+      if (x[i] === max && k-- === 0) return i;
+    }
+  }
+  throw new Error('MaxPoolGrad: tied maximum not found');
 }
 
 /** Replaces tfjs-backend-wasm's MaxPoolGrad. */
