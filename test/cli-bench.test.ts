@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { runCli, tempDir } from './helpers';
 
-test('bench times the engine and the stock wasm kernels in one run and writes JSON', () => {
+test('bench times the engine at 1 and 2 threads and the stock wasm kernels in one run and writes JSON', () => {
   const out = join(tempDir(), 'bench.json');
-  const r = runCli(['bench', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--out', out]);
+  const r = runCli(['bench', '--threads', '1,2', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--out', out]);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/\| engine \| wasm \| 1 \| 2 \| [\d.]+ \| 1\.00 \| \d+ \|/);
+  expect(r.stdout).toMatch(/\| engine \| wasm \| 2 \| 2 \| [\d.]+ \| [\d.]+ \| \d+ \|/);
   expect(r.stdout).toMatch(/\| stock-wasm \| wasm \| 1 \| 2 \| [\d.]+ \| [\d.]+ \|/);
   const report = JSON.parse(readFileSync(out, 'utf8'));
-  expect(report.results.map((x: { subject: string }) => x.subject)).toEqual(['engine', 'stock-wasm']);
+  expect(report.results.map((x: { subject: string; threads: number }) => `${x.subject}/${x.threads}`)).toEqual(['engine/1', 'engine/2', 'stock-wasm/1']);
   expect(report.results[0].stepMs).toHaveLength(2);
   expect(report.results[0].evalImagesPerSecond).toBeGreaterThan(0);
   expect(report.machine.cores).toBeGreaterThan(0);

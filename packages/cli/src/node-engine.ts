@@ -1,8 +1,15 @@
 // Starts the core engine under Node (node-globals.ts must have been loaded before core).
+import { availableParallelism } from 'node:os';
 import { initEngine, type EngineInfo } from '@mnist-sym-wasm/core';
 import { wasmBinaryDir } from './node-globals';
+import { setWasmThreadRequest } from './node-wasm-threads';
 
-/** initEngine for Node: single-threaded SIMD build (see docs/ENGINE.md for the threads status). */
+/**
+ * initEngine for Node: the threaded SIMD build with `threads` workers ('auto' = every core), or
+ * the single-threaded SIMD build for 1 thread. Results do not depend on the choice.
+ */
 export async function startNodeEngine(threads: number | 'auto'): Promise<EngineInfo> {
-  return initEngine({ wasmPaths: `${wasmBinaryDir()}/`, threads, allowThreads: false });
+  const count = threads === 'auto' ? availableParallelism() : threads;
+  setWasmThreadRequest(count);
+  return initEngine({ wasmPaths: `${wasmBinaryDir()}/`, threads: count, allowThreads: count > 1 });
 }

@@ -4,14 +4,20 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireWithFileWorkers } from './node-wasm-threads';
 
 const g = globalThis as { require?: NodeRequire; __dirname?: string };
 
-/** Folder holding tfjs-backend-wasm's .wasm binaries (resolved from core's own dependency). */
-export function wasmBinaryDir(): string {
+/** tfjs-backend-wasm's package folder (resolved from core's own dependency). */
+export function wasmPackageDir(): string {
   const fromCore = createRequire(fileURLToPath(import.meta.resolve('@mnist-sym-wasm/core')));
-  return join(dirname(fromCore.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  return dirname(fromCore.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
 }
 
-g.require ??= createRequire(import.meta.url);
+/** Folder holding tfjs-backend-wasm's .wasm binaries. */
+export function wasmBinaryDir(): string {
+  return join(wasmPackageDir(), 'dist');
+}
+
+g.require ??= requireWithFileWorkers(createRequire(import.meta.url), wasmPackageDir());
 g.__dirname ??= wasmBinaryDir();

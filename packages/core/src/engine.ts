@@ -31,7 +31,8 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   if (started) return started;
   if (options.wasmPaths) setWasmPaths(options.wasmPaths as string);
   const allowThreads = options.allowThreads ?? false;
-  if (!allowThreads) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // tfjs forces this flag off in Node; the Node adapter makes the threaded build work there.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', allowThreads);
   if (allowThreads && typeof options.threads === 'number') setThreadsCount(options.threads);
   const ok = await tf.setBackend('wasm');
   if (!ok || tf.getBackend() !== 'wasm') {

@@ -2,7 +2,7 @@
 // baselines available on this machine, in one process, and prints medians and ratios.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command, Option } from 'commander';
 import {
   benchmarkSubject,
@@ -19,6 +19,7 @@ import { startNodeEngine } from '../node-engine';
 import { toJson } from '../run-directory';
 
 interface BenchOptions {
+  threads: string;
   samples: string;
   warmup: string;
   evalImages: string;
@@ -50,6 +51,16 @@ function pytorchStatus(): string {
   return r.status === 0 ? `installed (${r.stdout.trim()}); not timed by this version of bench` : 'not installed (python3 -c "import torch" failed)';
 }
 
+/** Times the engine alone at `threads` threads in a fresh process. */
+function benchInChild(threads: number, options: BenchOptions): BenchTiming {
+  process.stderr.write(`bench: engine, ${threads} threads (child process)...\n`);
+  const args = [process.argv[1], 'bench', '--subjects', 'engine', '--threads', String(threads), '--samples', options.samples,
+    '--warmup', options.warmup, '--eval-images', options.evalImages, '--cpu-steps', '0', '--json'];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench child for ${threads} threads failed (exit ${r.status})`);
+  return (JSON.parse(r.stdout) as BenchReport).results[0];
+}
+
 /** Runs the benchmark and returns the report (printing is separate). */
 export async function bench(options: BenchOptions): Promise<BenchReport> {
   const samples = count(options.samples, 'samples', 1);
@@ -60,7 +71,11 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   for (const s of subjects) {
     if (!['engine', 'stock-wasm', 'tfjs-cpu'].includes(s)) throw new UserInputError(`invalid subjects: '${s}' (expected engine,stock-wasm,tfjs-cpu)`);
   }
-  const config = resolveConfig({});
+  const threadCounts = options.threads.split(',').map((t) => count(t, 'threads', 1));
+  // The wasm thread pool is fixed when the engine starts, so each extra thread count of the
+  // engine is timed in a child process; this process runs the first count and the baselines.
+  const [ownThreads, ...otherThreads] = threadCounts;
+  const config = resolveConfig({ threads: ownThreads });
   const data = loadMnist(readMnistFiles(embeddedMnistDir()), config.validationSize);
   const engine = await startNodeEngine(config.threads);
   const results: BenchTiming[] = [];
@@ -76,6 +91,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
         threads: engine.threads,
       }),
     );
+    if (subject === 'engine') results.push(...otherThreads.map((t) => benchInChild(t, options)));
   }
   const cpu = cpus()[0]?.model ?? 'unknown';
   return {
@@ -91,7 +107,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
 
 /** The report as a table: medians, ratios to the engine, eval throughput. */
 export function formatBench(report: BenchReport): string {
-  const engine = report.results.find((r) => r.subject === 'engine');
+  const engine = report.results.find((r) => r.subject === 'engine' && r.threads === 1) ?? report.results[0];
   const rows = report.results.map((r) => {
     const ratio = engine ? (r.medianStepMs / engine.medianStepMs).toFixed(2) : 'n/a';
     const evalCol = r.evalImagesPerSecond === null ? '' : r.evalImagesPerSecond.toFixed(0);
@@ -101,7 +117,7 @@ export function formatBench(report: BenchReport): string {
     `machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
     `engine: tfjs ${report.engine.tfjsVersion}, SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread(s); PyTorch: ${report.pytorch}`,
     '',
-    '| subject | backend | threads | steps timed | median ms/step | x engine | eval images/s |',
+    '| subject | backend | threads | steps timed | median ms/step | x engine, 1 thread | eval images/s |',
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
@@ -112,6 +128,7 @@ export function formatBench(report: BenchReport): string {
 export function benchCommand(): Command {
   return new Command('bench')
     .description('time the training step (seed model, batch 50) and evaluation against the baselines on this machine')
+    .addOption(new Option('--threads <list>', 'engine thread counts to time, e.g. 1,2 (default: 1 and all cores)').default(`1,${availableParallelism()}`))
     .addOption(new Option('--samples <n>', 'timed training steps per wasm subject').default('15'))
     .addOption(new Option('--warmup <n>', 'untimed steps first').default('3'))
     .addOption(new Option('--eval-images <n>', 'train images for the evaluation throughput (0 = skip)').default('5000'))

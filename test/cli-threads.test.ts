@@ -1,0 +1,23 @@
+// Thread count never changes results: 1, 2 and 3 WebAssembly threads give the same weights and CSV.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { QUICK, runCli, tempDir } from './helpers';
+
+test('--threads 1, 2 and 3: bitwise-identical weights and CSV, and the summary records the threads used', () => {
+  const base = tempDir();
+  const runs = [1, 2, 3].map((threads) => {
+    const out = join(base, `t${threads}`);
+    const r = runCli(['train', ...QUICK, '--steps', '4', '--eval-every', '2', '--widths', '8,8,16', '--init', 'truncated-normal', '--threads', String(threads), '--out', out]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(0);
+    return {
+      summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')),
+      csv: readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'),
+    };
+  });
+  expect(runs.map((r) => r.summary.engine.threads)).toEqual([1, 2, 3]);
+  expect(runs.map((r) => r.summary.engine.simd)).toEqual([true, true, true]);
+  expect(new Set(runs.map((r) => r.summary.weightsSha256)).size).toBe(1);
+  expect(new Set(runs.map((r) => r.csv)).size).toBe(1);
+});
