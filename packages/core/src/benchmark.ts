@@ -20,6 +20,15 @@ export interface BenchTiming {
   medianStepMs: number;
   /** Forward-evaluation throughput (images per second), null when not measured. */
   evalImagesPerSecond: number | null;
+  /** Live tensors after the timed steps minus before them (0 = no leak). */
+  tensorsGrowth: number;
+  /** WebAssembly heap size after the timed steps (bytes; null off wasm). */
+  wasmHeapBytes: number | null;
+}
+
+function wasmHeapBytes(): number | null {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  return backend.wasm ? backend.wasm.HEAPU8.length : null;
 }
 
 /** Median of a non-empty list. */
@@ -57,7 +66,10 @@ export async function benchmarkSubject(
   if (backend === 'wasm') useKernelSet(kernels);
   const trainer = new Trainer(config, data);
   try {
+    const tensorsBefore = tf.memory().numTensors;
     const stepMs = timeSteps(trainer, options.warmup, options.samples);
+    const tensorsGrowth = tf.memory().numTensors - tensorsBefore;
+    const heap = wasmHeapBytes();
     let evalImagesPerSecond: number | null = null;
     if (options.evalImages > 0) {
       trainer.evaluate(data.train, Math.min(1000, options.evalImages)); // warm-up (weight packing)
@@ -65,7 +77,16 @@ export async function benchmarkSubject(
       const score = trainer.evaluate(data.train, options.evalImages);
       evalImagesPerSecond = score.images / ((performance.now() - t0) / 1000);
     }
-    return { subject, backend, threads: backend === 'cpu' ? 1 : options.threads, stepMs, medianStepMs: median(stepMs), evalImagesPerSecond };
+    return {
+      subject,
+      backend,
+      threads: backend === 'cpu' ? 1 : options.threads,
+      stepMs,
+      medianStepMs: median(stepMs),
+      evalImagesPerSecond,
+      tensorsGrowth,
+      wasmHeapBytes: heap,
+    };
   } finally {
     trainer.dispose();
     if (backend === 'wasm') useKernelSet('project');

@@ -38,6 +38,8 @@ export interface BenchReport {
   coreVersion: string;
   results: BenchTiming[];
   pytorch: string;
+  /** Peak resident memory of this process (MiB); child processes report their own. */
+  peakRssMiB: number;
 }
 
 function count(raw: string, name: string, min: number): number {
@@ -102,6 +104,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     coreVersion: CORE_VERSION,
     results,
     pytorch: pytorchStatus(),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
@@ -111,15 +114,18 @@ export function formatBench(report: BenchReport): string {
   const rows = report.results.map((r) => {
     const ratio = engine ? (r.medianStepMs / engine.medianStepMs).toFixed(2) : 'n/a';
     const evalCol = r.evalImagesPerSecond === null ? '' : r.evalImagesPerSecond.toFixed(0);
-    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} |`;
+    const heap = r.wasmHeapBytes === null ? '' : (r.wasmHeapBytes / 2 ** 20).toFixed(0);
+    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} | ${r.tensorsGrowth} | ${heap} |`;
   });
   return [
     `machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
     `engine: tfjs ${report.engine.tfjsVersion}, SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread(s); PyTorch: ${report.pytorch}`,
     '',
-    '| subject | backend | threads | steps timed | median ms/step | x engine, 1 thread | eval images/s |',
-    '|---|---|---|---|---|---|---|',
+    '| subject | backend | threads | steps timed | median ms/step | x engine, 1 thread | eval images/s | tensor growth | wasm heap MiB |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    `peak RSS of this process: ${report.peakRssMiB} MiB`,
     '',
   ].join('\n');
 }
