@@ -56,6 +56,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
   let bar: cliProgress.SingleBar | null = null;
   let started = 0;
   let lastTest = 'n/a';
+  // While the bar is drawn, lines go through MultiBar.log so they land above it.
   const log = (line: string) => (bar ? bars.log(`${line}\n`) : stream.write(`${line}\n`));
   return (event) => {
     switch (event.type) {
@@ -74,7 +75,10 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
         log(`step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}`);
         break;
       case 'end':
+        // Force a last render so logged lines still buffered (the final evaluation) are written.
+        if (bar) bars.update();
         bars.stop();
+        bar = null;
         break;
     }
   };
