@@ -3,7 +3,7 @@
 // of x viewed as [ci, H, W, n] (batch = ci, channels = n) with dy viewed as a filter [OH, OW, n, co].
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { disposeIntermediates, runWasmKernel, transpose } from './wasm-kernel-utils';
+import { disposeIntermediates, runWasmKernel, stride1ConvInfo, transpose } from './wasm-kernel-utils';
 
 /** dW for a stride-1, dilation-1 NHWC convolution (the only kind the seed's model uses). */
 export function conv2DBackpropFilterViaConv2D(args: {
@@ -13,21 +13,8 @@ export function conv2DBackpropFilterViaConv2D(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  if (info.dataFormat !== 'channelsLast' || info.strideHeight !== 1 || info.strideWidth !== 1 ||
-      info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-    throw new Error('Conv2DBackpropFilter (wasm): only NHWC, stride 1, dilation 1 is implemented');
-  }
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = stride1ConvInfo('Conv2DBackpropFilter', x.shape, attrs.filterShape, attrs);
   const { top, bottom, left, right } = info.padInfo;
   const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, n, co]

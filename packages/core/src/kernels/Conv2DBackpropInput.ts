@@ -2,7 +2,7 @@
 // for stride 1, dx = conv(dy, W reversed in H and W with in/out swapped), padding K-1-pad.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { disposeIntermediates, runWasmKernel, transpose } from './wasm-kernel-utils';
+import { disposeIntermediates, runWasmKernel, stride1ConvInfo, transpose } from './wasm-kernel-utils';
 
 /** dx for a stride-1, dilation-1 NHWC convolution. */
 export function conv2DBackpropInputViaConv2D(args: {
@@ -12,21 +12,8 @@ export function conv2DBackpropInputViaConv2D(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  if (info.dataFormat !== 'channelsLast' || info.strideHeight !== 1 || info.strideWidth !== 1 ||
-      info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-    throw new Error('Conv2DBackpropInput (wasm): only NHWC, stride 1, dilation 1 is implemented');
-  }
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = stride1ConvInfo('Conv2DBackpropInput', attrs.inputShape, filter.shape, attrs);
   const kh = info.filterHeight;
   const kw = info.filterWidth;
   const { top, bottom, left, right } = info.padInfo;

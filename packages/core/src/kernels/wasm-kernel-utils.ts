@@ -26,3 +26,38 @@ export function heapF32(backend: BackendWasm, info: tf.TensorInfo): Float32Array
 export function transpose(backend: BackendWasm, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
   return runWasmKernel(backend, 'Transpose', { inputs: { x }, attrs: { perm } });
 }
+
+/** The attributes both convolution-gradient kernels receive. */
+interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * Convolution geometry for a gradient kernel, rejecting what the Conv2D re-expressions do not
+ * cover (the seed's model only needs NHWC, stride 1, dilation 1).
+ */
+export function stride1ConvInfo(
+  kernelName: string,
+  inputShape: number[],
+  filterShape: number[],
+  attrs: ConvGradAttrs,
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  if (info.dataFormat !== 'channelsLast' || info.strideHeight !== 1 || info.strideWidth !== 1 ||
+      info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    throw new Error(`${kernelName} (wasm): only NHWC, stride 1, dilation 1 is implemented`);
+  }
+  return info;
+}
