@@ -34,13 +34,26 @@ export default defineConfig([
   },
   {
     name: 'web',
-    entry: { index: 'packages/web/src/index.ts' },
+    entry: { page: 'packages/web/src/page.ts', worker: 'packages/web/src/worker.ts' },
     outDir: 'packages/web/dist',
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
     clean: true,
+    splitting: false,
     noExternal: [/.*/],
     tsconfig: 'tsconfig.json',
+    // The page's HTML and the tfjs-backend-wasm binaries, which the worker loads from beside itself.
+    onSuccess: async () => {
+      const { copyFileSync } = await import('node:fs');
+      const { createRequire } = await import('node:module');
+      const { dirname, join, resolve } = await import('node:path');
+      const fromCore = createRequire(resolve('packages/core/package.json'));
+      const wasmDir = join(dirname(fromCore.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+      copyFileSync('packages/web/src/index.html', 'packages/web/dist/index.html');
+      for (const name of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+        copyFileSync(join(wasmDir, name), join('packages/web/dist', name));
+      }
+    },
   },
 ]);

@@ -1,6 +1,7 @@
 // The wiring of mnist-sym-wasm's commands; each command lives in commands/.
 import { Command, CommanderError } from 'commander';
 import { isUserInputError } from '@mnist-sym-wasm/core';
+import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import { CLI_VERSION } from './version';
 
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(trainCommand());
+  program.addCommand(serveCommand());
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);

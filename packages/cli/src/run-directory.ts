@@ -3,24 +3,10 @@
 // unfinished run. Whole files are written atomically (temp file + rename).
 import { appendFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserInputError } from '@mnist-sym-wasm/core';
+import { RUN_FILES, toJson, UserInputError } from '@mnist-sym-wasm/core';
 
-/** File names inside --out. */
-export const RUN_FILES = {
-  csv: 'validation-curve-accuracy.csv',
-  metrics: 'metrics.jsonl',
-  config: 'config.json',
-  summary: 'summary.json',
-} as const;
-
-/** JSON with non-finite numbers kept visible as the strings "NaN", "Infinity", "-Infinity". */
-export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v),
-    indent,
-  );
-}
+// File names and JSON serialisation live in core, shared with the web page's downloads.
+export { RUN_FILES, toJson };
 
 /** Default output folder: runs/<UTC timestamp>. */
 export function defaultRunDir(now = new Date()): string {

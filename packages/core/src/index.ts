@@ -16,6 +16,7 @@ export { evaluationSteps, runExperiment, RunStoppedError } from './run-experimen
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run-experiment';
 export { formatPercentF6, seedCsvLine } from './seed-csv';
 export { hashFloat32Arrays } from './weights-hash';
+export { configFileText, metricsLine, RUN_FILES, summaryFileText, toJson } from './run-files';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
 export {

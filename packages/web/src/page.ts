@@ -1,0 +1,350 @@
+// The experiment page: a config form generated from core's CONFIG_FIELDS and mirrored in the URL,
+// run controls, progress, live charts, and the run's four files as downloads. All engine work
+// happens in worker.ts; this file only renders its events.
+import * as Comlink from 'comlink';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import {
+  CONFIG_FIELDS,
+  CONFIG_KEYS,
+  DEFAULT_CONFIG,
+  configFileText,
+  metricsLine,
+  resolveConfig,
+  RUN_FILES,
+  summaryFileText,
+  type EngineInfo,
+  type ExperimentConfig,
+  type MnistFiles,
+  type RunSummary,
+} from '@mnist-sym-wasm/core';
+import { detectCapabilities, unsupportedReason } from './capabilities';
+import { RunCharts } from './charts';
+import { fetchMnistFiles, readPickedFiles } from './data-source';
+import type { EngineApi, StartResult, WorkerEvent } from './engine-api';
+import { configToSearch, DEFAULT_DATA_URL, fieldChoices, fieldText, readPageParams } from './url-config';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const ui = {
+  fields: $<HTMLFieldSetElement>('config-fields'),
+  dataServer: $<HTMLInputElement>('data-server'),
+  dataFiles: $<HTMLInputElement>('data-files'),
+  dataPicker: $<HTMLInputElement>('data-picker'),
+  dataUrl: $<HTMLElement>('data-url'),
+  start: $<HTMLButtonElement>('start'),
+  pause: $<HTMLButtonElement>('pause'),
+  resume: $<HTMLButtonElement>('resume'),
+  stop: $<HTMLButtonElement>('stop'),
+  error: $<HTMLElement>('error'),
+  status: $<HTMLElement>('status'),
+  progress: $<HTMLElement>('progress'),
+  engine: $<HTMLElement>('engine'),
+  downloads: $<HTMLElement>('downloads'),
+  sha: $<HTMLElement>('weights-sha256'),
+  summary: $<HTMLElement>('summary-json'),
+};
+
+const charts = new RunCharts({ loss: $('chart-loss'), accuracy: $('chart-accuracy'), symmetry: $('chart-symmetry') });
+const params = readPageParams(location.search);
+const capabilities = detectCapabilities();
+
+// ---- errors and status ----
+
+function showError(message: string | null): void {
+  ui.error.textContent = message ?? '';
+  ui.error.hidden = message === null;
+}
+
+function setStatus(text: string): void {
+  ui.status.textContent = text;
+}
+
+// ---- the config form, generated from CONFIG_FIELDS so new fields appear without page changes ----
+
+const inputs = {} as Record<keyof ExperimentConfig, HTMLInputElement | HTMLSelectElement>;
+for (const key of CONFIG_KEYS) {
+  const field = CONFIG_FIELDS[key];
+  const label = document.createElement('label');
+  label.title = field.help;
+  const name = document.createElement('span');
+  name.textContent = key;
+  const choices = fieldChoices(key);
+  let input: HTMLInputElement | HTMLSelectElement;
+  if (choices) {
+    input = document.createElement('select');
+    for (const c of choices) input.append(new Option(c, c));
+  } else {
+    input = document.createElement('input');
+    input.type = 'text';
+    input.placeholder = field.valueName;
+    input.spellcheck = false;
+  }
+  input.name = key;
+  input.dataset.testid = `config-${key}`;
+  input.value = params.raw[key] ?? fieldText(params.config[key]);
+  input.addEventListener('change', onFormChange);
+  const help = document.createElement('small');
+  help.textContent = `${field.help} (default ${fieldText(DEFAULT_CONFIG[key])})`;
+  label.append(name, input, help);
+  ui.fields.append(label);
+  inputs[key] = input;
+}
+
+/** The form's config through core's resolver (throws ConfigError with a one-line message). */
+function formConfig(): ExperimentConfig {
+  const raw: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) raw[key] = inputs[key].value.trim();
+  return resolveConfig(raw);
+}
+
+let dataUrl = params.dataUrl;
+ui.dataUrl.textContent = dataUrl;
+
+function writeUrl(config: ExperimentConfig): void {
+  const search = configToSearch(config, dataUrl !== DEFAULT_DATA_URL ? { data: dataUrl } : {});
+  history.replaceState(null, '', `${location.pathname}${search}`);
+}
+
+function onFormChange(): void {
+  if (run) return;
+  try {
+    writeUrl(formConfig());
+    showError(null);
+  } catch (e) {
+    showError((e as Error).message);
+  }
+}
+
+// ---- the run ----
+
+interface RunState {
+  worker: Worker;
+  api: Comlink.Remote<EngineApi>;
+  config: ExperimentConfig;
+  paused: boolean;
+  steps: number;
+  activeMs: number;
+  resumedAt: number;
+  lastLoss: number;
+  lastTest: string;
+}
+
+let run: RunState | null = null;
+/** The current (or last) run's file contents, for the downloads. */
+const files = { csv: '', metrics: '', config: '', summary: '' };
+
+function setButtons(): void {
+  ui.start.disabled = run !== null;
+  ui.pause.disabled = !run || run.paused;
+  ui.resume.disabled = !run || !run.paused;
+  ui.stop.disabled = !run;
+  for (const b of ui.downloads.querySelectorAll('button')) {
+    b.disabled = files[b.dataset.file as keyof typeof files] === '';
+  }
+}
+
+function pct(x: number | null): string {
+  return x === null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)}%`;
+}
+
+function clock(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const mmss = `${String(m).padStart(h ? 2 : 1, '0')}:${String(s % 60).padStart(2, '0')}`;
+  return h ? `${h}:${mmss}` : mmss;
+}
+
+function renderProgress(r: RunState): void {
+  const active = r.activeMs + (r.paused ? 0 : performance.now() - r.resumedAt);
+  const rate = r.steps / (active / 1000);
+  const eta = (r.config.steps - r.steps) / rate;
+  ui.progress.textContent =
+    `step ${r.steps}/${r.config.steps} · ${r.steps > 0 ? rate.toFixed(2) : '–'} steps/s · ETA ${r.steps > 0 ? clock(eta) : '--:--'}` +
+    ` · batch loss ${r.steps > 0 ? r.lastLoss.toPrecision(5) : 'n/a'} · test ${r.lastTest}${r.paused ? ' · paused' : ''}`;
+}
+
+function describeEngine(e: EngineInfo): string {
+  return `tfjs ${e.tfjsVersion} ${e.backend}, SIMD ${e.simd ? 'on' : 'off'}, ${e.threads} thread${e.threads === 1 ? '' : 's'}; crossOriginIsolated: ${capabilities.crossOriginIsolated ? 'yes' : 'no'}`;
+}
+
+function onEvent(r: RunState, dataLabel: string, event: WorkerEvent): void {
+  if (run !== r) return;
+  switch (event.type) {
+    case 'start':
+      files.config = configFileText(event.config, event.engine, dataLabel);
+      ui.engine.textContent = describeEngine(event.engine);
+      r.resumedAt = performance.now();
+      setStatus(`evaluating ${event.trainImages} train / ${event.testImages} test images at step 0…`);
+      break;
+    case 'step':
+      r.steps = event.step;
+      r.lastLoss = event.loss;
+      charts.addStep(event.step, event.loss);
+      setStatus('training');
+      renderProgress(r);
+      break;
+    case 'eval':
+      files.csv += event.csvLine;
+      files.metrics += metricsLine(event.record);
+      r.lastTest = pct(event.record.test);
+      charts.addEval(event.record);
+      setStatus(`step ${event.record.step}: train ${pct(event.record.train)}, test ${r.lastTest}`);
+      renderProgress(r);
+      break;
+    case 'end':
+      files.summary = summaryFileText(event.summary);
+      break;
+    case 'paused':
+      r.paused = true;
+      r.activeMs += performance.now() - r.resumedAt;
+      setStatus(`paused before step ${event.step + 1}`);
+      renderProgress(r);
+      break;
+    case 'resumed':
+      r.paused = false;
+      r.resumedAt = performance.now();
+      setStatus('training');
+      break;
+  }
+  setButtons();
+}
+
+function showSummary(summary: RunSummary): void {
+  ui.sha.textContent = summary.weightsSha256;
+  ui.summary.textContent = summaryFileText(summary);
+  ui.sha.closest('section')!.hidden = false;
+}
+
+async function loadData(): Promise<{ files: MnistFiles; label: string }> {
+  if (ui.dataFiles.checked) {
+    const picked = ui.dataPicker.files;
+    if (!picked || picked.length === 0) throw new Error('missing data: pick the four MNIST files (raw or .gz), or choose the server data');
+    return { files: await readPickedFiles(picked), label: `files:${[...picked].map((f) => f.name).join(',')}` };
+  }
+  return { files: await fetchMnistFiles(dataUrl), label: new URL(dataUrl, location.href).href };
+}
+
+/** Rejects when the worker dies (script error, out of memory): Comlink calls would never settle. */
+function whenCrashed(worker: Worker): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      reject(new Error(`the engine worker crashed: ${e.message || 'it failed to load or run (details in the browser console)'}`));
+    });
+    worker.addEventListener('messageerror', () => reject(new Error('the engine worker crashed: a message could not be decoded')));
+  });
+}
+
+async function startRun(): Promise<void> {
+  if (run) return;
+  showError(null);
+  let config: ExperimentConfig;
+  try {
+    config = formConfig();
+  } catch (e) {
+    showError((e as Error).message);
+    return;
+  }
+  const unsupported = unsupportedReason(capabilities);
+  if (unsupported) {
+    showError(unsupported);
+    return;
+  }
+  writeUrl(config);
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'mnist-sym-wasm engine' });
+  const crashed = whenCrashed(worker); // listen now: a broken worker script fails while the data loads
+  crashed.catch(() => {});
+  const r: RunState = {
+    worker,
+    api: Comlink.wrap<EngineApi>(worker),
+    config,
+    paused: false,
+    steps: 0,
+    activeMs: 0,
+    resumedAt: performance.now(),
+    lastLoss: NaN,
+    lastTest: 'n/a',
+  };
+  run = r;
+  Object.assign(files, { csv: '', metrics: '', config: '', summary: '' });
+  charts.reset();
+  ui.sha.textContent = '';
+  ui.summary.textContent = '';
+  ui.sha.closest('section')!.hidden = true;
+  ui.progress.textContent = '';
+  setButtons();
+  try {
+    setStatus('loading data…');
+    const data = await Promise.race([loadData(), crashed]);
+    setStatus('starting the engine…');
+    const buffers = Object.values(data.files).map((a: Uint8Array) => a.buffer as ArrayBuffer);
+    const request = Comlink.transfer({ config, files: data.files, dataLabel: data.label }, buffers);
+    const listener = Comlink.proxy((event: WorkerEvent) => onEvent(r, data.label, event));
+    const result: StartResult = await Promise.race([r.api.start(request, listener), crashed]);
+    if (result.status === 'done') {
+      setStatus(`done: ${result.summary.steps} steps, test accuracy ${pct(result.summary.final.test)}`);
+      showSummary(result.summary);
+    } else {
+      setStatus(`stopped before step ${result.step + 1}; the downloads hold the evaluations so far`);
+    }
+  } catch (e) {
+    setStatus('failed');
+    showError((e as Error)?.message ?? String(e));
+  } finally {
+    worker.terminate();
+    run = null;
+    setButtons();
+  }
+}
+
+// ---- controls and downloads ----
+
+ui.start.addEventListener('click', () => void startRun());
+ui.pause.addEventListener('click', () => void run?.api.pause());
+ui.resume.addEventListener('click', () => void run?.api.resume());
+ui.stop.addEventListener('click', () => {
+  if (!run) return;
+  void run.api.stop();
+  setStatus('stopping…');
+});
+ui.dataServer.addEventListener('change', () => showError(null));
+ui.dataFiles.addEventListener('change', () => showError(null));
+ui.dataPicker.addEventListener('change', () => (ui.dataFiles.checked = true));
+
+const DOWNLOADS: [keyof typeof files, string, string][] = [
+  ['csv', RUN_FILES.csv, 'text/csv'],
+  ['metrics', RUN_FILES.metrics, 'application/x-ndjson'],
+  ['config', RUN_FILES.config, 'application/json'],
+  ['summary', RUN_FILES.summary, 'application/json'],
+];
+for (const [key, name, type] of DOWNLOADS) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = name;
+  button.dataset.file = key;
+  button.dataset.testid = `download-${key}`;
+  button.addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([files[key]], { type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  });
+  ui.downloads.append(button);
+}
+
+// ---- start-up ----
+
+setButtons();
+setStatus('ready');
+const unsupported = unsupportedReason(capabilities);
+if (params.error || unsupported) {
+  showError(params.error ?? unsupported);
+  setStatus('not started');
+} else if (params.autorun) {
+  void startRun();
+}

@@ -1,0 +1,257 @@
+// The web page end to end in a real headless Chromium, against the BUILT `mnist-sym-wasm serve` on
+// the small fixture: the server's rules, config from the URL, autorun, pause/resume/stop, the
+// downloads, error display, and bitwise parity with the CLI (same weightsSha256, same CSV bytes).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = resolve(__dirname, '..');
+const CLI = join(ROOT, 'packages/cli/dist/index.js');
+const FIXTURE = join(ROOT, 'fixtures/mnist-small');
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+/** Screenshots go to a temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for the committed ones). */
+const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : mkdtempSync(join(tmpdir(), 'msw-shots-'));
+
+if (!HAS_CHROMIUM) {
+  console.warn(`\n[web.test] SKIPPED: ${CHROMIUM} is absent (apt-get install chromium); the browser tests did not run.\n`);
+}
+
+/** The short run used for parity: CLI flags and the same config as page URL parameters. */
+const PARITY_FLAGS = ['--validation-size', '100', '--steps', '3', '--widths', '4,4,8', '--eval-every', '1', '--eval-train', '200'];
+const PARITY_QUERY = 'validationSize=100&steps=3&widths=4,4,8&evalEvery=1&evalTrain=200';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Drops what may differ between two runs of one config: wall-clock fields, and the engine's thread
+ * count (the CLI may run the threaded build, the page runs one thread; results do not depend on it).
+ */
+function untimed<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, function (this: Json, k, v) {
+      if (k === 'elapsedMs' || k === 'wallMs' || k === 'msPerStep') return undefined;
+      if (k === 'threads' && 'backend' in this) return undefined;
+      return v;
+    }),
+  );
+}
+
+describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
+  let server: ChildProcess;
+  let base = '';
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', FIXTURE, '--json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    server.stderr!.on('data', (d) => (stderr += d));
+    base = await new Promise<string>((ok, fail) => {
+      let out = '';
+      server.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) ok((JSON.parse(out.split('\n')[0]) as { url: string }).url);
+      });
+      server.once('exit', (code) => fail(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+  });
+
+  async function open(query: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
+    await page.goto(`${base}?${query}`);
+    return page;
+  }
+
+  /** Waits until the run shows its hash or the page shows an error. */
+  async function settled(page: Page, timeout = 60_000): Promise<void> {
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=weights-sha256]')?.textContent || !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden,
+      null,
+      { timeout },
+    );
+  }
+
+  async function download(page: Page, file: 'csv' | 'metrics' | 'config' | 'summary'): Promise<{ name: string; text: string }> {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=download-${file}]`)]);
+    return { name: d.suggestedFilename(), text: readFileSync((await d.path())!, 'utf8') };
+  }
+
+  /** Waits until the progress line reaches `step` (or an error shows, which then fails the test). */
+  async function reachStep(page: Page, step: number): Promise<void> {
+    await page.waitForFunction(
+      (min) => {
+        const m = /step (\d+)\//.exec(document.querySelector('[data-testid=progress]')?.textContent ?? '');
+        return (m && Number(m[1]) >= min) || !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden;
+      },
+      step,
+      { timeout: 60_000 },
+    );
+    expect(await page.textContent('[data-testid=error]')).toBe('');
+  }
+
+  async function stepShown(page: Page): Promise<number> {
+    const m = /step (\d+)\//.exec((await page.textContent('[data-testid=progress]')) ?? '');
+    return m ? Number(m[1]) : 0;
+  }
+
+  test('serve: isolation headers, GET/HEAD only, nothing outside its files', async () => {
+    const page = await fetch(base);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(await page.text()).toContain('data-testid="weights-sha256"');
+    expect((await fetch(`${base}tfjs-backend-wasm-simd.wasm`)).headers.get('content-type')).toBe('application/wasm');
+    const gz = await fetch(`${base}mnist/t10k-labels-idx1-ubyte.gz`, { method: 'HEAD' });
+    expect(gz.status).toBe(200);
+    expect(gz.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    const post = await fetch(base, { method: 'POST', body: 'x' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    // Raw HTTP paths (fetch would normalise the dots away before sending).
+    for (const path of ['/../package.json', '/mnist/../../package.json', '/mnist/..%2f..%2fpackage.json', '/%2e%2e/package.json', '/mnist/README.md']) {
+      const status = await new Promise<number>((ok, fail) => {
+        const url = new URL(base);
+        import('node:http').then(({ request }) =>
+          request({ host: url.hostname, port: url.port, path, method: 'GET' }, (res) => {
+            res.resume();
+            ok(res.statusCode ?? 0);
+          })
+            .on('error', fail)
+            .end(),
+        );
+      });
+      expect([path, status]).toEqual([path, 404]);
+    }
+  });
+
+  test('loads with the config from the URL, a form field per config key, and writes the URL back', async () => {
+    const page = await open('init=constant&steps=300&evalEvery=100&evalTrain=1000&seed=0');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
+    expect(await page.inputValue('[data-testid=config-steps]')).toBe('300');
+    expect(await page.inputValue('[data-testid=config-evalEvery]')).toBe('100');
+    expect(await page.inputValue('[data-testid=config-evalTrain]')).toBe('1000');
+    expect(await page.inputValue('[data-testid=config-init]')).toBe('constant');
+    expect(await page.inputValue('[data-testid=config-widths]')).toBe('32,64,1024');
+    expect(await page.isHidden('[data-testid=error]')).toBe(true);
+    await page.fill('[data-testid=config-batch]', '25');
+    await page.dispatchEvent('[data-testid=config-batch]', 'change');
+    expect(new URL(page.url()).searchParams.get('batch')).toBe('25');
+    expect(new URL(page.url()).searchParams.get('steps')).toBe('300');
+    await page.close();
+  });
+
+  test('shows bad URL parameters as clear errors and stays usable', async () => {
+    const page = await open('steps=abc&autorun=1');
+    await page.waitForSelector('[data-testid=error]:visible');
+    expect(await page.textContent('[data-testid=error]')).toBe("URL parameter: invalid steps: 'abc' (expected an integer >= 0)");
+    expect(await page.isEnabled('[data-testid=start]')).toBe(true);
+    expect(await page.textContent('[data-testid=status]')).toBe('not started');
+    await page.goto(`${base}?stepz=3`);
+    await page.waitForSelector('[data-testid=error]:visible');
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^URL parameter: unknown config key 'stepz' \(known: widths, /);
+    await page.close();
+  });
+
+  test('shows missing data and a crashed worker as clear errors', async () => {
+    const page = await open(`${PARITY_QUERY}&data=nowhere/&autorun=1`);
+    await settled(page);
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^missing data: .*\/nowhere\/ has no train-images-idx3-ubyte \(or \.gz\)/);
+    expect(await page.isEnabled('[data-testid=start]')).toBe(true);
+    await page.route('**/worker.js', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', headers: { 'Cross-Origin-Embedder-Policy': 'require-corp' }, body: 'throw new Error("simulated crash");' }),
+    );
+    await page.goto(`${base}?${PARITY_QUERY}&autorun=1`);
+    await settled(page);
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^the engine worker crashed: .*simulated crash$/);
+    expect(await page.isEnabled('[data-testid=start]')).toBe(true);
+    await page.close();
+  });
+
+  test('PARITY: the browser run equals the CLI run bitwise (weightsSha256, CSV bytes, metrics, config, summary)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'msw-parity-')), 'run');
+    const cli = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...PARITY_FLAGS, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    const cliSummary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Json;
+
+    const page = await open(`${PARITY_QUERY}&autorun=1`);
+    await settled(page);
+    expect(await page.isHidden('[data-testid=error]')).toBe(true);
+    const sha = await page.textContent('[data-testid=weights-sha256]');
+    console.log(`[web.test] parity weightsSha256: cli ${cliSummary.weightsSha256}, browser ${sha}`);
+    expect(sha).toBe(cliSummary.weightsSha256);
+
+    const csv = await download(page, 'csv');
+    expect(csv.name).toBe('validation-curve-accuracy.csv');
+    expect(csv.text).toBe(readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'));
+    const metrics = await download(page, 'metrics');
+    expect(metrics.name).toBe('metrics.jsonl');
+    const lines = (text: string) => text.trimEnd().split('\n').map((l) => untimed(JSON.parse(l)));
+    expect(lines(metrics.text)).toEqual(lines(readFileSync(join(out, 'metrics.jsonl'), 'utf8')));
+    const config = await download(page, 'config');
+    const cliConfig = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Json;
+    const webConfig = JSON.parse(config.text) as Json;
+    expect(webConfig.config).toEqual(cliConfig.config);
+    expect(untimed(webConfig.engine)).toEqual(untimed(cliConfig.engine));
+    console.log(`[web.test] engines: cli ${JSON.stringify(cliConfig.engine)}, browser ${JSON.stringify(webConfig.engine)}`);
+    expect(webConfig.data).toBe(`${base}mnist/`);
+    const summary = await download(page, 'summary');
+    expect(await page.textContent('[data-testid=summary-json]')).toBe(summary.text);
+    expect(untimed(JSON.parse(summary.text))).toEqual(untimed(cliSummary));
+    await page.close();
+  });
+
+  test('autorun, pause/resume (no steps while paused, same result), stop, and screenshots', async () => {
+    const query = 'validationSize=100&steps=80&widths=4,4,8&evalEvery=10&evalTrain=200';
+    const page = await open(`${query}&autorun=1`);
+    await reachStep(page, 15);
+    await page.click('[data-testid=pause]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.startsWith('paused before step'));
+    const pausedAt = await stepShown(page);
+    expect(await page.isEnabled('[data-testid=resume]')).toBe(true);
+    expect(await page.isDisabled('[data-testid=pause]')).toBe(true);
+    await page.waitForTimeout(700);
+    expect(await stepShown(page)).toBe(pausedAt);
+    expect(await page.textContent('[data-testid=progress]')).toMatch(/steps\/s · ETA \d+:\d\d · batch loss/);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'web-mid-run.png'), fullPage: true });
+    await page.click('[data-testid=resume]');
+    await settled(page);
+    expect(await page.isHidden('[data-testid=error]')).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'web-end.png'), fullPage: true });
+    const pausedSha = await page.textContent('[data-testid=weights-sha256]');
+    const csv = (await download(page, 'csv')).text.trimEnd().split('\n');
+    expect(csv.map((l) => Number(l.split(';')[0]))).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
+
+    // The same run without a pause ends on the same weights.
+    await page.goto(`${base}?${query}&autorun=1`);
+    await settled(page);
+    expect(await page.textContent('[data-testid=weights-sha256]')).toBe(pausedSha);
+
+    // Stop: the run ends early, the page says so, and the downloads hold what was evaluated.
+    await page.click('[data-testid=start]');
+    await reachStep(page, 12);
+    await page.click('[data-testid=stop]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.startsWith('stopped before step'));
+    expect(await page.textContent('[data-testid=weights-sha256]')).toBe('');
+    expect(await page.isEnabled('[data-testid=start]')).toBe(true);
+    const partial = (await download(page, 'csv')).text.trimEnd().split('\n');
+    expect(partial.length).toBeGreaterThanOrEqual(2);
+    expect(partial.length).toBeLessThan(9);
+    await page.close();
+  });
+});
