@@ -26,6 +26,9 @@ const PARITY_QUERY = 'validationSize=100&steps=3&widths=4,4,8&evalEvery=1&evalTr
 
 type Json = Record<string, unknown>;
 
+/** The CLI's hash for the parity config, kept by the parity test for the picked-files test. */
+const PARITY_SHA_FROM_CLI = { value: '' };
+
 /**
  * Drops what may differ between two runs of one config: wall-clock fields, and the engine's thread
  * count (the CLI may run the threaded build, the page runs one thread; results do not depend on it).
@@ -194,6 +197,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     const sha = await page.textContent('[data-testid=weights-sha256]');
     console.log(`[web.test] parity weightsSha256: cli ${cliSummary.weightsSha256}, browser ${sha}`);
     expect(sha).toBe(cliSummary.weightsSha256);
+    PARITY_SHA_FROM_CLI.value = String(cliSummary.weightsSha256);
 
     const csv = await download(page, 'csv');
     expect(csv.name).toBe('validation-curve-accuracy.csv');
@@ -212,6 +216,21 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     const summary = await download(page, 'summary');
     expect(await page.textContent('[data-testid=summary-json]')).toBe(summary.text);
     expect(untimed(JSON.parse(summary.text))).toEqual(untimed(cliSummary));
+    await page.close();
+  });
+
+  test('files picked by the user (the fixture .gz files) give the same run as the served ones', async () => {
+    const page = await open(PARITY_QUERY);
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
+    await page.setInputFiles('[data-testid=data-picker]', ['train-images', 'train-labels', 't10k-images', 't10k-labels'].map((n) => join(FIXTURE, `${n}-idx${n.endsWith('images') ? 3 : 1}-ubyte.gz`)));
+    await page.click('[data-testid=start]');
+    await settled(page);
+    expect(await page.textContent('[data-testid=error]')).toBe('');
+    expect(PARITY_SHA_FROM_CLI.value, 'the parity test (which runs the CLI) must pass first').not.toBe('');
+    expect(await page.textContent('[data-testid=weights-sha256]')).toBe(PARITY_SHA_FROM_CLI.value);
+    expect(JSON.parse((await download(page, 'config')).text).data).toBe(
+      'files:train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz',
+    );
     await page.close();
   });
 
