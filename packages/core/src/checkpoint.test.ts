@@ -86,6 +86,20 @@ describe('checkpoint bytes', () => {
     b.dispose();
   });
 
+  it('carries the random pool-tie stream, so --pool-ties random resumes bitwise', async () => {
+    const cfg = config({ poolTies: 'random', init: 'constant', steps: 6 });
+    let saved: Uint8Array | null = null;
+    const full = await run(cfg, { checkpointAt: (s) => s === 3, onCheckpoint: (c) => void (saved = encodeCheckpoint(c)) });
+    const ckpt = decodeCheckpoint(saved!);
+    const fresh = new Trainer(cfg, data);
+    expect(Object.keys(ckpt.trainer.rngs!)).toEqual(['poolTies']);
+    expect(ckpt.trainer.rngs!.poolTies.key).not.toEqual(fresh.poolTies.rng!.getState().key); // it was drawn from
+    expect(() => fresh.importState({ ...ckpt.trainer, rngs: {} })).toThrow(/RNG streams \[\] do not match this run's \[poolTies\]/);
+    fresh.dispose();
+    const resumed = await run(cfg, {}, ckpt);
+    expect(resumed.summary.weightsSha256).toBe(full.summary.weightsSha256);
+  });
+
   it('a run resumed from a requested checkpoint, or from a stop, equals the uninterrupted run', async () => {
     const cfg = config();
     const saved = new Map<number, Uint8Array>();

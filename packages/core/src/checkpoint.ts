@@ -7,6 +7,7 @@
 //   12  u32      total byte length, checksum included
 //   16  u32      header length H
 //   20  H bytes  header: UTF-8 JSON (see CheckpointHeader), zero-padded to a multiple of 4
+//                (config, step, Adam scalars, sampler position + MT19937, other RNG streams, run totals)
 //   ..           arrays listed in header.arrays, back to back, raw little-endian bytes
 //   end-32       SHA-256 of every byte before it
 import { sha256 } from '@noble/hashes/sha256';
@@ -15,6 +16,7 @@ import type { BatchSamplerState } from './batches';
 import { CONFIG_KEYS, type ExperimentConfig } from './config';
 import { CheckpointError } from './errors';
 import type { MnistData } from './mnist';
+import type { MT19937State } from './prng';
 import type { EvalRecord } from './run-experiment';
 import type { TrainerState } from './trainer';
 import { CORE_VERSION } from './version';
@@ -76,6 +78,8 @@ interface CheckpointHeader {
   step: number;
   adam: { step: number; beta1Power: number; beta2Power: number };
   sampler: Omit<BatchSamplerState, 'arrangement'>;
+  /** TrainerState.rngs (the pool-tie stream, when drawn from). */
+  rngs: Record<string, MT19937State>;
   run: RunProgress;
   arrays: ArrayEntry[];
 }
@@ -122,6 +126,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     step: trainer.step,
     adam: { step: trainer.adam.step, beta1Power: trainer.adam.beta1Power, beta2Power: trainer.adam.beta2Power },
     sampler,
+    rngs: trainer.rngs ?? {},
     run: checkpoint.run,
     arrays: arrays.map((a) => a.entry),
   };
@@ -214,6 +219,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       params: list('params'),
       adam: { ...header.adam, m: list('adam.m'), v: list('adam.v') },
       sampler: { ...header.sampler, arrangement: Array.from(arrangement) },
+      rngs: header.rngs ?? {},
     },
     run: header.run,
   };

@@ -10,7 +10,7 @@ import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData, type Split } from './mnist';
 import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
 import { withPoolTies, type PoolTiePolicy } from './kernels/MaxPoolGrad';
-import { deriveStream, MT19937 } from './prng';
+import { deriveStream, MT19937, type MT19937State } from './prng';
 import { hashFloat32Arrays } from './weights-hash';
 
 /** TensorFlow's AdamOptimizer defaults (the question passes only the learning rate). */
@@ -39,6 +39,27 @@ export interface TrainerState {
   adam: AdamState;
   /** The data order: arrangement, epoch position and its MT19937. */
   sampler: BatchSamplerState;
+  /**
+   * Every other RNG stream training draws from, by name: `poolTies` (deriveStream(seed, 2)) with
+   * pool ties 'random'. Absent or {} when the run has none.
+   */
+  rngs?: Record<string, MT19937State>;
+}
+
+/** The named RNG streams of a trainer's state (see TrainerState.rngs). */
+export function rngStates(poolTies: PoolTiePolicy): Record<string, MT19937State> {
+  return poolTies.rng ? { poolTies: poolTies.rng.getState() } : {};
+}
+
+/** Validates `state.rngs` against the trainer's streams; returns the setter to apply after all checks. */
+export function prepareRngImport(poolTies: PoolTiePolicy, state: TrainerState): () => void {
+  const have = Object.keys(state.rngs ?? {}).sort().join(',');
+  const want = poolTies.rng ? 'poolTies' : '';
+  if (have !== want) throw new RangeError(`trainer state: RNG streams [${have}] do not match this run's [${want}]`);
+  const tie = state.rngs?.poolTies ? MT19937.fromState(state.rngs.poolTies) : null; // validates
+  return () => {
+    if (tie) poolTies.rng!.setState(tie.getState());
+  };
 }
 
 /** One run's mutable state, stepping on the wasm backend. Call dispose() when done. */
@@ -120,6 +141,7 @@ export class Trainer {
       params: this.paramValues().map((a) => a.slice()),
       adam: { ...this.adam, m: this.adam.m.map((a) => a.slice()), v: this.adam.v.map((a) => a.slice()) },
       sampler: this.sampler.getState(),
+      rngs: rngStates(this.poolTies),
     };
   }
 
@@ -140,7 +162,9 @@ export class Trainer {
         throw new RangeError(`trainer state: ${what} do not fit a model of widths ${this.shape.widths.join(',')}`);
       }
     }
+    const applyRngs = prepareRngImport(this.poolTies, state);
     this.sampler.setState(state.sampler); // validates fully before changing anything
+    applyRngs();
     const shapes = paramShapes(this.shape);
     const next = state.params.map((values, i) => tf.tensor(values.slice(), shapes[i], 'float32'));
     tf.dispose(this.params);
