@@ -2,7 +2,7 @@
 // the small fixture: the server's rules, config from the URL, autorun, pause/resume/stop, the
 // downloads, error display, and bitwise parity with the CLI (same weightsSha256, same CSV bytes).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,7 +14,9 @@ const FIXTURE = join(ROOT, 'fixtures/mnist-small');
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 /** Screenshots go to a temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for the committed ones). */
-const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : mkdtempSync(join(tmpdir(), 'msw-shots-'));
+const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : join(tmpdir(), `msw-web-${process.pid}`, 'shots');
+/** Temp folder of this test file, removed at the end. */
+const TMP = join(tmpdir(), `msw-web-${process.pid}`);
 
 if (!HAS_CHROMIUM) {
   console.warn(`\n[web.test] SKIPPED: ${CHROMIUM} is absent (apt-get install chromium); the browser tests did not run.\n`);
@@ -72,6 +74,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     server?.kill('SIGTERM');
+    rmSync(TMP, { recursive: true, force: true });
   });
 
   async function open(query: string): Promise<Page> {
@@ -186,7 +189,8 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   });
 
   test('PARITY: the browser run equals the CLI run bitwise (weightsSha256, CSV bytes, metrics, config, summary)', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'msw-parity-')), 'run');
+    mkdirSync(TMP, { recursive: true });
+    const out = mkdtempSync(join(TMP, 'parity-')); // train accepts an empty folder
     const cli = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...PARITY_FLAGS, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(cli.status, cli.stderr).toBe(0);
     const cliSummary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Json;
