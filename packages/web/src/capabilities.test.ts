@@ -1,3 +1,4 @@
+// Browser capability checks: the SIMD probe and the one-line reasons shown on the page.
 import { expect, test } from 'vitest';
 import { detectCapabilities, unsupportedReason } from './capabilities';
 

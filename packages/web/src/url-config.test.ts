@@ -1,3 +1,4 @@
+// The page's URL parameters and generated form fields, through core's real resolver.
 import { describe, expect, test } from 'vitest';
 import { CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from '@mnist-sym-wasm/core';
 import { configToSearch, DEFAULT_DATA_URL, fieldChoices, readPageParams } from './url-config';
