@@ -55,6 +55,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
   );
   let bar: cliProgress.SingleBar | null = null;
   let started = 0;
+  let firstStep = 0; // a resumed run starts at its checkpoint's step
   let lastTest = 'n/a';
   // While the bar is drawn, lines go through MultiBar.log so they land above it.
   const log = (line: string) => (bar ? bars.log(`${line}\n`) : stream.write(`${line}\n`));
@@ -62,12 +63,14 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
     switch (event.type) {
       case 'start':
         started = performance.now();
+        firstStep = event.resumedFrom ?? 0;
         stream.write(`engine: ${describeEngine(event.engine)}; ${event.trainImages} train / ${event.testImages} test images evaluated\n`);
-        if (stream.isTTY) bar = bars.create(event.config.steps, 0, { speed: '0.0', loss: 'n/a', test: 'n/a' });
+        if (event.resumedFrom !== undefined) stream.write(`resuming from step ${event.resumedFrom}\n`);
+        if (stream.isTTY) bar = bars.create(event.config.steps, firstStep, { speed: '0.0', loss: 'n/a', test: 'n/a' });
         break;
       case 'step': {
         const seconds = (performance.now() - started) / 1000;
-        bar?.update(event.step, { speed: (event.step / seconds).toFixed(2), loss: event.loss.toPrecision(5), test: lastTest });
+        bar?.update(event.step, { speed: ((event.step - firstStep) / seconds).toFixed(2), loss: event.loss.toPrecision(5), test: lastTest });
         break;
       }
       case 'eval':
