@@ -297,6 +297,10 @@ describe('refusals leave the run folder untouched', () => {
     refuse(dir, ['train', '--resume', dir, '--steps', '20'], /cannot resume with steps 20: the checkpoint is already at step 35/);
     refuse(dir, ['train', '--resume', dir, '--out', join(root, 'elsewhere')], /--out and --resume name different folders/);
     refuse(dir, ['train', '--resume', join(dir, 'checkpoints')], /holds no checkpoint/);
+    refuse(dir, ['train', '--resume', dir, '--keep', '0'], /invalid keep: '0' \(expected an integer >= 1\)/);
+    const bad = runCli(['train', ...FLAGS, '--checkpoint-every', 'x', '--out', join(root, 'never')]);
+    expect(bad.stderr).toMatch(/^error: invalid checkpoint-every: 'x' \(expected an integer >= 0\)\n$/);
+    expect(existsSync(join(root, 'never'))).toBe(false);
     // Other data (the fixture's test files as training files) has another fingerprint.
     const other = join(root, 'other-data');
     mkdirSync(other);

@@ -58,6 +58,8 @@ export async function train(
   resume?: ResumePoint,
 ): Promise<{ summary: RunSummary; outDir: string }> {
   const saved = resume ? readCheckpointOptions(options.resume!) : null;
+  const checkpointEvery = count(options.checkpointEvery, 'checkpoint-every', 0) ?? saved?.checkpointEvery ?? 0;
+  const keep = count(options.keep, 'keep', 1) ?? saved?.keep ?? 3;
   const dataSource = options.data ?? saved?.data ?? EMBEDDED_DATA;
   const dataPath = dataSource === EMBEDDED_DATA ? null : options.data !== undefined ? resolve(options.data) : (saved?.dataPath ?? dataSource);
   const dataDir = dataPath ?? embeddedMnistDir();
@@ -67,8 +69,6 @@ export async function train(
     throw new CheckpointError(`'${resume.path}' was trained on different MNIST data than '${dataSource}'`);
   }
   const outDir = resume ? options.resume! : (options.out ?? defaultRunDir());
-  const checkpointEvery = count(options.checkpointEvery, 'checkpoint-every', 0) ?? saved?.checkpointEvery ?? 0;
-  const keep = count(options.keep, 'keep', 1) ?? saved?.keep ?? 3;
   const run = new RunDirectory(outDir);
   let records: EvalRecord[] = [];
   if (resume) {
