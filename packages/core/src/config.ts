@@ -8,14 +8,18 @@ export type InitScheme = 'constant' | 'truncated-normal';
 export type LossKind = 'seed' | 'epsilon' | 'stable';
 /** `tf0`: TF 0.11/0.12 next_batch (first epoch in file order); `tf1`: TF >= 1.1 (shuffled from the start). */
 export type BatchOrderKind = 'tf0' | 'tf1';
+/** `dense`: the seed's network; `twin`: its width-1 twin (one unit per layer, see docs/TWIN.md). */
+export type ModelKind = 'dense' | 'twin';
 /** Which tied maximum of a max-pool window receives the gradient (TensorFlow's CPU kernel: first). */
 export type PoolTieKind = 'first' | 'last' | 'random';
 
 /** Everything that determines a run. Two runs with equal configs produce bitwise-equal results. */
 export interface ExperimentConfig {
   // --- model ---
-  /** Widths of conv1, conv2 and fc1 (the seed: 32, 64, 1024). */
+  /** Widths of conv1, conv2 and fc1 (the seed: 32, 64, 1024); for the twin, the widths it stands for. */
   widths: [number, number, number];
+  /** The network trained: the dense CNN, or its width-1 twin with per-tensor Adam multipliers. */
+  model: ModelKind;
   /** Weight initialisation scheme (biases are always 0.1). */
   init: InitScheme;
   /** Adds perturb * N(0, 1) (stream deriveStream(seed, 3)) to every initial weight (not bias); 0 = none. */
@@ -53,6 +57,7 @@ export interface ExperimentConfig {
 /** The seed script's values. */
 export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   widths: [32, 64, 1024] as [number, number, number],
+  model: 'dense',
   init: 'constant',
   perturb: 0,
   poolTies: 'first',
@@ -143,6 +148,12 @@ function parseThreads(raw: unknown, name: string): number | 'auto' {
 /** Every field of ExperimentConfig; typed so a new field cannot be forgotten by any front end. */
 export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = {
   widths: { flag: 'widths', valueName: 'a,b,c', help: 'widths of conv1, conv2, fc1', parse: parseWidths },
+  model: {
+    flag: 'model',
+    valueName: 'dense|twin',
+    help: 'dense: the seed CNN; twin: its width-1 twin (equal to the dense net while all copies are equal), far faster',
+    parse: oneOf(['dense', 'twin'] as const),
+  },
   init: {
     flag: 'init',
     valueName: 'constant|truncated-normal',

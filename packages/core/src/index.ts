@@ -1,7 +1,7 @@
 // Public API of @mnist-sym-wasm/core: configuration, data parsing, the engine start, and the run
 // loop with its events. No I/O here: callers pass bytes in and render events out.
 export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
-export type { BatchOrderKind, ConfigField, ExperimentConfig, InitScheme, LossKind, PoolTieKind } from './config';
+export type { BatchOrderKind, ConfigField, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
 export { engineInfo, initEngine } from './engine';
 export type { EngineInfo, EngineOptions } from './engine';
@@ -19,6 +19,9 @@ export { hashFloat32Arrays } from './weights-hash';
 export { configFileText, metricsLine, RUN_FILES, summaryFileText, toJson } from './run-files';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
+export { denseToTwin, twinScales, twinToDense } from './twin';
+export type { TwinScales } from './twin';
+export { TwinTrainer } from './twin-trainer';
 export {
   CHECKPOINT_FORMAT,
   checkResumeConfig,

@@ -9,6 +9,7 @@ import type { MnistData } from './mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport, type SymmetryReport } from './symmetry';
 import { Trainer } from './trainer';
+import { TwinTrainer } from './twin-trainer';
 import { CORE_VERSION } from './version';
 
 /** One evaluation, as stored in metrics.jsonl. */
@@ -121,7 +122,7 @@ export async function runExperiment(
       throw new CheckpointError('checkpoint was trained on different MNIST data (fingerprint differs); pass the data the run used');
     }
   }
-  const trainer = new Trainer(config, data);
+  const trainer = config.model === 'twin' ? new TwinTrainer(config, data) : new Trainer(config, data);
   if (resume) {
     try {
       trainer.importState(resume.trainer);

@@ -1,0 +1,149 @@
+// The plain-TypeScript twin (TwinTrainer) against (a) the float64 reference twin and (b) the dense
+// wasm engine from the constant init, expanded back to dense: small widths and the seed's widths.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchSampler } from './batches';
+import { resolveConfig } from './config';
+import { initEngine } from './engine';
+import { gatherPixels, loadMnist, type MnistData } from './mnist';
+import { MT19937 } from './prng';
+import { refAdamInit, refAdamStep } from './reference/reference-adam';
+import { REF_PARAM_KEYS, refLossAndGrads, type RefParams, type RefShape } from './reference/reference-model';
+import { refTwinAdamScales } from './reference/reference-twin';
+import { runExperiment } from './run-experiment';
+import { SYMMETRY_KEYS } from './symmetry';
+import { Trainer } from './trainer';
+import { twinToDense } from './twin';
+import { TwinTrainer } from './twin-trainer';
+
+const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small/', import.meta.url));
+let data: MnistData;
+
+beforeAll(async () => {
+  await initEngine();
+  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
+  data = loadMnist(
+    {
+      trainImages: read('train-images-idx3-ubyte.gz'),
+      trainLabels: read('train-labels-idx1-ubyte.gz'),
+      testImages: read('t10k-images-idx3-ubyte.gz'),
+      testLabels: read('t10k-labels-idx1-ubyte.gz'),
+    },
+    100,
+  );
+});
+
+/** max over tensors t of max|a - b| / unit[t]: differences in units of one Adam step of that tensor. */
+function stepDiff(a: ArrayLike<number>[], b: ArrayLike<number>[], unit: number[]): number[] {
+  return b.map((want, t) => {
+    let d = 0;
+    for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(a[t][i] - want[i]));
+    return d / unit[t];
+  });
+}
+
+/** max over tensors of max|a - b| / max|b| (0/0 = 0). */
+function relDiff(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
+  let worst = 0;
+  b.forEach((want, t) => {
+    let d = 0;
+    let s = 0;
+    for (let i = 0; i < want.length; i++) {
+      d = Math.max(d, Math.abs(a[t][i] - want[i]));
+      s = Math.max(s, Math.abs(want[i]));
+    }
+    worst = Math.max(worst, s === 0 ? d : d / s);
+  });
+  return worst;
+}
+
+describe('TwinTrainer', () => {
+  it('follows the float64 reference twin (same batches, lr/eps multipliers) to float32 precision', () => {
+    const config = resolveConfig({ model: 'twin', widths: '32,64,1024', batch: 20, lr: 1e-3, loss: 'stable' });
+    const twin = new TwinTrainer(config, data);
+    const shape: RefShape = { height: 28, width: 28, c1: 1, c2: 1, f1: 1, classes: 10 };
+    const ref = {} as RefParams;
+    REF_PARAM_KEYS.forEach((k, i) => (ref[k] = Float64Array.from(twin.params[i])));
+    const state = refAdamInit(ref);
+    const scales = refTwinAdamScales({ ...shape, c1: 32, c2: 64, f1: 1024 });
+    const sampler = new BatchSampler(data.train.count, 20, 'tf0', new MT19937(0));
+    const pixels = new Float32Array(20 * 784);
+    let worst = 0;
+    let worstSteps = 0;
+    for (let step = 0; step < 40; step++) {
+      const idx = sampler.next();
+      gatherPixels(data.train, idx, pixels);
+      const labels = Uint8Array.from(idx, (i) => data.train.labels[i]);
+      const r = refLossAndGrads(shape, ref, Float64Array.from(pixels), labels, 20, 'stable');
+      const loss = twin.trainStep();
+      expect(Math.abs(loss - r.loss) / r.loss).toBeLessThan(1e-5);
+      refAdamStep(ref, r.grads, state, { lr: 1e-3, ...scales });
+      worst = Math.max(worst, relDiff(twin.params, REF_PARAM_KEYS.map((k) => ref[k])));
+      const steps = stepDiff(twin.params, REF_PARAM_KEYS.map((k) => ref[k]), twin.scales.lrScale.map((x) => x * 1e-3));
+      worstSteps = Math.max(worstSteps, ...steps);
+    }
+    console.log(`TwinTrainer (float32) vs float64 reference twin, 40 steps lr 1e-3: max rel diff ${worst.toExponential(2)}, max diff ${worstSteps.toExponential(2)} Adam steps`);
+    // Adam turns float32 round-off in a gradient that cancels to ~0 (e.g. a class seen exactly 1/10
+    // of the time at the uniform start) into a visible fraction of one step; nothing else differs.
+    expect(worstSteps).toBeLessThan(0.05);
+    expect(worst).toBeLessThan(1e-2);
+  });
+
+  for (const [widths, steps] of [['2,3,4', 40], ['32,64,1024', 8]] as const) {
+    it(`reproduces the dense wasm network of widths ${widths} from the constant init (${steps} steps)`, () => {
+      const config = resolveConfig({ widths, batch: 50, lr: 1e-3 });
+      const dense = new Trainer(config, data);
+      const twin = new TwinTrainer({ ...config, model: 'twin' }, data);
+      let worst = 0;
+      let worstSteps = 0;
+      let lossGap = 0;
+      for (let step = 0; step < steps; step++) {
+        const a = dense.trainStep();
+        const b = twin.trainStep();
+        lossGap = Math.max(lossGap, Math.abs(a - b) / Math.abs(a));
+        const expanded = twinToDense(twin.params, config.widths, 49, 10);
+        worst = Math.max(worst, relDiff(expanded, dense.paramValues()));
+        worstSteps = Math.max(worstSteps, ...stepDiff(expanded, dense.paramValues(), Array(8).fill(1e-3)));
+      }
+      const da = dense.evaluate(data.test, 200);
+      const tw = twin.evaluate(data.test, 200);
+      console.log(`dense ${widths} vs twin on wasm/TS, ${steps} steps lr 1e-3: params ${worst.toExponential(2)} rel, ${worstSteps.toExponential(2)} Adam steps, loss ${lossGap.toExponential(2)}, test acc ${da.accuracy} vs ${tw.accuracy}`);
+      // Both are float32 with different summation orders; the gap stays a fraction of one Adam step.
+      expect(worstSteps).toBeLessThan(0.25);
+      expect(lossGap).toBeLessThan(1e-4);
+      expect(tw.accuracy).toBe(da.accuracy);
+      dense.dispose();
+    });
+  }
+
+  it('runs the protocol with one copy per set, and resumes bitwise from an exported state', async () => {
+    const config = resolveConfig({ model: 'twin', steps: 6, evalEvery: 3, evalTrain: 100, batch: 20 });
+    const summary = await runExperiment(config, data);
+    expect(summary.config.model).toBe('twin');
+    for (const k of SYMMETRY_KEYS) expect(summary.symmetry[k]).toEqual({ copies: 1, groups: 1, groupsTol: 1, maxRelDiff: 0 });
+    expect(new TwinTrainer(config, data).exportState().rngs).toEqual({});
+    const a = new TwinTrainer(config, data);
+    for (let i = 0; i < 3; i++) a.trainStep();
+    const b = new TwinTrainer(config, data);
+    b.importState(a.exportState());
+    for (let i = 0; i < 3; i++) {
+      a.trainStep();
+      b.trainStep();
+    }
+    expect(b.weightsSha256()).toBe(a.weightsSha256());
+    expect(a.weightsSha256()).toBe(summary.weightsSha256);
+    // With random pool ties the tie stream travels with the state too.
+    const random = { ...config, poolTies: 'random' as const };
+    const c = new TwinTrainer(random, data);
+    for (let i = 0; i < 3; i++) c.trainStep();
+    const d = new TwinTrainer(random, data);
+    d.importState(c.exportState());
+    expect(() => new TwinTrainer(config, data).importState(c.exportState())).toThrow(RangeError);
+    for (let i = 0; i < 3; i++) {
+      c.trainStep();
+      d.trainStep();
+    }
+    expect(d.weightsSha256()).toBe(c.weightsSha256());
+  });
+});

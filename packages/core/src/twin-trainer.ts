@@ -1,0 +1,151 @@
+// The training state of one width-1 twin run (`--model twin`), with the Trainer's surface so the
+// run loop treats both alike: plain-TypeScript forward/backward (twin-net.ts), the seed's float32
+// head (head.ts), TensorFlow's Adam with the twin's lr/epsilon multipliers (twin.ts).
+import { initAdamState, type AdamHyper, type AdamState } from './adam';
+import { adamStepArrays } from './adam-arrays';
+import { BatchSampler } from './batches';
+import type { ExperimentConfig } from './config';
+import { type SplitScore, EVAL_CHUNK } from './evaluate';
+import { lossAndGradient, scoreLogits } from './head';
+import type { MnistData, Split } from './mnist';
+import { initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
+import { deriveStream, MT19937 } from './prng';
+import { prepareRngImport, rngStates, TF_ADAM, validateAgainstData, type TrainerState } from './trainer';
+import { twinScales, type TwinScales } from './twin';
+import {
+  sparseImages, twinBackward, twinForward, twinGeometry, twinParams, TwinActivations,
+  type SparseImages, type TwinGeometry, type TwinPoolTies,
+} from './twin-net';
+import { hashFloat32Arrays } from './weights-hash';
+
+/** A width-1 twin of the dense network of config.widths. Nothing to dispose, but dispose() exists. */
+export class TwinTrainer {
+  /** The twin's own shape (widths 1, 1, 1); config.widths are the dense widths it stands for. */
+  readonly shape: ModelShape;
+  readonly hyper: AdamHyper;
+  readonly scales: TwinScales;
+  params: Float32Array[];
+  readonly adam: AdamState;
+  readonly sampler: BatchSampler;
+  readonly poolTies: TwinPoolTies;
+  step = 0;
+  private readonly geometry: TwinGeometry;
+  private readonly sparse = new Map<Split, SparseImages>();
+  private readonly acts: TwinActivations[];
+  private readonly scratch: { dp1: Float64Array; dz1: Float64Array };
+
+  constructor(
+    readonly config: ExperimentConfig,
+    readonly data: MnistData,
+  ) {
+    validateAgainstData(config, data);
+    this.shape = seedModelShape([1, 1, 1], data.rows, data.cols);
+    this.geometry = twinGeometry(data.rows, data.cols, this.shape.classes);
+    this.hyper = { lr: config.lr, ...TF_ADAM };
+    this.scales = twinScales(config.widths);
+    // The twin of a dense init whose copies all equal a width-1 draw: weights times paramScale.
+    this.params = initialParams(this.shape, config).map((a, i) => a.map((v) => v * this.scales.paramScale[i]));
+    this.adam = initAdamState(this.params.map((a) => a.length), this.hyper);
+    this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
+    this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
+    this.acts = Array.from({ length: config.batch }, () => new TwinActivations(this.geometry));
+    const g = this.geometry;
+    this.scratch = { dp1: new Float64Array(g.H1 * g.W1), dz1: new Float64Array(g.H * g.W) };
+  }
+
+  private images(split: Split): SparseImages {
+    let s = this.sparse.get(split);
+    if (!s) this.sparse.set(split, (s = sparseImages(split, this.data.rows * this.data.cols)));
+    return s;
+  }
+
+  /** One Adam step on the next batch; returns the batch loss (NaN included) before the update. */
+  trainStep(): number {
+    const g = this.geometry;
+    const K = g.classes;
+    const indices = this.sampler.next();
+    const n = indices.length;
+    const images = this.images(this.data.train);
+    const p = twinParams(g, this.params);
+    const logits = new Float32Array(n * K);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = this.data.train.labels[indices[i]];
+      twinForward(g, p, images, indices[i], this.acts[i], logits, i * K, this.poolTies);
+    }
+    const { loss, dlogits } = lossAndGradient(this.config.loss, logits, labels, K);
+    const grads = this.params.map((a) => new Float64Array(a.length));
+    for (let i = 0; i < n; i++) twinBackward(g, p, images, indices[i], this.acts[i], dlogits, i * K, grads, this.scratch);
+    adamStepArrays(this.params, grads.map((a) => Float32Array.from(a)), this.adam, this.hyper, this.scales.lrScale, this.scales.epsScale);
+    this.step += 1;
+    return loss;
+  }
+
+  /** Scores the first `count` images of a split, in chunks of 1000 like evaluateSplit. */
+  evaluate(split: Split, count: number): SplitScore {
+    const g = this.geometry;
+    const K = g.classes;
+    const n = Math.min(count, split.count);
+    const images = this.images(split);
+    const p = twinParams(g, this.params);
+    const act = this.acts[0];
+    const logits = new Float32Array(Math.min(EVAL_CHUNK, n) * K);
+    let correct = 0;
+    let lossSum = 0;
+    for (let start = 0; start < n; start += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, n - start);
+      for (let i = 0; i < size; i++) twinForward(g, p, images, start + i, act, logits, i * K, null);
+      const score = scoreLogits(this.config.loss, logits.subarray(0, size * K), split.labels.subarray(start, start + size), K);
+      correct += score.correct;
+      lossSum += score.lossSum;
+    }
+    return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n };
+  }
+
+  /** Current twin parameters (widths 1, 1, 1; PARAM_NAMES order), as copies. */
+  paramValues(): Float32Array[] {
+    return this.params.map((a) => a.slice());
+  }
+
+  /** SHA-256 of the twin's parameters (conv1.W … fc2.b, TF layouts, float32 LE). */
+  weightsSha256(): string {
+    return hashFloat32Arrays(this.params);
+  }
+
+  /** Exact snapshot, in the Trainer's format (the twin's own sizes). */
+  exportState(): TrainerState {
+    return {
+      step: this.step,
+      params: this.paramValues(),
+      adam: { ...this.adam, m: this.adam.m.map((a) => a.slice()), v: this.adam.v.map((a) => a.slice()) },
+      sampler: this.sampler.getState(),
+      rngs: rngStates(this.poolTies),
+    };
+  }
+
+  /** Restores an exportState snapshot of a twin run with the same config; RangeError if it does not fit. */
+  importState(state: TrainerState): void {
+    const sizes = paramShapes(this.shape).map((s) => s.reduce((a, b) => a * b, 1));
+    const { adam } = state;
+    if (!Number.isSafeInteger(state.step) || state.step < 0 || adam.step !== state.step) {
+      throw new RangeError(`trainer state: bad step ${state.step}`);
+    }
+    for (const arrays of [state.params, adam.m, adam.v]) {
+      if (arrays.length !== sizes.length || arrays.some((a, i) => !(a instanceof Float32Array) || a.length !== sizes[i])) {
+        throw new RangeError('trainer state: arrays do not fit a width-1 twin');
+      }
+    }
+    const applyRngs = prepareRngImport(this.poolTies, state);
+    this.sampler.setState(state.sampler);
+    applyRngs();
+    this.params = state.params.map((a) => a.slice());
+    this.step = state.step;
+    this.adam.step = adam.step;
+    this.adam.beta1Power = adam.beta1Power;
+    this.adam.beta2Power = adam.beta2Power;
+    adam.m.forEach((a, i) => this.adam.m[i].set(a));
+    adam.v.forEach((a, i) => this.adam.v[i].set(a));
+  }
+
+  dispose(): void {}
+}

@@ -1,0 +1,28 @@
+// `train --model twin` through the built CLI: the width-1 twin runs the same protocol and files,
+// records the model in the config, and reports one copy per set.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { QUICK, runCli, tempDir } from './helpers';
+
+describe('train --model twin', () => {
+  const out = join(tempDir(), 'twin');
+  const r = runCli(['train', ...QUICK, '--model', 'twin', '--steps', '20', '--eval-every', '10', '--out', out]);
+
+  test('writes the run files with the twin recorded in the config', () => {
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.config.model).toBe('twin');
+    expect(summary.config.widths).toEqual([32, 64, 1024]);
+    expect(summary.symmetry['fc1.out']).toEqual({ copies: 1, groups: 1, groupsTol: 1, maxRelDiff: 0 });
+    const csv = readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv.map((l) => l.split(';')[0])).toEqual(['0', '10', '20']);
+  });
+
+  test('rejects an unknown model with one line', () => {
+    const bad = runCli(['train', ...QUICK, '--model', 'wide', '--out', join(out, 'x')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/invalid model: 'wide' \(expected dense\|twin\)/);
+  });
+});
