@@ -4,10 +4,10 @@
 // changes are refused without touching the folder; a kill during a checkpoint write leaves the
 // previous one valid; event files are checked by a reader written here; `eval` matches the run.
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CLI, FIXTURE, runCli, tempDir } from './helpers';
 
 // A model that moves (truncated-normal init, stable loss, large lr) so the CSV lines differ.
@@ -204,6 +204,8 @@ beforeAll(async () => {
   expected = results(full);
 });
 
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 describe('interrupt and resume through the CLI', () => {
   test('the uninterrupted run wrote its checkpoints and options', () => {
     expect(readdirSync(join(full, 'checkpoints')).sort()).toEqual(['options.json', 'step-00000030.ckpt', 'step-00000035.ckpt']);
@@ -276,6 +278,27 @@ describe('interrupt and resume through the CLI', () => {
     expect(got.tensorboard).toEqual(want.tensorboard);
     // --threads may change: only the recorded engine and config say so.
     expect({ ...got.summary, config: null, engine: null }).toEqual({ ...want.summary, config: null, engine: null });
+  });
+});
+
+describe('the width-1 twin with random pool ties', () => {
+  test('interrupted and resumed equals uninterrupted, and eval reproduces its final scores', async () => {
+    const twin = ['train', ...FLAGS, '--model', 'twin', '--pool-ties', 'random', '--steps', '150', '--checkpoint-every', '50', '--tensorboard', '--json'];
+    const whole = join(root, 'twin-whole');
+    const cut = join(root, 'twin-cut');
+    // ~3 ms a step: 150 steps leave a signal sent at step 12 time to land.
+    const a = await runAndSignal([...twin, '--out', whole], {});
+    expect(a.code, a.stderr).toBe(0);
+    const b = await runAndSignal([...twin, '--out', cut], { atStep: 12, signals: ['SIGINT'] });
+    expect(b.code, b.stderr).toBe(130);
+    const resumed = runCli(['train', '--resume', cut, '--json']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(results(cut)).toEqual(results(whole));
+    const summary = JSON.parse(readFileSync(join(whole, 'summary.json'), 'utf8'));
+    const r = runCli(['eval', '--checkpoint', join(whole, 'checkpoints/step-00000150.ckpt'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect([report.accuracy, report.weightsSha256]).toEqual([summary.final.test, summary.weightsSha256]);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   loadMnist,
   symmetryReport,
   Trainer,
+  TwinTrainer,
   UserInputError,
   type ExperimentConfig,
   type SymmetryReport,
@@ -46,7 +47,7 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
   const images = data[split];
   if (images.count === 0) throw new UserInputError(`the ${split} split is empty (validation size ${config.validationSize})`);
   await startNodeEngine(config.threads);
-  const trainer = new Trainer(config, data);
+  const trainer = config.model === 'twin' ? new TwinTrainer(config, data) : new Trainer(config, data);
   try {
     trainer.importState(checkpoint.trainer);
     const score = trainer.evaluate(images, images.count);
