@@ -6,7 +6,10 @@ import { toJson } from './run-directory';
 import { formatSymmetryInline, formatSymmetryTable } from './symmetry-table';
 
 /** Receives every run event. */
-export type Reporter = (event: RunEvent) => void;
+export type Reporter = ((event: RunEvent) => void) & {
+  /** Ends the display early (a run stopped by a signal gets no 'end' event). */
+  close?: () => void;
+};
 
 /** JSON lines on stdout, one per event. */
 export function jsonReporter(write: (line: string) => void = (l) => process.stdout.write(l)): Reporter {
@@ -59,7 +62,12 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
   let lastTest = 'n/a';
   // While the bar is drawn, lines go through MultiBar.log so they land above it.
   const log = (line: string) => (bar ? bars.log(`${line}\n`) : stream.write(`${line}\n`));
-  return (event) => {
+  const close = () => {
+    if (bar) bars.update();
+    bars.stop();
+    bar = null;
+  };
+  const reporter: Reporter = (event) => {
     switch (event.type) {
       case 'start':
         started = performance.now();
@@ -79,10 +87,10 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
         break;
       case 'end':
         // Force a last render so logged lines still buffered (the final evaluation) are written.
-        if (bar) bars.update();
-        bars.stop();
-        bar = null;
+        close();
         break;
     }
   };
+  reporter.close = close;
+  return reporter;
 }

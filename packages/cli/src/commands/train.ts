@@ -121,6 +121,7 @@ export async function train(
   } catch (e) {
     // Stopped: the handlers stay until exit, so another signal still exits at once with its code.
     if (e instanceof RunStoppedError && stop.received) {
+      report.close?.();
       process.stderr.write(
         `interrupted by ${stop.received} after step ${e.step}; checkpoint ${lastCheckpoint}\n` +
           `resume with: mnist-sym-wasm train --resume ${outDir}\n`,
