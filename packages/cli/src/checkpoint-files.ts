@@ -69,6 +69,7 @@ export function writeFileAtomic(path: string, content: Uint8Array | string): voi
     }
     renameSync(tmp, path);
   } catch (e) {
+    rmSync(tmp, { force: true }); // e.g. a full disk: leave no partial temp file behind
     throw new UserInputError(`cannot write '${path}': ${describe(e)}`);
   }
 }
