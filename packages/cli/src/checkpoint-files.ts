@@ -69,7 +69,11 @@ export function writeFileAtomic(path: string, content: Uint8Array | string): voi
     }
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true }); // e.g. a full disk: leave no partial temp file behind
+    try {
+      rmSync(tmp, { force: true }); // e.g. a full disk: leave no partial temp file behind
+    } catch {
+      // the original error is the one to report
+    }
     throw new UserInputError(`cannot write '${path}': ${describe(e)}`);
   }
 }
