@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { isUserInputError } from '@mnist-sym-wasm/core';
 import { serveCommand } from './commands/serve';
 import { evalCommand } from './commands/eval';
+import { explainCommand } from './commands/explain';
+import { sweepCommand } from './commands/sweep';
 import { trainCommand } from './commands/train';
 import { ExitCodeError } from './stop-signals';
 import { CLI_VERSION } from './version';
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(trainCommand());
   program.addCommand(serveCommand());
   program.addCommand(evalCommand());
+  program.addCommand(explainCommand());
+  program.addCommand(sweepCommand());
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -22,6 +22,10 @@ export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
 export { denseToTwin, twinScales, twinToDense } from './twin';
 export type { TwinScales } from './twin';
 export { TwinTrainer } from './twin-trainer';
+export { explainSuite, firstSplitStep, maxTestGap, suiteFindings, suiteTable } from './explain-suite';
+export type { SuiteEntry, SuiteOptions, SuiteResult, SuiteRow } from './explain-suite';
+export { mergeSweepRows, parseShard, parseSweepAxis, shardRuns, sweepPlan, sweepRow } from './sweep-plan';
+export type { Shard, SweepAxis, SweepRow, SweepRun, SweepTable } from './sweep-plan';
 export {
   CHECKPOINT_FORMAT,
   checkResumeConfig,

@@ -149,19 +149,8 @@ export function twinForward(
   const w1 = p.w1;
   for (let e = images.offsets[img], end = images.offsets[img + 1]; e < end; e++) {
     const pix = images.index[e];
-    const v = images.value[e];
     const py = (pix / W) | 0;
-    const px = pix - py * W;
-    for (let ky = 0; ky < K5; ky++) {
-      const oy = py - ky + PAD;
-      if (oy < 0 || oy >= H) continue;
-      const row = oy * W;
-      const wRow = ky * K5;
-      for (let kx = 0; kx < K5; kx++) {
-        const ox = px - kx + PAD;
-        if (ox >= 0 && ox < W) z1[row + ox] += v * w1[wRow + kx];
-      }
-    }
+    scatter5x5(z1, H, W, py, pix - py * W, images.value[e], w1);
   }
   // ReLU + pool1; then conv2 from the blank-background base plus what differs from background.
   pool(z1, H, W, p1, ties ? act.arg1 : null, ties);
@@ -172,15 +161,7 @@ export function twinForward(
     const d = p1[q] - c;
     if (d === 0) continue;
     const qy = (q / W1) | 0;
-    const qx = q - qy * W1;
-    for (let ky = 0; ky < K5; ky++) {
-      const oy = qy - ky + PAD;
-      if (oy < 0 || oy >= H1) continue;
-      for (let kx = 0; kx < K5; kx++) {
-        const ox = qx - kx + PAD;
-        if (ox >= 0 && ox < W1) z2[oy * W1 + ox] += d * w2[ky * K5 + kx];
-      }
-    }
+    scatter5x5(z2, H1, W1, qy, q - qy * W1, d, w2);
   }
   pool(z2, H1, W1, p2, ties ? act.arg2 : null, ties);
   let s = p.b3;
@@ -191,12 +172,51 @@ export function twinForward(
 }
 
 /**
+ * Adds v times the 5x5 filter w, as SAME convolution spreads input (y, x), into out [h][w]: output
+ * (y - ky + 2, x - kx + 2) gets v * w[ky][kx]. Unrolled without bounds checks away from the border.
+ */
+function scatter5x5(out: Float64Array, h: number, w: number, y: number, x: number, v: number, k: Float64Array): void {
+  if (y >= PAD && y < h - PAD && x >= PAD && x < w - PAD) {
+    let r = (y + PAD) * w + x + PAD;
+    for (let o = 0; o < 25; o += 5, r -= w) {
+      out[r] += v * k[o];
+      out[r - 1] += v * k[o + 1];
+      out[r - 2] += v * k[o + 2];
+      out[r - 3] += v * k[o + 3];
+      out[r - 4] += v * k[o + 4];
+    }
+    return;
+  }
+  for (let ky = 0; ky < K5; ky++) {
+    const oy = y - ky + PAD;
+    if (oy < 0 || oy >= h) continue;
+    for (let kx = 0; kx < K5; kx++) {
+      const ox = x - kx + PAD;
+      if (ox >= 0 && ox < w) out[oy * w + ox] += v * k[ky * K5 + kx];
+    }
+  }
+}
+
+/**
  * ReLU then 2x2/2 SAME max pool of z [h][w] into out; arg (if given) gets the z index of the cell
  * that receives the window's gradient under the tie rule (ReLU outputs compared, as TF pools them).
  */
 function pool(z: Float64Array, h: number, w: number, out: Float64Array, arg: Int32Array | null, ties: TwinPoolTies | null): void {
   const oh = Math.ceil(h / 2);
   const ow = Math.ceil(w / 2);
+  if (!arg && h % 2 === 0 && w % 2 === 0) {
+    // Evaluation: only the maxima, full windows. max(relu(a..d)) = relu(max(a..d)).
+    for (let oy = 0, i = 0; oy < oh; oy++) {
+      let top = 2 * oy * w;
+      for (let ox = 0; ox < ow; ox++, i++, top += 2) {
+        const a = z[top] > z[top + 1] ? z[top] : z[top + 1];
+        const b = z[top + w] > z[top + w + 1] ? z[top + w] : z[top + w + 1];
+        const m = a > b ? a : b;
+        out[i] = m > 0 ? m : 0;
+      }
+    }
+    return;
+  }
   const last = ties?.rule === 'last';
   const rng = ties?.rule === 'random' ? ties.rng! : null;
   for (let oy = 0; oy < oh; oy++) {

@@ -1,0 +1,103 @@
+// `mnist-sym-wasm explain`: runs the side-by-side suite (core's explainSuite) one run after another,
+// then writes report.json (everything measured), report.md and a self-contained report.html whose
+// findings are computed from those runs. The quick default finishes in minutes on 2 cores; --full
+// (or --steps etc.) runs the seed's protocol.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import {
+  explainSuite,
+  loadMnist,
+  resolveConfig,
+  runExperiment,
+  suiteFindings,
+  suiteTable,
+  toJson,
+  UserInputError,
+  type EvalRecord,
+  type MnistData,
+  type SuiteResult,
+} from '@mnist-sym-wasm/core';
+import { addConfigOptions, givenConfigOptions } from '../config-options';
+import { renderHtml, renderMarkdown, type ExplainReport } from '../explain-report';
+import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
+import { startNodeEngine } from '../node-engine';
+
+/** The quick default: short runs, evaluation on subsets (all overridable by the config flags). */
+export const QUICK_PROTOCOL = { steps: 100, evalEvery: 20, evalTrain: 1000 } as const;
+const QUICK_TEST_IMAGES = 1000;
+
+function numberList(raw: string, name: string): number[] {
+  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const out = parts.map(Number);
+  if (parts.length === 0 || out.some((x) => !Number.isFinite(x) || x < 0)) {
+    throw new UserInputError(`invalid ${name}: '${raw}' (expected a comma-separated list of numbers >= 0)`);
+  }
+  return out;
+}
+
+/** The first `count` images of a split (the quick suite scores a test subset). */
+function firstImages(data: MnistData, count: number): MnistData {
+  const n = Math.min(count, data.test.count);
+  const px = data.rows * data.cols;
+  return { ...data, test: { count: n, images: data.test.images.subarray(0, n * px), labels: data.test.labels.subarray(0, n) } };
+}
+
+/** Runs the suite and writes the report files into `outDir`; returns the report. */
+export async function explain(opts: Record<string, unknown>, log: (line: string) => void): Promise<{ report: ExplainReport; outDir: string }> {
+  const full = Boolean(opts.full);
+  const given = givenConfigOptions(opts);
+  const base = resolveConfig({ ...(full ? {} : QUICK_PROTOCOL), ...given });
+  const testRaw = opts.testImages as string | undefined;
+  const testImages = testRaw === undefined ? (full ? Infinity : QUICK_TEST_IMAGES) : numberList(testRaw, 'test-images')[0];
+  const orderSeeds = numberList((opts.orderSeeds as string | undefined) ?? (full ? '1,2,3,4' : '1,2'), 'order-seeds');
+  const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-4,1e-3,1e-2' : '1e-3'), 'perturbs');
+  const outDir = (opts.out as string | undefined) ?? join('runs', `explain-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
+  mkdirSync(outDir, { recursive: true });
+  const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
+  const data = Number.isFinite(testImages) ? firstImages(all, testImages) : all;
+  await startNodeEngine(base.threads);
+  const entries = explainSuite(base, { orderSeeds, perturbs });
+  const started = performance.now();
+  const results: SuiteResult[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const records: EvalRecord[] = [];
+    const t0 = performance.now();
+    const summary = await runExperiment(entry.config, data, { onEvent: (e) => e.type === 'eval' && records.push(e.record) });
+    results.push({ entry, records, summary });
+    log(`[${i + 1}/${entries.length}] ${entry.id}: test ${(100 * summary.final.test).toFixed(2)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const trainImages = base.evalTrain === 'all' ? data.train.count : base.evalTrain;
+  const report: ExplainReport = {
+    generated: new Date().toISOString(),
+    protocol: { steps: base.steps, evalEvery: base.evalEvery, trainImages, testImages: data.test.count, widths: base.widths },
+    findings: suiteFindings(results),
+    table: suiteTable(results),
+    results,
+    wallMs: performance.now() - started,
+  };
+  writeFileSync(join(outDir, 'report.json'), `${toJson(report, 1)}\n`);
+  writeFileSync(join(outDir, 'report.md'), renderMarkdown(report));
+  writeFileSync(join(outDir, 'report.html'), renderHtml(report));
+  return { report, outDir };
+}
+
+/** The commander definition of `explain`. */
+export function explainCommand(): Command {
+  const command = new Command('explain')
+    .description('run the side-by-side suite (init, dense vs twin, tie rules, perturbations, data orders) and write report.html/.md/.json')
+    .option('--full', "the seed's whole protocol for every run (20000 steps, full evaluations: hours for the dense runs)")
+    .option('--test-images <n>', `test images scored at each evaluation (quick default: ${QUICK_TEST_IMAGES}; --full: all)`)
+    .option('--order-seeds <list>', 'seeds of the shuffled data orders run on the twin (quick: 1,2; full: 1,2,3,4)')
+    .option('--perturbs <list>', 'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-4,1e-3,1e-2)')
+    .option('--data <dir>', 'folder with the four MNIST IDX files (default: the embedded MNIST)')
+    .option('--out <dir>', 'output folder (default: runs/explain-<timestamp>)')
+    .option('--json', 'print the report as JSON on stdout instead of the findings');
+  addConfigOptions(command);
+  command.action(async (opts: Record<string, unknown>) => {
+    const { report, outDir } = await explain(opts, (line) => process.stderr.write(`${line}\n`));
+    if (opts.json) process.stdout.write(`${toJson(report)}\n`);
+    else process.stdout.write(`${report.findings.map((f) => `- ${f}`).join('\n')}\n\nreport: ${join(outDir, 'report.html')}\n`);
+  });
+  return command;
+}

@@ -1,0 +1,161 @@
+// `mnist-sym-wasm sweep run|merge`: a sweep over seeds and config values (core's sweepPlan).
+// `run --shard i/n` runs only its share, so a cluster array job (Slurm --array=0-(n-1) with
+// --shard $SLURM_ARRAY_TASK_ID/n, a Kubernetes indexed Job with $JOB_COMPLETION_INDEX) spreads it;
+// every shard writes plan.json and one rows/run-<index>.json per finished run into the shared --out
+// (finished runs are skipped on a re-run). `merge` combines any number of such folders into one table.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import {
+  loadMnist,
+  mergeSweepRows,
+  parseShard,
+  parseSweepAxis,
+  runExperiment,
+  shardRuns,
+  sweepPlan,
+  sweepRow,
+  SYMMETRY_KEYS,
+  toJson,
+  UserInputError,
+  type SweepRow,
+  type SweepTable,
+} from '@mnist-sym-wasm/core';
+import { addConfigOptions, givenConfigOptions } from '../config-options';
+import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
+import { startNodeEngine } from '../node-engine';
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function seedList(raw: string | undefined, fallback: number): number[] {
+  if (raw === undefined) return [fallback];
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(raw);
+  const seeds = range
+    ? Array.from({ length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) }, (_, i) => Number(range[1]) + i)
+    : raw.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : NaN));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s) || s > 0xffffffff)) {
+    throw new UserInputError(`invalid seeds: '${raw}' (expected a,b,c or first-last)`);
+  }
+  return seeds;
+}
+
+/** Runs this shard's runs of the sweep; returns the rows it wrote (skipping finished ones). */
+export async function sweepRunShard(opts: Record<string, unknown>, log: (line: string) => void): Promise<SweepRow[]> {
+  const given = givenConfigOptions(opts);
+  const axes = ((opts.vary as string[] | undefined) ?? []).map(parseSweepAxis);
+  const plan = sweepPlan(given, axes, seedList(opts.seeds as string | undefined, Number(given.seed ?? 0)));
+  const shard = parseShard((opts.shard as string | undefined) ?? '0/1');
+  const outDir = (opts.out as string | undefined) ?? 'runs/sweep';
+  mkdirSync(join(outDir, 'rows'), { recursive: true });
+  const planText = `${toJson({ planSize: plan.length, runs: plan }, 1)}\n`;
+  const planPath = join(outDir, 'plan.json');
+  if (existsSync(planPath) && readFileSync(planPath, 'utf8') !== planText) {
+    throw new UserInputError(`'${outDir}' holds a different sweep (plan.json differs); choose another --out`);
+  }
+  writeAtomic(planPath, planText);
+  const mine = shardRuns(plan, shard).filter((r) => !existsSync(join(outDir, 'rows', rowFile(r.index))));
+  if (mine.length === 0) return [];
+  const data = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), plan[0].config.validationSize);
+  await startNodeEngine(plan[0].config.threads);
+  const rows: SweepRow[] = [];
+  for (const run of mine) {
+    if (run.config.validationSize !== plan[0].config.validationSize) throw new UserInputError('sweep: validation-size cannot vary');
+    const summary = await runExperiment(run.config, data);
+    const row = sweepRow(run, summary);
+    writeAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary }, 1)}\n`);
+    rows.push(row);
+    log(`run ${run.index} ${JSON.stringify(run.varied)}: test ${(100 * summary.final.test).toFixed(2)}%`);
+  }
+  return rows;
+}
+
+function rowFile(index: number): string {
+  return `run-${String(index).padStart(5, '0')}.json`;
+}
+
+/** Merges sweep folders (each with plan.json and rows/) into one table. */
+export function sweepMerge(dirs: string[]): SweepTable & { planSize: number } {
+  let planText: string | null = null;
+  const rowSets: SweepRow[][] = [];
+  for (const dir of dirs) {
+    const path = join(dir, 'plan.json');
+    if (!existsSync(path)) throw new UserInputError(`'${dir}' is not a sweep folder (no plan.json)`);
+    const text = readFileSync(path, 'utf8');
+    if (planText !== null && text !== planText) throw new UserInputError(`'${dir}' belongs to a different sweep (plan.json differs)`);
+    planText = text;
+    const rowsDir = join(dir, 'rows');
+    const files = existsSync(rowsDir) ? readdirSync(rowsDir).filter((f) => /^run-\d+\.json$/.test(f)) : [];
+    rowSets.push(files.map((f) => (JSON.parse(readFileSync(join(rowsDir, f), 'utf8')) as { row: SweepRow }).row));
+  }
+  const planSize = (JSON.parse(planText!) as { planSize: number }).planSize;
+  return { planSize, ...mergeSweepRows(planSize, rowSets) };
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return 'n/a';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+/** The table's columns: varied keys, then the results. */
+function tableCells(rows: SweepRow[]): { head: string[]; body: string[][] } {
+  const keys = rows.length ? Object.keys(rows[0].varied) : [];
+  const head = ['index', ...keys, 'steps', 'train', 'test', 'firstNaN', ...SYMMETRY_KEYS.map((k) => `groups ${k}`), 'msPerStep', 'weightsSha256'];
+  const body = rows.map((r) => [
+    String(r.index),
+    ...keys.map((k) => cell(r.varied[k])),
+    String(r.steps),
+    r.train === null ? 'n/a' : r.train.toFixed(6),
+    r.test.toFixed(6),
+    cell(r.firstNanStep),
+    ...SYMMETRY_KEYS.map((k) => String(r.groups[k])),
+    r.msPerStep.toFixed(2),
+    r.weightsSha256,
+  ]);
+  return { head, body };
+}
+
+/** The commander definition of `sweep` with its `run` and `merge` subcommands. */
+export function sweepCommand(): Command {
+  const sweep = new Command('sweep').description('run a sweep over seeds and config values in shards (cluster array jobs), then merge the shards');
+  const run = new Command('run')
+    .description("run this shard's share of the sweep (base config from the flags)")
+    .option('--vary <key=v1,v2,...>', "a config key and its values (repeatable; use '|' between values that hold commas)", (v: string, acc: string[] = []) => [...acc, v])
+    .option('--seeds <list>', 'seeds: a,b,c or first-last (default: --seed)')
+    .option('--shard <i/n>', 'run only plan indices = i mod n (0 <= i < n)', '0/1')
+    .option('--data <dir>', 'folder with the four MNIST IDX files (default: the embedded MNIST)')
+    .option('--out <dir>', 'sweep folder shared by all shards (default: runs/sweep)');
+  addConfigOptions(run);
+  run.action(async (opts: Record<string, unknown>) => {
+    const rows = await sweepRunShard(opts, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`${rows.length} run(s) finished in this shard\n`);
+  });
+  const merge = new Command('merge')
+    .description('combine the rows of sweep folders into sweep.json, sweep.csv and sweep.md')
+    .argument('<dirs...>', 'sweep folders (one shared folder, or one per shard)')
+    .option('--out <dir>', 'where to write the merged table (default: the first folder)')
+    .option('--partial', 'write the table even if some planned runs have no result yet')
+    .option('--json', 'print the merged table as JSON');
+  merge.action((dirs: string[], opts: { out?: string; partial?: boolean; json?: boolean }) => {
+    const table = sweepMerge(dirs);
+    if (table.missing.length > 0 && !opts.partial) {
+      throw new UserInputError(`sweep incomplete: ${table.missing.length} of ${table.planSize} runs missing (first: ${table.missing.slice(0, 5).join(', ')}); pass --partial to merge anyway`);
+    }
+    const out = opts.out ?? dirs[0];
+    mkdirSync(out, { recursive: true });
+    const { head, body } = tableCells(table.rows);
+    writeAtomic(join(out, 'sweep.json'), `${toJson(table, 1)}\n`);
+    writeAtomic(join(out, 'sweep.csv'), `${[head, ...body].map((r) => r.join(';')).join('\n')}\n`);
+    const md = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+    writeAtomic(join(out, 'sweep.md'), `${md}\n`);
+    process.stdout.write(opts.json ? `${toJson(table)}\n` : `${md}\n${table.missing.length ? `missing: ${table.missing.join(', ')}\n` : ''}`);
+  });
+  sweep.addCommand(run);
+  sweep.addCommand(merge);
+  for (const c of [run, merge]) c.exitOverride();
+  return sweep;
+}
