@@ -2,7 +2,7 @@
 // fsynced and renamed into place, so a kill at any moment leaves every earlier checkpoint valid;
 // only the newest `keep` are kept. `options.json` beside them records what a resume inherits.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, UserInputError, type Checkpoint } from '@mnist-sym-wasm/core';
 
 /** Sub-folder of --out holding the checkpoints. */
@@ -44,7 +44,20 @@ function pauseFor(path: string): number {
   return path.endsWith(spec.slice(0, at)) ? Number(spec.slice(at + 1)) : 0;
 }
 
-/** Writes a whole file durably and atomically: temp file, fsync, rename over the target. */
+/** Makes a rename durable across a power cut (not possible on every platform: then skipped). */
+function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // e.g. Windows cannot open a directory; the rename itself is still atomic
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Writes a whole file durably and atomically: temp file, fsync, rename over the target, fsync the folder. */
 export function writeFileAtomic(path: string, content: Uint8Array | string): void {
   const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
   const tmp = `${path}.tmp-${process.pid}`;
@@ -68,6 +81,7 @@ export function writeFileAtomic(path: string, content: Uint8Array | string): voi
       closeSync(fd);
     }
     renameSync(tmp, path);
+    syncDirectory(dirname(path));
   } catch (e) {
     try {
       rmSync(tmp, { force: true }); // e.g. a full disk: leave no partial temp file behind
