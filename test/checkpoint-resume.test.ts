@@ -192,7 +192,7 @@ function randomSteps(count: number, seed: number): number[] {
   let x = seed;
   return Array.from({ length: count }, () => {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return 1 + (x % 28);
+    return 1 + (x % 20); // well before step 35, so a loaded machine still stops mid-run
   });
 }
 
@@ -219,7 +219,7 @@ describe('interrupt and resume through the CLI', () => {
     { name: 'SIGTERM', atStep: randomSteps(1, seed + 1)[0], signals: ['SIGTERM'], code: 143 },
     // 5 ms apart: the second usually lands before the stop checkpoint (exit at once, resume from 15).
     { name: 'double Ctrl-C after the first checkpoint', atStep: 17, signals: ['SIGINT', 'SIGINT'], gapMs: 5, code: 130 },
-    { name: 'kill -9 after a checkpoint (a crash)', atStep: 22, signals: ['SIGKILL'], code: null },
+    { name: 'kill -9 after a checkpoint (a crash)', atStep: 18, signals: ['SIGKILL'], code: null },
   ];
   for (const c of cases) {
     test(`${c.name}, then --resume, equals the uninterrupted run`, async () => {
