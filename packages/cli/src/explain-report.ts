@@ -22,6 +22,8 @@ function esc(s: string): string {
 interface Series {
   name: string;
   points: [number, number][];
+  /** Index into the palette (the run's position in the suite, so a run keeps its colour). */
+  color: number;
 }
 
 /** A line chart as inline SVG; non-finite points are left out (NaN losses show as gaps). */
@@ -54,7 +56,8 @@ export function svgLineChart(title: string, yLabel: string, series: Series[], op
   for (let i = 0; i <= 4; i++) {
     const v = y0 + ((y1 - y0) * i) / 4;
     const y = T + (1 - i / 4) * (H - T - B);
-    const shown = options.log ? `1e${v.toFixed(1)}` : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
+    const digits = Math.max(3, Math.ceil(Math.log10(Math.abs(v) / (y1 - y0) + 1)) + 2);
+    const shown = options.log ? `1e${v.toFixed(1)}` : Math.abs(v) >= 100 && y1 - y0 > 10 ? v.toFixed(0) : v.toPrecision(digits);
     parts.push(`<line x1="${L - 4}" x2="${L}" y1="${y}" y2="${y}" stroke="#999"/><text x="${L - 6}" y="${y + 4}" text-anchor="end">${shown}</text>`);
     const xv = x0 + ((x1 - x0) * i) / 4;
     const x = px(xv);
@@ -63,7 +66,7 @@ export function svgLineChart(title: string, yLabel: string, series: Series[], op
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">step</text>`);
   parts.push(`<text x="14" y="${(T + H - B) / 2}" transform="rotate(-90 14 ${(T + H - B) / 2})" text-anchor="middle">${esc(yLabel)}</text>`);
   series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length];
+    const color = COLORS[s.color % COLORS.length];
     // Break the line at non-finite values.
     let d = '';
     let pen = false;
@@ -75,7 +78,7 @@ export function svgLineChart(title: string, yLabel: string, series: Series[], op
       d += `${pen ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`;
       pen = true;
     }
-    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${i % 2 ? ' stroke-dasharray="5,3"' : ''}/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${s.color % 2 ? ' stroke-dasharray="5,3"' : ''}/>`);
     const ly = T + 12 + i * 15;
     parts.push(`<line x1="${W - R + 10}" x2="${W - R + 28}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${W - R + 32}" y="${ly}">${esc(s.name)}</text>`);
@@ -84,8 +87,12 @@ export function svgLineChart(title: string, yLabel: string, series: Series[], op
   return parts.join('');
 }
 
-function seriesOf(results: SuiteResult[], pick: (r: SuiteResult['records'][number]) => number | null): Series[] {
-  return results.map((r) => ({ name: r.entry.id, points: r.records.map((e) => [e.step, pick(e) ?? NaN] as [number, number]) }));
+function seriesOf(results: SuiteResult[], pick: (r: SuiteResult['records'][number]) => number | null, all = results): Series[] {
+  return results.map((r) => ({
+    name: r.entry.id,
+    points: r.records.map((e) => [e.step, pick(e) ?? NaN] as [number, number]),
+    color: all.indexOf(r),
+  }));
 }
 
 const pct = (x: number | null) => (x === null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)}%`);
@@ -126,10 +133,10 @@ export function renderHtml(report: ExplainReport): string {
     svgLineChart('test accuracy', 'accuracy', seriesOf(r, (e) => e.test)),
     svgLineChart('train accuracy (evaluated subset)', 'accuracy', seriesOf(r, (e) => e.train)),
     svgLineChart('test loss (gaps = NaN)', 'mean loss', seriesOf(r, (e) => e.testLoss)),
-    svgLineChart('distinct conv1 filters (conv1.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['conv1.out'].groups)),
-    svgLineChart('distinct conv2 filters (conv2.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['conv2.out'].groups)),
-    svgLineChart('distinct fc1 units (fc1.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['fc1.out'].groups)),
-    svgLineChart('largest difference between conv1 copies / largest weight', 'maxRelDiff (log10)', seriesOf(dense, (e) => e.symmetry['conv1.out'].maxRelDiff), { log: true }),
+    svgLineChart('distinct conv1 filters (conv1.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['conv1.out'].groups, r)),
+    svgLineChart('distinct conv2 filters (conv2.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['conv2.out'].groups, r)),
+    svgLineChart('distinct fc1 units (fc1.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['fc1.out'].groups, r)),
+    svgLineChart('largest difference between conv1 copies / largest weight', 'maxRelDiff (log10)', seriesOf(dense, (e) => e.symmetry['conv1.out'].maxRelDiff, r), { log: true }),
   ];
   const rows = tableRows(report.table)
     .map((row) => `<tr>${row.map((c, i) => `<td${i > 0 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
