@@ -31,7 +31,7 @@ describe('explain on a tiny suite', () => {
     const ids = report.results.map((x: { entry: { id: string } }) => x.entry.id);
     expect(ids).toEqual([
       'dense-constant', 'twin-constant', 'dense-truncated-normal', 'dense-ties-last', 'dense-ties-random',
-      'dense-perturb-0.001', 'twin-order-tf1-seed-1',
+      'dense-perturb-0.001', 'twin-loss-epsilon', 'twin-loss-stable', 'twin-order-tf1-seed-1',
     ]);
     expect(report.protocol).toEqual({ steps: 6, evalEvery: 3, trainImages: 100, testImages: 100, widths: [4, 8, 16] });
     for (const run of report.results) {

@@ -21,6 +21,8 @@ export interface SuiteOptions {
   orderSeeds: number[];
   /** Perturbation sizes added to the constant init of the dense network. */
   perturbs: number[];
+  /** Also run the two other losses on the dense network (always run on the twin, which is cheap). */
+  denseLosses?: boolean;
 }
 
 /** The suite's runs over a base config (steps, evaluation, widths, lr, loss ... come from `base`). */
@@ -38,6 +40,10 @@ export function explainSuite(base: ExperimentConfig, options: SuiteOptions): Sui
     make('dense-ties-last', 'dense, constant init, pool ties: last', { ...seedLike, model: 'dense', poolTies: 'last' }),
     make('dense-ties-random', 'dense, constant init, pool ties: random', { ...seedLike, model: 'dense', poolTies: 'random' }),
     ...options.perturbs.map((x) => make(`dense-perturb-${x}`, `dense, constant init + ${x} * N(0,1)`, { ...seedLike, model: 'dense', perturb: x })),
+    ...(['epsilon', 'stable'] as const).flatMap((loss) => [
+      ...(options.denseLosses ? [make(`dense-loss-${loss}`, `dense, constant init, loss: ${loss}`, { ...seedLike, model: 'dense', loss })] : []),
+      make(`twin-loss-${loss}`, `width-1 twin, constant init, loss: ${loss}`, { ...seedLike, model: 'twin', loss }),
+    ]),
     ...options.orderSeeds.map((s) =>
       make(`twin-order-tf1-seed-${s}`, `width-1 twin, shuffled data order (tf1), seed ${s}`, { ...seedLike, model: 'twin', order: 'tf1', seed: s }),
     ),
@@ -146,6 +152,15 @@ export function suiteFindings(results: SuiteResult[]): string[] {
   }
   for (const r of results.filter((x) => x.entry.id.startsWith('dense-perturb-'))) {
     out.push(`${r.entry.label}: ${pct(r.summary.final.test)} test accuracy; at the end ${symmetryWords(r.summary.symmetry)}.`);
+  }
+  for (const r of results.filter((x) => /-loss-/.test(x.entry.id))) {
+    const base = r.entry.config.model === 'twin' ? twin : dense;
+    out.push(
+      `${r.entry.label}: ${pct(r.summary.final.test)} test accuracy` +
+        (base ? ` (seed loss: ${pct(base.summary.final.test)})` : '') +
+        `; first NaN loss: ${r.summary.firstNanStep ?? 'none'}` +
+        (r.entry.config.model === 'dense' ? `; at the end ${symmetryWords(r.summary.symmetry)}.` : '.'),
+    );
   }
   const orders = results.filter((x) => x.entry.id.startsWith('twin-order-'));
   if (orders.length > 0) {

@@ -57,7 +57,7 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
   const data = Number.isFinite(testImages) ? firstImages(all, testImages) : all;
   await startNodeEngine(base.threads);
-  const entries = explainSuite(base, { orderSeeds, perturbs });
+  const entries = explainSuite(base, { orderSeeds, perturbs, denseLosses: full });
   const started = performance.now();
   const results: SuiteResult[] = [];
   for (const [i, entry] of entries.entries()) {
@@ -85,8 +85,8 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
 /** The commander definition of `explain`. */
 export function explainCommand(): Command {
   const command = new Command('explain')
-    .description('run the side-by-side suite (init, dense vs twin, tie rules, perturbations, data orders) and write report.html/.md/.json')
-    .option('--full', "the seed's whole protocol for every run (20000 steps, full evaluations: hours for the dense runs)")
+    .description('run the side-by-side suite (init, dense vs twin, tie rules, perturbations, losses, data orders) and write report.html/.md/.json')
+    .option('--full', "the seed's whole protocol for every run, the other losses on the dense network too (20000 steps, full evaluations: hours for the dense runs)")
     .option('--test-images <n>', `test images scored at each evaluation (quick default: ${QUICK_TEST_IMAGES}; --full: all)`)
     .option('--order-seeds <list>', 'seeds of the shuffled data orders run on the twin (quick: 1,2; full: 1,2,3,4)')
     .option('--perturbs <list>', 'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-4,1e-3,1e-2)')
