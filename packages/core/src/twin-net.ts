@@ -33,30 +33,43 @@ export interface SparseImages {
   offsets: Uint32Array;
   index: Uint16Array;
   value: Float32Array;
+  /** Image i's nonzero rows and columns span box[4i] .. box[4i+1] and box[4i+2] .. box[4i+3] (box[4i] > box[4i+1] when blank). */
+  box: Uint16Array;
 }
 
 /** The nonzero pixels of every image of a split (values as the dense engine sees them). */
-export function sparseImages(split: Split, pixels: number): SparseImages {
+export function sparseImages(split: Split, rows: number, cols: number): SparseImages {
+  const pixels = rows * cols;
+  const W = cols;
   let total = 0;
   for (let i = 0; i < split.images.length; i++) if (split.images[i] !== 0) total++;
   const offsets = new Uint32Array(split.count + 1);
+  const box = new Uint16Array(4 * split.count);
   const index = new Uint16Array(total);
   const value = new Float32Array(total);
   let e = 0;
   for (let img = 0; img < split.count; img++) {
     offsets[img] = e;
     const base = img * pixels;
+    let y0 = 0xffff, y1 = 0, x0 = 0xffff, x1 = 0;
     for (let p = 0; p < pixels; p++) {
       const b = split.images[base + p];
       if (b !== 0) {
         index[e] = p;
         value[e] = PIXEL_LUT[b];
         e++;
+        const y = (p / W) | 0;
+        const x = p - y * W;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
       }
     }
+    box.set([y0, y1, x0, x1], 4 * img);
   }
   offsets[split.count] = e;
-  return { offsets, index, value };
+  return { offsets, index, value, box };
 }
 
 /** Twin parameters as float64 copies (PARAM_NAMES order), read once per step or evaluation. */
@@ -141,7 +154,23 @@ export function twinForward(
   offset: number,
   ties: TwinPoolTies | null,
 ): void {
-  const { H, W, H1, W1, H2, W2 } = g;
+  const { H, W, H2, W2 } = g;
+  const p2 = act.p2;
+  if (!ties && H % 2 === 0 && W % 2 === 0) {
+    forwardConvsInBox(g, p, images, img, act);
+  } else {
+    forwardConvs(g, p, images, img, act, ties);
+  }
+  let s = p.b3;
+  for (let q = 0; q < H2 * W2; q++) s += p2[q] * p.w3[q];
+  const h = s > 0 ? s : 0;
+  act.h = h;
+  for (let k = 0; k < g.classes; k++) logits[offset + k] = p.b4[k] + h * p.w4[k];
+}
+
+/** conv1, pool1, conv2, pool2 over the whole image (training: records the pooling winners). */
+function forwardConvs(g: TwinGeometry, p: TwinParams, images: SparseImages, img: number, act: TwinActivations, ties: TwinPoolTies | null): void {
+  const { H, W, H1, W1 } = g;
   const { z1, p1, z2, p2 } = act;
   // conv1 + b1: every output starts at the bias; each nonzero pixel adds itself times the tap that
   // reaches each of its (up to 25) neighbours.
@@ -164,11 +193,53 @@ export function twinForward(
     scatter5x5(z2, H1, W1, qy, q - qy * W1, d, w2);
   }
   pool(z2, H1, W1, p2, ties ? act.arg2 : null, ties);
-  let s = p.b3;
-  for (let q = 0; q < H2 * W2; q++) s += p2[q] * p.w3[q];
-  const h = s > 0 ? s : 0;
-  act.h = h;
-  for (let k = 0; k < g.classes; k++) logits[offset + k] = p.b4[k] + h * p.w4[k];
+}
+
+/**
+ * The same as forwardConvs without winners (evaluation, even image sizes), computing conv1 and
+ * pool1 only in the pooling windows that the digit's bounding box (+2 for the 5x5 reach) touches:
+ * every other window is the blank background, relu(b1), exactly. Same values, same order of sums.
+ */
+function forwardConvsInBox(g: TwinGeometry, p: TwinParams, images: SparseImages, img: number, act: TwinActivations): void {
+  const { H, W, H1, W1 } = g;
+  const { z1, p1, z2, p2 } = act;
+  const c = p.background1;
+  p1.fill(c);
+  const [y0, y1, x0, x1] = images.box.subarray(4 * img, 4 * img + 4);
+  // Pooling windows [wy0, wy1] x [wx0, wx1] cover every conv1 output a nonzero pixel reaches.
+  const wy0 = Math.max(0, y0 - PAD) >> 1;
+  const wy1 = Math.min(H - 1, y1 + PAD) >> 1;
+  const wx0 = Math.max(0, x0 - PAD) >> 1;
+  const wx1 = Math.min(W - 1, x1 + PAD) >> 1;
+  if (y0 <= y1) {
+    for (let y = 2 * wy0; y <= 2 * wy1 + 1; y++) z1.fill(p.b1, y * W + 2 * wx0, y * W + 2 * wx1 + 2);
+    const w1 = p.w1;
+    for (let e = images.offsets[img], end = images.offsets[img + 1]; e < end; e++) {
+      const pix = images.index[e];
+      const py = (pix / W) | 0;
+      scatter5x5(z1, H, W, py, pix - py * W, images.value[e], w1);
+    }
+    for (let oy = wy0; oy <= wy1; oy++) {
+      for (let ox = wx0; ox <= wx1; ox++) {
+        const top = 2 * oy * W + 2 * ox;
+        const a = z1[top] > z1[top + 1] ? z1[top] : z1[top + 1];
+        const b = z1[top + W] > z1[top + W + 1] ? z1[top + W] : z1[top + W + 1];
+        const m = a > b ? a : b;
+        p1[oy * W1 + ox] = m > 0 ? m : 0;
+      }
+    }
+  }
+  z2.set(p.base2);
+  const w2 = p.w2;
+  if (y0 <= y1) {
+    for (let qy = wy0; qy <= wy1; qy++) {
+      for (let qx = wx0; qx <= wx1; qx++) {
+        const d = p1[qy * W1 + qx] - c;
+        if (d !== 0) scatter5x5(z2, H1, W1, qy, qx, d, w2);
+      }
+    }
+  }
+  pool(z2, H1, W1, p2, null, null);
 }
 
 /**

@@ -55,7 +55,7 @@ export class TwinTrainer {
 
   private images(split: Split): SparseImages {
     let s = this.sparse.get(split);
-    if (!s) this.sparse.set(split, (s = sparseImages(split, this.data.rows * this.data.cols)));
+    if (!s) this.sparse.set(split, (s = sparseImages(split, this.data.rows, this.data.cols)));
     return s;
   }
 
