@@ -46,4 +46,12 @@ describe('explain on a tiny suite', () => {
     // The twin's multipliers in the text are those of the widths run.
     expect(report.findings[1]).toContain('lr multipliers 1, 1, 4, 1, 8, 1, 16, 1');
   });
+
+  test('rejects bad sizes with one line before running anything', () => {
+    const bad = runCli(['explain', '--test-images', '0', '--out', join(out, 'bad')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("error: invalid test-images: '0' (expected an integer >= 1)\n");
+    const badList = runCli(['explain', '--perturbs', 'x', '--out', join(out, 'bad')]);
+    expect(badList.stderr).toMatch(/^error: invalid perturbs: 'x'/);
+  });
 });

@@ -49,7 +49,8 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   const given = givenConfigOptions(opts);
   const base = resolveConfig({ ...(full ? {} : QUICK_PROTOCOL), ...given });
   const testRaw = opts.testImages as string | undefined;
-  const testImages = testRaw === undefined ? (full ? Infinity : QUICK_TEST_IMAGES) : numberList(testRaw, 'test-images')[0];
+  if (testRaw !== undefined && !/^\s*[1-9]\d*\s*$/.test(testRaw)) throw new UserInputError(`invalid test-images: '${testRaw}' (expected an integer >= 1)`);
+  const testImages = testRaw === undefined ? (full ? Infinity : QUICK_TEST_IMAGES) : Number(testRaw);
   const orderSeeds = numberList((opts.orderSeeds as string | undefined) ?? (full ? '1,2,3,4' : '1,2'), 'order-seeds');
   const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-4,1e-3,1e-2' : '1e-3'), 'perturbs');
   const outDir = (opts.out as string | undefined) ?? join('runs', `explain-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
