@@ -137,6 +137,37 @@ describe('checkpoint bytes', () => {
     );
   });
 
+  it('carries every evaluation so far (the page rebuilds its CSV/metrics from them); betweenSteps can snapshot', async () => {
+    const cfg = config();
+    const saved = new Map<number, Checkpoint>();
+    const full = await run(cfg, {
+      checkpointAt: (s) => s === 6,
+      onCheckpoint: (c) => void saved.set(c.trainer.step, decodeCheckpoint(encodeCheckpoint(c))),
+      betweenSteps: (s, snapshot) => {
+        if (s === 4) saved.set(4, snapshot());
+        return 'continue';
+      },
+    });
+    expect(saved.get(6)!.run.evals).toEqual(full.records.filter((r) => r.step <= 6));
+    expect(saved.get(4)!.run.evals).toEqual(full.records.filter((r) => r.step <= 4));
+    // A snapshot taken between steps resumes like a requested checkpoint.
+    const resumed = await run(cfg, {}, decodeCheckpoint(encodeCheckpoint(saved.get(4)!)));
+    expect(resumed.summary.weightsSha256).toBe(full.summary.weightsSha256);
+    // Resumed with more steps: the old final evaluation (step 8) is off the new schedule and dropped.
+    let extended: Checkpoint | null = null;
+    const short = await run(config({ steps: 8 }), { checkpointAt: (s) => s === 8, onCheckpoint: (c) => void (extended = c) });
+    expect(short.records.map((r) => r.step)).toEqual([0, 3, 6, 8]);
+    const from8 = decodeCheckpoint(encodeCheckpoint(extended!));
+    await run(config({ steps: 12 }), { checkpointAt: (s) => s === 10, onCheckpoint: (c) => void (extended = c) }, from8);
+    expect(extended!.run.evals!.map((r) => r.step)).toEqual([0, 3, 6, 9]);
+    // A checkpoint without the history (an older build) resumes, and its checkpoints stay without one.
+    const old = decodeCheckpoint(encodeCheckpoint(saved.get(4)!));
+    delete old.run.evals;
+    let after: Checkpoint | null = null;
+    await run(cfg, { checkpointAt: (s) => s === 6, onCheckpoint: (c) => void (after = c) }, old);
+    expect(after!.run.evals).toBeUndefined();
+  });
+
   it('refuses foreign, truncated, corrupted and unsupported bytes with one-line CheckpointErrors', () => {
     const cfg = config();
     const t = new Trainer(cfg, data);

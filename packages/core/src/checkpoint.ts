@@ -41,6 +41,12 @@ export interface RunProgress {
   elapsedMs: number;
   /** The last evaluation done (the one at the checkpoint's step when it is an evaluation step). */
   lastEval: EvalRecord | null;
+  /**
+   * Every evaluation up to the checkpoint's step, in order (the metrics.jsonl records; the CSV lines
+   * follow from them), so a front end without the run's files (the web page) can rebuild both.
+   * Absent when unknown: written by an older build, or a run resumed from such a checkpoint.
+   */
+  evals?: EvalRecord[];
 }
 
 /** One checkpoint, decoded. */

@@ -71,8 +71,11 @@ export type RunEvent =
 /** Hooks a front end passes in. */
 export interface RunHooks {
   onEvent?: (event: RunEvent) => void;
-  /** Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError). */
-  betweenSteps?: (step: number) => 'continue' | 'stop' | Promise<'continue' | 'stop'>;
+  /**
+   * Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError).
+   * `snapshot` returns a checkpoint of the state after `step` steps (e.g. for a paused run).
+   */
+  betweenSteps?: (step: number, snapshot: () => Checkpoint) => 'continue' | 'stop' | Promise<'continue' | 'stop'>;
   /**
    * Asked at each step boundary after the first one this run reached (after that step's
    * evaluation, the last step included): true requests a checkpoint of the state after `step` steps.
@@ -150,12 +153,23 @@ export async function runExperiment(
   let lastLoss: number | null = resume ? resume.run.lastLoss : null;
   let stepMs = resume ? resume.run.stepMs : 0;
   let last: EvalRecord | null = resume ? resume.run.lastEval : null;
+  // The evaluations on this config's schedule (a changed `steps` can drop the old final one).
+  const evals: EvalRecord[] | null = resume ? (resume.run.evals?.filter((r) => evalAt.has(r.step)) ?? null) : [];
   let checkpointed = resume ? firstStep : -1;
+  const snapshot = (): Checkpoint => {
+    const run = {
+      firstNanStep,
+      lastLoss,
+      stepMs,
+      elapsedMs: elapsedBefore + performance.now() - start,
+      lastEval: last,
+      ...(evals ? { evals: [...evals] } : {}),
+    };
+    return { engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: trainer.exportState(), run };
+  };
   const checkpoint = async () => {
     checkpointed = trainer.step;
-    const run = { firstNanStep, lastLoss, stepMs, elapsedMs: elapsedBefore + performance.now() - start, lastEval: last };
-    const state = trainer.exportState();
-    await hooks.onCheckpoint!({ engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: state, run });
+    await hooks.onCheckpoint!(snapshot());
   };
   try {
     for (let step = firstStep; ; step++) {
@@ -174,11 +188,12 @@ export async function runExperiment(
           elapsedMs: elapsedBefore + performance.now() - start,
           symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
         };
+        evals?.push(last);
         emit({ type: 'eval', record: last, csvLine: seedCsvLine(step, last.train, last.test) });
       }
       if (hooks.onCheckpoint && step > firstStep && hooks.checkpointAt?.(step)) await checkpoint();
       if (step === config.steps) break;
-      if (hooks.betweenSteps && (await hooks.betweenSteps(step)) === 'stop') {
+      if (hooks.betweenSteps && (await hooks.betweenSteps(step, snapshot)) === 'stop') {
         if (hooks.onCheckpoint && checkpointed !== step) await checkpoint();
         throw new RunStoppedError(step);
       }

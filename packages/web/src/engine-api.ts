@@ -2,6 +2,21 @@
 // the events it reports through a proxied callback.
 import type { ExperimentConfig, MnistFiles, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
 
+/** Checkpoint bytes (core's encodeCheckpoint; the CLI's .ckpt format) and the step they hold. */
+export interface CheckpointBytes {
+  step: number;
+  bytes: Uint8Array;
+}
+
+/** What the page shows about a picked checkpoint before resuming it. */
+export interface CheckpointInfo {
+  step: number;
+  /** The run's resolved config: a resume uses it (only RESUME_SAFE_KEYS may change). */
+  config: ExperimentConfig;
+  /** Whether it carries the evaluations before its step (else the CSV/metrics start after it). */
+  hasHistory: boolean;
+}
+
 /** What the worker reports: the core run's events, plus the pause state it actually reached. */
 export type WorkerEvent = RunEvent | { type: 'paused'; step: number } | { type: 'resumed'; step: number };
 
@@ -13,10 +28,17 @@ export interface StartRequest {
   files: MnistFiles;
   /** Where the data came from; recorded as `data` in config.json. */
   dataLabel: string;
+  /**
+   * Checkpoint bytes to continue (transferred). The run then first reports the checkpoint's earlier
+   * evaluations as `eval` events (after `start`), so the page's CSV/metrics equal an uninterrupted run's.
+   */
+  checkpoint?: Uint8Array;
 }
 
 /** How a run ended (errors are thrown, with a one-line message). */
-export type StartResult = { status: 'done'; summary: RunSummary } | { status: 'stopped'; step: number };
+export type StartResult =
+  | { status: 'done'; summary: RunSummary; checkpoint?: CheckpointBytes }
+  | { status: 'stopped'; step: number; checkpoint?: CheckpointBytes };
 
 /** The engine worker's API; every method crosses the worker boundary, so all return promises. */
 export interface EngineApi {
@@ -32,4 +54,11 @@ export interface EngineApi {
   resume(): void;
   /** Ends the run before the next training step; start() then resolves as `stopped`. */
   stop(): void;
+  /**
+   * A checkpoint of the run in progress (transferred): at the current step when paused, else at
+   * the next step boundary (the final state if the run ends first).
+   */
+  checkpoint(): Promise<CheckpointBytes>;
+  /** Decodes and checks checkpoint bytes (transferred); rejects with core's one-line CheckpointError. */
+  readCheckpoint(bytes: Uint8Array): Promise<CheckpointInfo>;
 }

@@ -1,6 +1,6 @@
 // The experiment page: a config form generated from core's CONFIG_FIELDS and mirrored in the URL,
-// run controls, progress, live charts, and the run's four files as downloads. All engine work
-// happens in worker.ts; this file only renders its events.
+// run controls, progress, live charts, the run's four files and its checkpoint as downloads, and
+// resuming a picked checkpoint. All engine work happens in worker.ts; this file only renders its events.
 import * as Comlink from 'comlink';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
@@ -11,6 +11,7 @@ import {
   configFileText,
   metricsLine,
   resolveConfig,
+  RESUME_SAFE_KEYS,
   RUN_FILES,
   summaryFileText,
   type EngineInfo,
@@ -21,7 +22,7 @@ import {
 import { detectCapabilities, unsupportedReason } from './capabilities';
 import { RunCharts } from './charts';
 import { fetchMnistFiles, readPickedFiles } from './data-source';
-import type { EngineApi, StartResult, WorkerEvent } from './engine-api';
+import type { CheckpointBytes, CheckpointInfo, EngineApi, StartResult, WorkerEvent } from './engine-api';
 import { configToSearch, DEFAULT_DATA_URL, fieldChoices, fieldText, readPageParams } from './url-config';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -32,6 +33,9 @@ const ui = {
   dataFiles: $<HTMLInputElement>('data-files'),
   dataPicker: $<HTMLInputElement>('data-picker'),
   dataUrl: $<HTMLElement>('data-url'),
+  checkpointPicker: $<HTMLInputElement>('checkpoint-picker'),
+  checkpointInfo: $<HTMLElement>('checkpoint-info'),
+  checkpointClear: $<HTMLButtonElement>('checkpoint-clear'),
   start: $<HTMLButtonElement>('start'),
   pause: $<HTMLButtonElement>('pause'),
   resume: $<HTMLButtonElement>('resume'),
@@ -124,6 +128,8 @@ interface RunState {
   config: ExperimentConfig;
   paused: boolean;
   steps: number;
+  /** Step this session started from (the checkpoint's when resuming), for the rate. */
+  firstStep: number;
   activeMs: number;
   resumedAt: number;
   lastLoss: number;
@@ -133,14 +139,21 @@ interface RunState {
 let run: RunState | null = null;
 /** The current (or last) run's file contents, for the downloads. */
 const files = { csv: '', metrics: '', config: '', summary: '' };
+/** The last run's final (or stopping) checkpoint, for the download once its worker is gone. */
+let lastCheckpoint: CheckpointBytes | null = null;
+/** The picked checkpoint the next start resumes, or null for a fresh run. */
+let loaded: { name: string; bytes: Uint8Array; info: CheckpointInfo } | null = null;
 
 function setButtons(): void {
   ui.start.disabled = run !== null;
+  ui.start.textContent = loaded ? `Resume from step ${loaded.info.step}` : 'Start';
+  ui.checkpointPicker.disabled = run !== null;
+  ui.checkpointClear.disabled = run !== null;
   ui.pause.disabled = !run || run.paused;
   ui.resume.disabled = !run || !run.paused;
   ui.stop.disabled = !run;
   for (const b of ui.downloads.querySelectorAll('button')) {
-    b.disabled = files[b.dataset.file as keyof typeof files] === '';
+    b.disabled = b.dataset.file === 'checkpoint' ? !run && !lastCheckpoint : files[b.dataset.file as keyof typeof files] === '';
   }
 }
 
@@ -159,11 +172,12 @@ function clock(seconds: number): string {
 
 function renderProgress(r: RunState): void {
   const active = r.activeMs + (r.paused ? 0 : performance.now() - r.resumedAt);
-  const rate = r.steps / (active / 1000);
+  const done = r.steps - r.firstStep;
+  const rate = done / (active / 1000);
   const eta = (r.config.steps - r.steps) / rate;
   ui.progress.textContent =
-    `step ${r.steps}/${r.config.steps} · ${r.steps > 0 ? rate.toFixed(2) : '–'} steps/s · ETA ${r.steps > 0 ? clock(eta) : '--:--'}` +
-    ` · batch loss ${r.steps > 0 ? r.lastLoss.toPrecision(5) : 'n/a'} · test ${r.lastTest}${r.paused ? ' · paused' : ''}`;
+    `step ${r.steps}/${r.config.steps} · ${done > 0 ? rate.toFixed(2) : '–'} steps/s · ETA ${done > 0 ? clock(eta) : '--:--'}` +
+    ` · batch loss ${done > 0 ? r.lastLoss.toPrecision(5) : 'n/a'} · test ${r.lastTest}${r.paused ? ' · paused' : ''}`;
 }
 
 function describeEngine(e: EngineInfo): string {
@@ -177,7 +191,12 @@ function onEvent(r: RunState, dataLabel: string, event: WorkerEvent): void {
       files.config = configFileText(event.config, event.engine, dataLabel);
       ui.engine.textContent = describeEngine(event.engine);
       r.resumedAt = performance.now();
-      setStatus(`evaluating ${event.trainImages} train / ${event.testImages} test images at step 0…`);
+      r.steps = r.firstStep = event.resumedFrom ?? 0;
+      setStatus(
+        event.resumedFrom === undefined
+          ? `evaluating ${event.trainImages} train / ${event.testImages} test images at step 0…`
+          : `resumed from the checkpoint at step ${event.resumedFrom}`,
+      );
       break;
     case 'step':
       r.steps = event.step;
@@ -238,6 +257,14 @@ function whenCrashed(worker: Worker): Promise<never> {
   });
 }
 
+/** A fresh engine worker; `crashed` rejects if it dies (listen at once: a broken script fails early). */
+function engineWorker(): { worker: Worker; api: Comlink.Remote<EngineApi>; crashed: Promise<never> } {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'mnist-sym-wasm engine' });
+  const crashed = whenCrashed(worker);
+  crashed.catch(() => {});
+  return { worker, api: Comlink.wrap<EngineApi>(worker), crashed };
+}
+
 async function startRun(): Promise<void> {
   if (run) return;
   showError(null);
@@ -254,21 +281,22 @@ async function startRun(): Promise<void> {
     return;
   }
   writeUrl(config);
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'mnist-sym-wasm engine' });
-  const crashed = whenCrashed(worker); // listen now: a broken worker script fails while the data loads
-  crashed.catch(() => {});
+  const { worker, api, crashed } = engineWorker();
+  const resumeFrom = loaded;
   const r: RunState = {
     worker,
-    api: Comlink.wrap<EngineApi>(worker),
+    api,
     config,
     paused: false,
     steps: 0,
+    firstStep: 0,
     activeMs: 0,
     resumedAt: performance.now(),
     lastLoss: NaN,
     lastTest: 'n/a',
   };
   run = r;
+  lastCheckpoint = null;
   Object.assign(files, { csv: '', metrics: '', config: '', summary: '' });
   charts.reset();
   ui.sha.textContent = '';
@@ -281,9 +309,13 @@ async function startRun(): Promise<void> {
     const data = await Promise.race([loadData(), crashed]);
     setStatus('starting the engine…');
     const buffers = Object.values(data.files).map((a: Uint8Array) => a.buffer as ArrayBuffer);
-    const request = Comlink.transfer({ config, files: data.files, dataLabel: data.label }, buffers);
+    // A copy of the picked checkpoint goes over, so the page can resume it again.
+    const checkpoint = resumeFrom?.bytes.slice();
+    if (checkpoint) buffers.push(checkpoint.buffer as ArrayBuffer);
+    const request = Comlink.transfer({ config, files: data.files, dataLabel: data.label, ...(checkpoint ? { checkpoint } : {}) }, buffers);
     const listener = Comlink.proxy((event: WorkerEvent) => onEvent(r, data.label, event));
     const result: StartResult = await Promise.race([r.api.start(request, listener), crashed]);
+    lastCheckpoint = result.checkpoint ?? null;
     if (result.status === 'done') {
       setStatus(`done: ${result.summary.steps} steps, test accuracy ${pct(result.summary.final.test)}`);
       showSummary(result.summary);
@@ -314,6 +346,66 @@ ui.dataServer.addEventListener('change', () => showError(null));
 ui.dataFiles.addEventListener('change', () => showError(null));
 ui.dataPicker.addEventListener('change', () => (ui.dataFiles.checked = true));
 
+// ---- checkpoints: resume a picked one, download the run's ----
+
+/** Shows the form for a resume (the checkpoint's config; only RESUME_SAFE_KEYS editable) or a fresh run. */
+function showLoaded(): void {
+  for (const key of CONFIG_KEYS) {
+    if (loaded) inputs[key].value = fieldText(loaded.info.config[key]);
+    inputs[key].disabled = loaded !== null && !(RESUME_SAFE_KEYS as readonly string[]).includes(key);
+  }
+  ui.fields.classList.toggle('from-checkpoint', loaded !== null);
+  ui.checkpointInfo.textContent = loaded
+    ? `${loaded.name}: step ${loaded.info.step} of ${loaded.info.config.steps}. The config above comes from the checkpoint ` +
+      `(only ${RESUME_SAFE_KEYS.join(' and ')} may change); the data must be the MNIST it was trained on.` +
+      (loaded.info.hasHistory ? '' : ` It carries no evaluations before its step: the CSV and metrics.jsonl start after step ${loaded.info.step}.`)
+    : '';
+  ui.checkpointClear.hidden = loaded === null;
+  setButtons();
+}
+
+async function pickCheckpoint(file: File): Promise<void> {
+  showError(null);
+  loaded = null;
+  showLoaded();
+  setStatus('reading the checkpoint…');
+  const { worker, api, crashed } = engineWorker();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const copy = bytes.slice();
+    const info = await Promise.race([api.readCheckpoint(Comlink.transfer(copy, [copy.buffer as ArrayBuffer])), crashed]);
+    loaded = { name: file.name, bytes, info };
+    writeUrl(info.config);
+    setStatus('ready');
+  } catch (e) {
+    ui.checkpointPicker.value = '';
+    setStatus('ready');
+    showError(`${file.name}: ${(e as Error)?.message ?? String(e)}`);
+  } finally {
+    worker.terminate();
+    showLoaded();
+  }
+}
+
+ui.checkpointPicker.addEventListener('change', () => {
+  const file = ui.checkpointPicker.files?.[0];
+  if (file && !run) void pickCheckpoint(file);
+});
+ui.checkpointClear.addEventListener('click', () => {
+  loaded = null;
+  ui.checkpointPicker.value = '';
+  showLoaded();
+});
+
+function saveAs(content: BlobPart, name: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 const DOWNLOADS: [keyof typeof files, string, string][] = [
   ['csv', RUN_FILES.csv, 'text/csv'],
   ['metrics', RUN_FILES.metrics, 'application/x-ndjson'],
@@ -326,13 +418,25 @@ for (const [key, name, type] of DOWNLOADS) {
   button.textContent = name;
   button.dataset.file = key;
   button.dataset.testid = `download-${key}`;
-  button.addEventListener('click', () => {
-    const url = URL.createObjectURL(new Blob([files[key]], { type }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  button.addEventListener('click', () => saveAs(files[key], name, type));
+  ui.downloads.append(button);
+}
+{
+  // The CLI's file name, so it can go straight into a run folder's checkpoints/ (see docs/WEB.md).
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = 'checkpoint (.ckpt)';
+  button.title = 'the run at its current step when paused (else at the next step), or its final state';
+  button.dataset.file = 'checkpoint';
+  button.dataset.testid = 'download-checkpoint';
+  button.addEventListener('click', async () => {
+    try {
+      const checkpoint = run ? await run.api.checkpoint() : lastCheckpoint;
+      if (!checkpoint) return;
+      saveAs(checkpoint.bytes as BlobPart, `step-${String(checkpoint.step).padStart(8, '0')}.ckpt`, 'application/octet-stream');
+    } catch (e) {
+      showError(`checkpoint: ${(e as Error)?.message ?? String(e)}`);
+    }
   });
   ui.downloads.append(button);
 }

@@ -1,14 +1,31 @@
 // The engine in a Web Worker: core's run loop behind one typed API object exposed with comlink.
-// Pause/resume/stop act between training steps through core's betweenSteps hook.
+// Pause/resume/stop act between training steps through core's betweenSteps hook; checkpoints are
+// core's bytes, taken between steps (core's snapshot) and transferred to the page.
 import * as Comlink from 'comlink';
-import { initEngine, loadMnist, resolveConfig, runExperiment, RunStoppedError } from '@mnist-sym-wasm/core';
-import type { EngineApi, StartRequest, StartResult, WorkerEvent } from './engine-api';
+import {
+  checkResumeConfig,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  initEngine,
+  loadMnist,
+  resolveConfig,
+  runExperiment,
+  RunStoppedError,
+  seedCsvLine,
+  type Checkpoint,
+} from '@mnist-sym-wasm/core';
+import { resumedHistory } from './checkpoint-history';
+import type { CheckpointBytes, CheckpointInfo, EngineApi, StartRequest, StartResult, WorkerEvent } from './engine-api';
 
 type Control = 'run' | 'pause' | 'stop';
 
 let control: Control = 'run';
 let wake: (() => void) | null = null;
 let running = false;
+/** The run's newest checkpoint (its final or stopping state once start() has returned). */
+let latest: Checkpoint | null = null;
+/** checkpoint() calls waiting for the next step boundary. */
+let wanted: { resolve: (c: Checkpoint) => void; reject: (e: Error) => void }[] = [];
 
 // A training step is synchronous and `await` alone only drains microtasks, so pause/stop messages
 // from the page would never be handled mid-run; a message to ourselves lets queued tasks run first.
@@ -22,11 +39,27 @@ function yieldToMessages(): Promise<void> {
   });
 }
 
+function wakeUp(): void {
+  wake?.();
+  wake = null;
+}
+
 function setControl(next: Control): void {
   if (control === 'stop') return; // a stop is final for this run
   control = next;
-  wake?.();
-  wake = null;
+  wakeUp();
+}
+
+function serveCheckpoints(snapshot: () => Checkpoint): void {
+  if (wanted.length === 0) return;
+  latest = snapshot();
+  for (const w of wanted) w.resolve(latest);
+  wanted = [];
+}
+
+function transferable(checkpoint: Checkpoint): CheckpointBytes {
+  const bytes = encodeCheckpoint(checkpoint);
+  return Comlink.transfer({ step: checkpoint.trainer.step, bytes }, [bytes.buffer as ArrayBuffer]);
 }
 
 const api: EngineApi = {
@@ -34,6 +67,7 @@ const api: EngineApi = {
     if (running) throw new Error('a run is already in progress in this worker');
     running = true;
     control = 'run';
+    latest = null;
     // Events travel on the proxy's own port, in order; awaiting the last one's reply before start()
     // returns guarantees the page has every event before it sees the result.
     let delivered: Promise<void> = Promise.resolve();
@@ -42,28 +76,54 @@ const api: EngineApi = {
     };
     try {
       const config = resolveConfig(request.config as unknown as Record<string, unknown>);
+      const resume = request.checkpoint ? decodeCheckpoint(request.checkpoint) : undefined;
+      const history = resume ? (resumedHistory(resume, config) ?? []) : [];
       const data = loadMnist(request.files, config.validationSize);
       // Threads: the single-threaded SIMD build for now (see docs/WEB.md); the wasm binaries sit
       // beside this bundle.
       const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads: config.threads, allowThreads: false });
       if (!engine.simd) throw new Error('the WebAssembly SIMD build did not start; results would not match the CLI');
-      const summary = await runExperiment(config, data, {
-        onEvent: emit,
-        betweenSteps: async (step) => {
-          await yieldToMessages();
-          if (control === 'pause') {
-            emit({ type: 'paused', step });
-            while (control === 'pause') await new Promise<void>((resolve) => (wake = resolve));
-            if (control === 'run') emit({ type: 'resumed', step });
-          }
-          return control === 'stop' ? 'stop' : 'continue';
-        },
-      });
-      return { status: 'done', summary };
-    } catch (e) {
-      if (e instanceof RunStoppedError) return { status: 'stopped', step: e.step };
-      throw e;
+      let result: StartResult;
+      try {
+        const summary = await runExperiment(
+          config,
+          data,
+          {
+            onEvent: (event) => {
+              emit(event);
+              // The evaluations before the checkpoint, as a run folder's cut-back CSV/metrics hold them.
+              if (event.type === 'start') for (const record of history) emit({ type: 'eval', record, csvLine: seedCsvLine(record.step, record.train, record.test) });
+            },
+            betweenSteps: async (step, snapshot) => {
+              await yieldToMessages();
+              serveCheckpoints(snapshot);
+              if (control === 'pause') {
+                emit({ type: 'paused', step });
+                while (control === 'pause') {
+                  await new Promise<void>((resolve) => (wake = resolve));
+                  serveCheckpoints(snapshot);
+                }
+                if (control === 'run') emit({ type: 'resumed', step });
+              }
+              return control === 'stop' ? 'stop' : 'continue';
+            },
+            // The final state, so a finished run can be downloaded too (a stop hands one over anyway).
+            checkpointAt: (step) => step === config.steps,
+            onCheckpoint: (checkpoint) => void (latest = checkpoint),
+          },
+          resume,
+        );
+        result = { status: 'done', summary };
+      } catch (e) {
+        if (!(e instanceof RunStoppedError)) throw e;
+        result = { status: 'stopped', step: e.step };
+      }
+      if (!latest) return result;
+      const checkpoint = transferable(latest);
+      return Comlink.transfer({ ...result, checkpoint }, [checkpoint.bytes.buffer as ArrayBuffer]);
     } finally {
+      for (const w of wanted) latest ? w.resolve(latest) : w.reject(new Error('the run ended before a checkpoint could be taken'));
+      wanted = [];
       await delivered;
       running = false;
     }
@@ -71,6 +131,22 @@ const api: EngineApi = {
   pause: () => setControl('pause'),
   resume: () => setControl('run'),
   stop: () => setControl('stop'),
+  async checkpoint(): Promise<CheckpointBytes> {
+    const checkpoint = running
+      ? await new Promise<Checkpoint>((resolve, reject) => {
+          wanted.push({ resolve, reject });
+          wakeUp(); // a paused run takes it now
+        })
+      : latest;
+    if (!checkpoint) throw new Error('no run to checkpoint yet');
+    return transferable(checkpoint);
+  },
+  async readCheckpoint(bytes: Uint8Array): Promise<CheckpointInfo> {
+    const checkpoint = decodeCheckpoint(bytes);
+    checkResumeConfig(checkpoint, checkpoint.config); // refuses another engine version now, not at start
+    const config = resolveConfig(checkpoint.config as unknown as Record<string, unknown>);
+    return { step: checkpoint.trainer.step, config, hasHistory: resumedHistory(checkpoint, config) !== null };
+  },
 };
 
 Comlink.expose(api);
