@@ -1,10 +1,11 @@
 // The wiring of mnist-sym-wasm's commands; each command lives in commands/.
 import { Command, CommanderError } from 'commander';
 import { isUserInputError } from '@mnist-sym-wasm/core';
-import { serveCommand } from './commands/serve';
+import { benchCommand } from './commands/bench';
 import { evalCommand } from './commands/eval';
 import { explainCommand } from './commands/explain';
 import { sweepCommand } from './commands/sweep';
+import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import { ExitCodeError } from './stop-signals';
 import { CLI_VERSION } from './version';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(trainCommand());
+  program.addCommand(benchCommand());
   program.addCommand(serveCommand());
   program.addCommand(evalCommand());
   program.addCommand(explainCommand());

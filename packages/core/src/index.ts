@@ -16,7 +16,8 @@ export { evaluationSteps, runExperiment, RunStoppedError } from './run-experimen
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run-experiment';
 export { formatPercentF6, seedCsvLine } from './seed-csv';
 export { hashFloat32Arrays } from './weights-hash';
-export { configFileText, metricsLine, RUN_FILES, summaryFileText, toJson } from './run-files';
+export { benchmarkSubject, median } from './benchmark';
+export type { BenchSubject, BenchTiming } from './benchmark';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
 export { denseToTwin, twinScales, twinToDense } from './twin';
@@ -26,6 +27,7 @@ export { explainSuite, firstSplitStep, maxTestGap, suiteFindings, suiteTable } f
 export type { SuiteEntry, SuiteOptions, SuiteResult, SuiteRow } from './explain-suite';
 export { mergeSweepRows, parseShard, parseSweepAxis, shardRuns, sweepPlan, sweepRow } from './sweep-plan';
 export type { Shard, SweepAxis, SweepRow, SweepRun, SweepTable } from './sweep-plan';
+export { configFileText, metricsLine, RUN_FILES, summaryFileText, toJson } from './run-files';
 export {
   CHECKPOINT_FORMAT,
   checkResumeConfig,
