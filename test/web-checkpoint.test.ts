@@ -4,7 +4,7 @@
 // weightsSha256 and CSV bytes; corrupted checkpoints and other data are refused on the page.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,6 +13,8 @@ import { CLI, FIXTURE, ROOT, runCli, tempDir } from './helpers';
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const TMP = tempDir('msw-web-ckpt-');
+/** Screenshots go to the temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for committed ones). */
+const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : join(TMP, 'shots');
 
 if (!HAS_CHROMIUM) {
   console.warn(`\n[web-checkpoint.test] SKIPPED: ${CHROMIUM} is absent (apt-get install chromium); the browser tests did not run.\n`);
@@ -137,6 +139,8 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     expect(await page.isDisabled('[data-testid=config-widths]')).toBe(true);
     expect(await page.isEnabled('[data-testid=config-steps]')).toBe(true);
     expect(await page.textContent('[data-testid=start]')).toBe('Resume from step 30');
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'web-resume.png'), fullPage: true });
     await page.click('[data-testid=start]');
     await expectReference(page, 'CLI step-30 checkpoint resumed on the page');
     // The finished run's checkpoint is its final state, under the CLI's file name.
@@ -152,8 +156,14 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
       null,
       { timeout: 60_000 },
     );
+    // While running, the checkpoint is taken at the next step boundary.
+    const shownBefore = Number(/step (\d+)\//.exec((await page.textContent('[data-testid=progress]')) ?? '')![1]);
+    const running = await download(page, 'checkpoint');
+    expect(Number(/^step-(\d{8})\.ckpt$/.exec(running.name)![1])).toBeGreaterThanOrEqual(shownBefore);
     await page.click('[data-testid=pause]');
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.startsWith('paused before step'));
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'web-paused-checkpoint.png'), fullPage: true });
     const pausedAt = Number(/step (\d+)\//.exec((await page.textContent('[data-testid=progress]')) ?? '')![1]);
     expect(pausedAt).toBeLessThan(100);
     // While paused, the checkpoint is at the current step; the CSV and metrics end at the same point.
@@ -194,6 +204,8 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     const page = await open(QUERY);
     await pickCheckpoint(page, { name: 'bad.ckpt', mimeType: 'application/octet-stream', buffer: bad });
     expect(await page.textContent('[data-testid=error]')).toBe('bad.ckpt: checkpoint is corrupted (SHA-256 checksum mismatch)');
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'web-bad-checkpoint.png'), fullPage: true });
     await pickCheckpoint(page, { name: 'short.ckpt', mimeType: 'application/octet-stream', buffer: good.subarray(0, 1000) });
     expect(await page.textContent('[data-testid=error]')).toBe(`short.ckpt: checkpoint is truncated (1000 of ${good.length} bytes)`);
     await pickCheckpoint(page, join(cliRun, CSV));

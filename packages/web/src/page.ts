@@ -348,6 +348,9 @@ ui.dataPicker.addEventListener('change', () => (ui.dataFiles.checked = true));
 
 // ---- checkpoints: resume a picked one, download the run's ----
 
+const legend = ui.fields.querySelector('legend')!;
+const freshLegend = legend.textContent;
+
 /** Shows the form for a resume (the checkpoint's config; only RESUME_SAFE_KEYS editable) or a fresh run. */
 function showLoaded(): void {
   for (const key of CONFIG_KEYS) {
@@ -355,6 +358,7 @@ function showLoaded(): void {
     inputs[key].disabled = loaded !== null && !(RESUME_SAFE_KEYS as readonly string[]).includes(key);
   }
   ui.fields.classList.toggle('from-checkpoint', loaded !== null);
+  legend.textContent = loaded ? `Experiment (from the checkpoint ${loaded.name}; only ${RESUME_SAFE_KEYS.join(' and ')} may change)` : freshLegend;
   ui.checkpointInfo.textContent = loaded
     ? `${loaded.name}: step ${loaded.info.step} of ${loaded.info.config.steps}. The config above comes from the checkpoint ` +
       `(only ${RESUME_SAFE_KEYS.join(' and ')} may change); the data must be the MNIST it was trained on.` +
