@@ -214,6 +214,13 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     expect(await page.textContent('[data-testid=checkpoint-info]')).toBe('');
     expect(await page.isEnabled('[data-testid=config-widths]')).toBe(true);
     expect(await page.textContent('[data-testid=start]')).toBe('Start');
+    // ...and a stopped run can still be downloaded, at the step it stopped.
+    await page.click('[data-testid=start]');
+    await page.waitForFunction(() => Number(/step (\d+)\//.exec(document.querySelector('[data-testid=progress]')?.textContent ?? '')?.[1] ?? 0) >= 5);
+    await page.click('[data-testid=stop]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.startsWith('stopped before step'));
+    const stoppedAt = Number(/stopped before step (\d+)/.exec((await page.textContent('[data-testid=status]')) ?? '')![1]) - 1;
+    expect((await download(page, 'checkpoint')).name).toBe(`step-${String(stoppedAt).padStart(8, '0')}.ckpt`);
 
     // Other MNIST (one test pixel changed): core's fingerprint check refuses the resume at start.
     const other = join(TMP, 'other-data');
