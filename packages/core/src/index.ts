@@ -22,7 +22,11 @@ export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symme
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
 export { denseToTwin, twinScales, twinToDense } from './twin';
 export type { TwinScales } from './twin';
-export { TwinTrainer } from './twin-trainer';
+export { scoreTwinChunk, TwinTrainer } from './twin-trainer';
+export type { TwinEvalPool } from './twin-trainer';
+export { sparseImages, twinGeometry, twinParams, TwinActivations } from './twin-net';
+export type { SparseImages, TwinGeometry } from './twin-net';
+export { EVAL_CHUNK } from './evaluate';
 export { explainSuite, firstSplitStep, maxTestGap, suiteFindings, suiteTable } from './explain-suite';
 export type { SuiteEntry, SuiteOptions, SuiteResult, SuiteRow } from './explain-suite';
 export { mergeSweepRows, parseShard, parseSweepAxis, shardRuns, sweepPlan, sweepRow } from './sweep-plan';

@@ -9,7 +9,7 @@ import type { MnistData } from './mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport, type SymmetryReport } from './symmetry';
 import { Trainer } from './trainer';
-import { TwinTrainer } from './twin-trainer';
+import { TwinTrainer, type TwinEvalPool } from './twin-trainer';
 import { CORE_VERSION } from './version';
 
 /** One evaluation, as stored in metrics.jsonl. */
@@ -70,6 +70,8 @@ export type RunEvent =
 
 /** Hooks a front end passes in. */
 export interface RunHooks {
+  /** Runs the width-1 twin's evaluations (worker threads, say); results are bitwise the same. */
+  twinEvalPool?: TwinEvalPool;
   onEvent?: (event: RunEvent) => void;
   /**
    * Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError).
@@ -125,7 +127,7 @@ export async function runExperiment(
       throw new CheckpointError('checkpoint was trained on different MNIST data (fingerprint differs); pass the data the run used');
     }
   }
-  const trainer = config.model === 'twin' ? new TwinTrainer(config, data) : new Trainer(config, data);
+  const trainer = config.model === 'twin' ? new TwinTrainer(config, data, hooks.twinEvalPool) : new Trainer(config, data);
   if (resume) {
     try {
       trainer.importState(resume.trainer);

@@ -18,6 +18,32 @@ import {
 } from './twin-net';
 import { hashFloat32Arrays } from './weights-hash';
 
+/**
+ * Scores evaluation chunks elsewhere (e.g. worker threads), synchronously: for the first `count`
+ * images of a split, the correct count and each 1000-image chunk's loss sum, in chunk order, each
+ * computed by scoreTwinChunk, so the result is bitwise what one thread gets.
+ */
+export interface TwinEvalPool {
+  score(split: 'train' | 'test', count: number, params: Float32Array[]): { correct: number; lossSums: number[] };
+}
+
+/** One evaluation chunk of the twin: images start .. start+size-1 of a split. */
+export function scoreTwinChunk(
+  g: TwinGeometry,
+  p: ReturnType<typeof twinParams>,
+  images: SparseImages,
+  labels: Uint8Array,
+  start: number,
+  size: number,
+  loss: ExperimentConfig['loss'],
+  act: TwinActivations,
+  logits: Float32Array,
+): { correct: number; lossSum: number } {
+  const K = g.classes;
+  for (let i = 0; i < size; i++) twinForward(g, p, images, start + i, act, logits, i * K, null);
+  return scoreLogits(loss, logits.subarray(0, size * K), labels.subarray(start, start + size), K);
+}
+
 /** A width-1 twin of the dense network of config.widths. Nothing to dispose, but dispose() exists. */
 export class TwinTrainer {
   /** The twin's own shape (widths 1, 1, 1); config.widths are the dense widths it stands for. */
@@ -37,6 +63,8 @@ export class TwinTrainer {
   constructor(
     readonly config: ExperimentConfig,
     readonly data: MnistData,
+    /** Where evaluations of the train and test splits run (default: here, one chunk after another). */
+    private readonly pool?: TwinEvalPool,
   ) {
     validateAgainstData(config, data);
     this.shape = seedModelShape([1, 1, 1], data.rows, data.cols);
@@ -86,18 +114,23 @@ export class TwinTrainer {
     const g = this.geometry;
     const K = g.classes;
     const n = Math.min(count, split.count);
-    const images = this.images(split);
-    const p = twinParams(g, this.params);
-    const act = this.acts[0];
-    const logits = new Float32Array(Math.min(EVAL_CHUNK, n) * K);
     let correct = 0;
     let lossSum = 0;
-    for (let start = 0; start < n; start += EVAL_CHUNK) {
-      const size = Math.min(EVAL_CHUNK, n - start);
-      for (let i = 0; i < size; i++) twinForward(g, p, images, start + i, act, logits, i * K, null);
-      const score = scoreLogits(this.config.loss, logits.subarray(0, size * K), split.labels.subarray(start, start + size), K);
-      correct += score.correct;
-      lossSum += score.lossSum;
+    const name = split === this.data.train ? 'train' : split === this.data.test ? 'test' : null;
+    if (this.pool && name && n > 0) {
+      const r = this.pool.score(name, n, this.params);
+      correct = r.correct;
+      for (const s of r.lossSums) lossSum += s;
+    } else {
+      const images = this.images(split);
+      const p = twinParams(g, this.params);
+      const logits = new Float32Array(Math.min(EVAL_CHUNK, n) * K);
+      for (let start = 0; start < n; start += EVAL_CHUNK) {
+        const size = Math.min(EVAL_CHUNK, n - start);
+        const score = scoreTwinChunk(g, p, images, split.labels, start, size, this.config.loss, this.acts[0], logits);
+        correct += score.correct;
+        lossSum += score.lossSum;
+      }
     }
     return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n };
   }

