@@ -22,6 +22,7 @@ import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { renderHtml, renderMarkdown, type ExplainReport } from '../explain-report';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { startNodeEngine } from '../node-engine';
+import { startTwinEvalPool } from '../twin-eval-pool';
 
 /** The quick default: short runs, evaluation on subsets (all overridable by the config flags). */
 export const QUICK_PROTOCOL = { steps: 100, evalEvery: 20, evalTrain: 1000 } as const;
@@ -57,14 +58,19 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   mkdirSync(outDir, { recursive: true });
   const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
   const data = Number.isFinite(testImages) ? firstImages(all, testImages) : all;
-  await startNodeEngine(base.threads);
+  const engine = await startNodeEngine(base.threads);
   const entries = explainSuite(base, { orderSeeds, perturbs, denseLosses: full });
   const started = performance.now();
   const results: SuiteResult[] = [];
   for (const [i, entry] of entries.entries()) {
     const records: EvalRecord[] = [];
     const t0 = performance.now();
-    const summary = await runExperiment(entry.config, data, { onEvent: (e) => e.type === 'eval' && records.push(e.record) });
+    // The twin's evaluations go to worker threads as in `train` (bitwise the same results).
+    const pool = entry.config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, entry.config, engine.threads - 1, process.argv[1]) : undefined;
+    const summary = await runExperiment(entry.config, data, {
+      twinEvalPool: pool,
+      onEvent: (e) => e.type === 'eval' && records.push(e.record),
+    }).finally(() => pool?.close());
     results.push({ entry, records, summary });
     log(`[${i + 1}/${entries.length}] ${entry.id}: test ${(100 * summary.final.test).toFixed(2)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
