@@ -1,32 +1,21 @@
 // Checkpoint bytes: exact round trip of the trainer state, resume equality of the run loop (after a
 // requested checkpoint and after a stop), refusal of corrupted, truncated, foreign and mismatched
 // checkpoints. Narrow models and the small fixture keep it fast.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkResumeConfig, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { resolveConfig, type ExperimentConfig } from './config';
 import { initEngine } from './engine';
 import { CheckpointError } from './errors';
-import { loadMnist, type MnistData } from './mnist';
+import type { MnistData } from './mnist';
 import { runExperiment, type EvalRecord, type RunSummary } from './run-experiment';
 import { Trainer } from './trainer';
+import { loadSmallMnist } from '../../../test/small-mnist';
 
-const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small/', import.meta.url));
 let data: MnistData;
 
 beforeAll(async () => {
   await initEngine();
-  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
-  data = loadMnist(
-    {
-      trainImages: read('train-images-idx3-ubyte.gz'),
-      trainLabels: read('train-labels-idx1-ubyte.gz'),
-      testImages: read('t10k-images-idx3-ubyte.gz'),
-      testLabels: read('t10k-labels-idx1-ubyte.gz'),
-    },
-    100,
-  );
+  data = loadSmallMnist();
 });
 
 // lr 0.01 and batch 400 make the weights move and the data order wrap an epoch (1000 images) by step 3.

@@ -1,32 +1,21 @@
 // What breaks the symmetry, on tiny runs of the real engine: the tie rules 'first'/'last' keep every
 // copy set at one group, 'random' (seeded, deterministic) splits them; --perturb splits them from
 // step 0 and is recorded in the config; perturb 0 is exactly the seed's init.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from './config';
 import { initEngine } from './engine';
-import { loadMnist, type MnistData } from './mnist';
+import type { MnistData } from './mnist';
 import { initialParams, seedModelShape } from './model';
 import { deriveStream } from './prng';
 import { runExperiment, type EvalRecord } from './run-experiment';
 import { SYMMETRY_KEYS } from './symmetry';
+import { loadSmallMnist } from '../../../test/small-mnist';
 
-const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small/', import.meta.url));
 let data: MnistData;
 
 beforeAll(async () => {
   await initEngine();
-  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
-  data = loadMnist(
-    {
-      trainImages: read('train-images-idx3-ubyte.gz'),
-      trainLabels: read('train-labels-idx1-ubyte.gz'),
-      testImages: read('t10k-images-idx3-ubyte.gz'),
-      testLabels: read('t10k-labels-idx1-ubyte.gz'),
-    },
-    100,
-  );
+  data = loadSmallMnist();
 });
 
 const QUICK = { widths: '3,4,6', steps: 3, evalEvery: 3, evalTrain: 0, batch: 20, loss: 'stable' };

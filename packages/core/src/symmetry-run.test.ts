@@ -1,29 +1,18 @@
 // Symmetry diagnostics end to end on wasm: runExperiment records them at every evaluation and in
 // the summary; the constant init keeps one group per copy set, the truncated-normal init does not.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from './config';
 import { initEngine } from './engine';
-import { loadMnist, type MnistData } from './mnist';
+import type { MnistData } from './mnist';
 import { runExperiment, type EvalRecord } from './run-experiment';
 import { SYMMETRY_KEYS } from './symmetry';
+import { loadSmallMnist } from '../../../test/small-mnist';
 
-const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small/', import.meta.url));
 let data: MnistData;
 
 beforeAll(async () => {
   await initEngine();
-  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
-  data = loadMnist(
-    {
-      trainImages: read('train-images-idx3-ubyte.gz'),
-      trainLabels: read('train-labels-idx1-ubyte.gz'),
-      testImages: read('t10k-images-idx3-ubyte.gz'),
-      testLabels: read('t10k-labels-idx1-ubyte.gz'),
-    },
-    100,
-  );
+  data = loadSmallMnist();
 });
 
 const QUICK = { widths: '2,3,4', steps: 4, evalEvery: 2, evalTrain: 100, batch: 20 };

@@ -3,21 +3,19 @@
 // the seed loss's NaN end to end; no leaks. Narrow models (widths [2,3,4] / [4,4,8]) keep it fast:
 // the geometry (28x28, 5x5 SAME convs, 2x2 SAME pools, fc) is the seed's.
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchSampler } from './batches';
 import { resolveConfig, type ExperimentConfig } from './config';
 import { initEngine } from './engine';
 import { lossAndGradient } from './head';
-import { gatherPixels, loadMnist, type MnistData } from './mnist';
+import { gatherPixels, type MnistData } from './mnist';
 import { forwardLogits, PARAM_NAMES } from './model';
 import { MT19937 } from './prng';
 import { refAdamInit, refAdamStep } from './reference/reference-adam';
 import { REF_PARAM_KEYS, refLossAndGrads, type RefParams, type RefShape } from './reference/reference-model';
 import { Trainer } from './trainer';
+import { loadSmallMnist } from '../../../test/small-mnist';
 
-const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small/', import.meta.url));
 const FLT_MIN = 1.1754943508222875e-38;
 
 let data: MnistData;
@@ -25,16 +23,7 @@ let data: MnistData;
 beforeAll(async () => {
   await initEngine();
   expect(tf.getBackend()).toBe('wasm');
-  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
-  data = loadMnist(
-    {
-      trainImages: read('train-images-idx3-ubyte.gz'),
-      trainLabels: read('train-labels-idx1-ubyte.gz'),
-      testImages: read('t10k-images-idx3-ubyte.gz'),
-      testLabels: read('t10k-labels-idx1-ubyte.gz'),
-    },
-    100,
-  );
+  data = loadSmallMnist();
   expect(data.train.count).toBe(1000);
 });
 

@@ -1,12 +1,10 @@
 // The plain-TypeScript twin (TwinTrainer) against (a) the float64 reference twin and (b) the dense
 // wasm engine from the constant init, expanded back to dense: small widths and the seed's widths.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchSampler } from './batches';
 import { resolveConfig } from './config';
 import { initEngine } from './engine';
-import { gatherPixels, loadMnist, type MnistData } from './mnist';
+import { gatherPixels, type MnistData } from './mnist';
 import { MT19937 } from './prng';
 import { refAdamInit, refAdamStep } from './reference/reference-adam';
 import { REF_PARAM_KEYS, refLossAndGrads, type RefParams, type RefShape } from './reference/reference-model';
@@ -16,22 +14,13 @@ import { SYMMETRY_KEYS } from './symmetry';
 import { Trainer } from './trainer';
 import { twinToDense } from './twin';
 import { TwinTrainer } from './twin-trainer';
+import { loadSmallMnist } from '../../../test/small-mnist';
 
-const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small/', import.meta.url));
 let data: MnistData;
 
 beforeAll(async () => {
   await initEngine();
-  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
-  data = loadMnist(
-    {
-      trainImages: read('train-images-idx3-ubyte.gz'),
-      trainLabels: read('train-labels-idx1-ubyte.gz'),
-      testImages: read('t10k-images-idx3-ubyte.gz'),
-      testLabels: read('t10k-labels-idx1-ubyte.gz'),
-    },
-    100,
-  );
+  data = loadSmallMnist();
 });
 
 /** max over tensors t of max|a - b| / unit[t]: differences in units of one Adam step of that tensor. */

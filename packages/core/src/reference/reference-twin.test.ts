@@ -2,30 +2,19 @@
 // and its width-1 twin, trained on the same real MNIST batches with the seed's Adam, agree after
 // hundreds of steps to ~1e-9 relative (the twin expanded back to dense). Dropping the epsilon
 // multipliers breaks the agreement, which shows they are needed.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatherPixels, loadMnist, type MnistData } from '../mnist';
+import { gatherPixels, type MnistData } from '../mnist';
 import { refAdamInit, refAdamStep } from './reference-adam';
 import { REF_PARAM_KEYS, refInitConstant, refLossAndGrads, type RefParams, type RefShape } from './reference-model';
 import { refDenseToTwin, refTwinAdamScales, refTwinShape, refTwinToDense } from './reference-twin';
+import { loadSmallMnist } from '../../../../test/small-mnist';
 
-const FIXTURE = fileURLToPath(new URL('../../../../fixtures/mnist-small/', import.meta.url));
 const DENSE: RefShape = { height: 28, width: 28, c1: 2, c2: 3, f1: 4, classes: 10 };
 const BATCH = 10;
 let data: MnistData;
 
 beforeAll(() => {
-  const read = (name: string) => new Uint8Array(readFileSync(FIXTURE + name));
-  data = loadMnist(
-    {
-      trainImages: read('train-images-idx3-ubyte.gz'),
-      trainLabels: read('train-labels-idx1-ubyte.gz'),
-      testImages: read('t10k-images-idx3-ubyte.gz'),
-      testLabels: read('t10k-labels-idx1-ubyte.gz'),
-    },
-    100,
-  );
+  data = loadSmallMnist();
 });
 
 /** max over tensors of max|a - b| / max|b|. */
