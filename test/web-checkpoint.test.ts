@@ -2,23 +2,20 @@
 // `mnist-sym-wasm serve`: a CLI checkpoint resumed on the page, and a checkpoint downloaded from the
 // paused page resumed by the CLI (and by the page), each end with the uninterrupted CLI run's
 // weightsSha256 and CSV bytes; corrupted checkpoints and other data are refused on the page.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CLI, FIXTURE, ROOT, runCli, tempDir } from './helpers';
+import { HAS_CHROMIUM, launchChromium, startServe, untimed, warnIfNoChromium } from './browser';
+import { FIXTURE, ROOT, runCli, tempDir } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
 const TMP = tempDir('msw-web-ckpt-');
 /** Screenshots go to the temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for committed ones). */
 const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : join(TMP, 'shots');
 
-if (!HAS_CHROMIUM) {
-  console.warn(`\n[web-checkpoint.test] SKIPPED: ${CHROMIUM} is absent (apt-get install chromium); the browser tests did not run.\n`);
-}
+warnIfNoChromium('web-checkpoint.test');
 
 /** One run, as CLI flags and as page URL parameters; long enough to pause the page mid-run. */
 const FLAGS = ['--validation-size', '100', '--steps', '100', '--widths', '4,4,8', '--eval-every', '10', '--eval-train', '200'];
@@ -26,17 +23,6 @@ const QUERY = 'validationSize=100&steps=100&widths=4,4,8&evalEvery=10&evalTrain=
 const CSV = 'validation-curve-accuracy.csv';
 
 type Json = Record<string, unknown>;
-
-/** Drops what may differ between two runs of one config: wall-clock fields and the engine's thread count. */
-function untimed<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, function (this: Json, k, v) {
-      if (k === 'elapsedMs' || k === 'wallMs' || k === 'msPerStep') return undefined;
-      if (k === 'threads' && 'backend' in this) return undefined;
-      return v;
-    }),
-  );
-}
 
 const lines = (text: string) => text.trimEnd().split('\n').map((l) => untimed(JSON.parse(l)));
 
@@ -49,24 +35,8 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
   let reference: { sha: string; csv: string; metrics: string; summary: Json };
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', FIXTURE, '--json'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    server.stderr!.on('data', (d) => (stderr += d));
-    base = await new Promise<string>((ok, fail) => {
-      let out = '';
-      server.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) ok((JSON.parse(out.split('\n')[0]) as { url: string }).url);
-      });
-      server.once('exit', (code) => fail(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ server, base } = await startServe(FIXTURE));
+    browser = await launchChromium();
     const cli = runCli(['train', '--data', FIXTURE, ...FLAGS, '--checkpoint-every', '30', '--keep', '4', '--out', cliRun]);
     expect(cli.status, cli.stderr).toBe(0);
     const summary = JSON.parse(readFileSync(join(cliRun, 'summary.json'), 'utf8')) as Json;

@@ -1,26 +1,21 @@
 // The web page end to end in a real headless Chromium, against the BUILT `mnist-sym-wasm serve` on
 // the small fixture: the server's rules, config from the URL, autorun, pause/resume/stop, the
 // downloads, error display, and bitwise parity with the CLI (same weightsSha256, same CSV bytes).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HAS_CHROMIUM, launchChromium, startServe, untimed, warnIfNoChromium } from './browser';
+import { CLI, FIXTURE, ROOT } from './helpers';
 
-const ROOT = resolve(__dirname, '..');
-const CLI = join(ROOT, 'packages/cli/dist/index.js');
-const FIXTURE = join(ROOT, 'fixtures/mnist-small');
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
 /** Screenshots go to a temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for the committed ones). */
 const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : join(tmpdir(), `msw-web-${process.pid}`, 'shots');
 /** Temp folder of this test file, removed at the end. */
 const TMP = join(tmpdir(), `msw-web-${process.pid}`);
 
-if (!HAS_CHROMIUM) {
-  console.warn(`\n[web.test] SKIPPED: ${CHROMIUM} is absent (apt-get install chromium); the browser tests did not run.\n`);
-}
+warnIfNoChromium('web.test');
 
 /** The short run used for parity: CLI flags and the same config as page URL parameters. */
 const PARITY_FLAGS = ['--validation-size', '100', '--steps', '3', '--widths', '4,4,8', '--eval-every', '1', '--eval-train', '200'];
@@ -31,44 +26,14 @@ type Json = Record<string, unknown>;
 /** The CLI's hash for the parity config, kept by the parity test for the picked-files test. */
 const PARITY_SHA_FROM_CLI = { value: '' };
 
-/**
- * Drops what may differ between two runs of one config: wall-clock fields, and the engine's thread
- * count (the CLI may run the threaded build, the page runs one thread; results do not depend on it).
- */
-function untimed<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, function (this: Json, k, v) {
-      if (k === 'elapsedMs' || k === 'wallMs' || k === 'msPerStep') return undefined;
-      if (k === 'threads' && 'backend' in this) return undefined;
-      return v;
-    }),
-  );
-}
-
 describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   let server: ChildProcess;
   let base = '';
   let browser: Browser;
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', FIXTURE, '--json'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    server.stderr!.on('data', (d) => (stderr += d));
-    base = await new Promise<string>((ok, fail) => {
-      let out = '';
-      server.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) ok((JSON.parse(out.split('\n')[0]) as { url: string }).url);
-      });
-      server.once('exit', (code) => fail(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ server, base } = await startServe(FIXTURE));
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
