@@ -1,8 +1,6 @@
 // TensorFlow's ApplyAdam on plain Float32Arrays, op for op as adam.ts does it on the wasm heap, for
 // models that live outside tfjs (the width-1 twin). Same float32 rounding order, same beta powers.
-import type { AdamHyper, AdamState } from './adam';
-
-const f = Math.fround;
+import { adamTensorConstants, advanceAdamStep, applyAdam, type AdamHyper, type AdamState } from './adam';
 
 /**
  * One Adam step in place on `params` (and on m, v and the beta powers in `state`); `lrScale` and
@@ -16,26 +14,9 @@ export function adamStepArrays(
   lrScale?: number[],
   epsScale?: number[],
 ): void {
-  const oneMinusB1 = f(1 - f(hyper.beta1));
-  const oneMinusB2 = f(1 - f(hyper.beta2));
   for (let i = 0; i < params.length; i++) {
-    const lr = f(f(hyper.lr) * (lrScale?.[i] ?? 1));
-    const eps = f(f(hyper.epsilon) * (epsScale?.[i] ?? 1));
-    const alpha = f(f(lr * f(Math.sqrt(f(1 - state.beta2Power)))) / f(1 - state.beta1Power));
-    const w = params[i];
-    const g = grads[i];
-    const m = state.m[i];
-    const v = state.v[i];
-    for (let j = 0; j < w.length; j++) {
-      const gj = g[j];
-      const mj = f(m[j] + f(f(gj - m[j]) * oneMinusB1));
-      const vj = f(v[j] + f(f(f(gj * gj) - v[j]) * oneMinusB2));
-      m[j] = mj;
-      v[j] = vj;
-      w[j] = f(w[j] - f(f(mj * alpha) / f(f(Math.sqrt(vj)) + eps)));
-    }
+    const c = adamTensorConstants(state, hyper, lrScale?.[i], epsScale?.[i]);
+    applyAdam(params[i], grads[i], state.m[i], state.v[i], params[i], c);
   }
-  state.step += 1;
-  state.beta1Power = f(state.beta1Power * f(hyper.beta1));
-  state.beta2Power = f(state.beta2Power * f(hyper.beta2));
+  advanceAdamStep(state, hyper);
 }

@@ -51,32 +51,62 @@ export function adamStep(
 ): tf.Tensor[] {
   // On wasm, read and write the heap in place; other backends (the cpu benchmark baseline) copy.
   const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
-  const oneMinusB1 = f(1 - f(hyper.beta1));
-  const oneMinusB2 = f(1 - f(hyper.beta2));
   const out: tf.Tensor[] = [];
   for (let i = 0; i < params.length; i++) {
-    const lr = f(f(hyper.lr) * (lrScale?.[i] ?? 1));
-    const eps = f(f(hyper.epsilon) * (epsScale?.[i] ?? 1));
-    const alpha = f(f(lr * f(Math.sqrt(f(1 - state.beta2Power)))) / f(1 - state.beta1Power));
     const info = backend ? backend.makeOutput(params[i].shape, 'float32') : null;
     // Views after the allocation: growing the heap detaches older views.
     const w = (backend ? backend.typedArrayFromHeap(params[i]) : params[i].dataSync()) as Float32Array;
     const g = (backend ? backend.typedArrayFromHeap(grads[i]) : grads[i].dataSync()) as Float32Array;
     const next = info ? (backend!.typedArrayFromHeap(info) as Float32Array) : new Float32Array(w.length);
-    const m = state.m[i];
-    const v = state.v[i];
-    for (let j = 0; j < w.length; j++) {
-      const gj = g[j];
-      const mj = f(m[j] + f(f(gj - m[j]) * oneMinusB1));
-      const vj = f(v[j] + f(f(f(gj * gj) - v[j]) * oneMinusB2));
-      m[j] = mj;
-      v[j] = vj;
-      next[j] = f(w[j] - f(f(mj * alpha) / f(f(Math.sqrt(vj)) + eps)));
-    }
+    applyAdam(w, g, state.m[i], state.v[i], next, adamTensorConstants(state, hyper, lrScale?.[i], epsScale?.[i]));
     out.push(info ? tf.engine().makeTensorFromTensorInfo(info) : tf.tensor(next, params[i].shape, 'float32'));
   }
+  advanceAdamStep(state, hyper);
+  return out;
+}
+
+/** The float32 constants of one tensor's update at the current step. */
+export interface AdamTensorConstants {
+  alpha: number;
+  eps: number;
+  oneMinusB1: number;
+  oneMinusB2: number;
+}
+
+/** alpha = lr*sqrt(1-beta2^t)/(1-beta1^t) and eps for one tensor (lr, eps times its scales). */
+export function adamTensorConstants(state: AdamState, hyper: AdamHyper, lrScale = 1, epsScale = 1): AdamTensorConstants {
+  const lr = f(f(hyper.lr) * lrScale);
+  return {
+    alpha: f(f(lr * f(Math.sqrt(f(1 - state.beta2Power)))) / f(1 - state.beta1Power)),
+    eps: f(f(hyper.epsilon) * epsScale),
+    oneMinusB1: f(1 - f(hyper.beta1)),
+    oneMinusB2: f(1 - f(hyper.beta2)),
+  };
+}
+
+/** ApplyAdam element by element: updates m and v in place, writes the new weights to `next` (may be `w`). */
+export function applyAdam(
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  next: Float32Array,
+  c: AdamTensorConstants,
+): void {
+  const { alpha, eps, oneMinusB1, oneMinusB2 } = c;
+  for (let j = 0; j < w.length; j++) {
+    const gj = g[j];
+    const mj = f(m[j] + f(f(gj - m[j]) * oneMinusB1));
+    const vj = f(v[j] + f(f(f(gj * gj) - v[j]) * oneMinusB2));
+    m[j] = mj;
+    v[j] = vj;
+    next[j] = f(w[j] - f(f(mj * alpha) / f(f(Math.sqrt(vj)) + eps)));
+  }
+}
+
+/** Counts the step and multiplies the float32 beta powers, as the optimizer's _finish() does. */
+export function advanceAdamStep(state: AdamState, hyper: AdamHyper): void {
   state.step += 1;
   state.beta1Power = f(state.beta1Power * f(hyper.beta1));
   state.beta2Power = f(state.beta2Power * f(hyper.beta2));
-  return out;
 }
