@@ -15,7 +15,7 @@ function ftz(v: number): number {
 export const SEED_LOSS_FACTOR = f(1e-7);
 
 /** Softmax as TensorFlow's Eigen kernel computes it: p = exp(l - max) * (1 / sum). */
-export function softmaxRow(logits: ArrayLike<number>, offset: number, classes: number, out: Float32Array): void {
+export function softmaxRow(logits: ArrayLike<number>, offset: number, classes: number, out: Float32Array): { max: number; sum: number } {
   let max = logits[offset];
   for (let k = 1; k < classes; k++) if (logits[offset + k] > max) max = logits[offset + k];
   let sum = 0;
@@ -26,6 +26,7 @@ export function softmaxRow(logits: ArrayLike<number>, offset: number, classes: n
   }
   const inv = ftz(f(1 / sum));
   for (let k = 0; k < classes; k++) out[k] = ftz(f(out[k] * inv));
+  return { max, sum };
 }
 
 /** Index of the first maximum (tf.argmax's tie rule); NaN rows give 0. */
@@ -46,13 +47,9 @@ function exampleLoss(
   dlogits: Float32Array | null,
   gradScale: number,
 ): number {
-  softmaxRow(logits, offset, classes, p);
+  const { max, sum } = softmaxRow(logits, offset, classes, p);
   if (kind === 'stable') {
     // softmax_cross_entropy_with_logits: sum_k y_k (log(sum e) - shifted_k); backprop = p - y.
-    let max = logits[offset];
-    for (let k = 1; k < classes; k++) if (logits[offset + k] > max) max = logits[offset + k];
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum = f(sum + ftz(f(Math.exp(ftz(f(logits[offset + k] - max))))));
     const logSum = f(Math.log(sum));
     const loss = f(logSum - ftz(f(logits[offset + label] - max)));
     if (dlogits) {
