@@ -78,7 +78,8 @@ export class TwinTrainer {
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
     this.acts = Array.from({ length: config.batch }, () => new TwinActivations(this.geometry));
     const g = this.geometry;
-    this.scratch = { dp1: new Float64Array(g.H1 * g.W1), dz1: new Float64Array(g.H * g.W) };
+    // dz1 with twinBackward's 2-cell margin; all zero between images.
+    this.scratch = { dp1: new Float64Array(g.H1 * g.W1), dz1: new Float64Array((g.H + 4) * (g.W + 4)) };
   }
 
   private images(split: Split): SparseImages {
