@@ -110,3 +110,12 @@ export function advanceAdamStep(state: AdamState, hyper: AdamHyper): void {
   state.beta1Power = f(state.beta1Power * f(hyper.beta1));
   state.beta2Power = f(state.beta2Power * f(hyper.beta2));
 }
+
+/** Overwrites `into` with `from` (same tensor sizes), e.g. when a checkpoint is restored. */
+export function copyAdamState(from: AdamState, into: AdamState): void {
+  into.step = from.step;
+  into.beta1Power = from.beta1Power;
+  into.beta2Power = from.beta2Power;
+  from.m.forEach((a, i) => into.m[i].set(a));
+  from.v.forEach((a, i) => into.v[i].set(a));
+}

@@ -1,7 +1,7 @@
 // The training state of one run (parameters, Adam state, data order) and its single step:
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { adamStep, initAdamState, type AdamHyper, type AdamState } from './adam';
+import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
 import { BatchSampler, type BatchSamplerState } from './batches';
 import type { ExperimentConfig } from './config';
 import { ConfigError } from './errors';
@@ -170,11 +170,7 @@ export class Trainer {
     tf.dispose(this.params);
     this.params = next;
     this.step = state.step;
-    this.adam.step = adam.step;
-    this.adam.beta1Power = adam.beta1Power;
-    this.adam.beta2Power = adam.beta2Power;
-    adam.m.forEach((a, i) => this.adam.m[i].set(a));
-    adam.v.forEach((a, i) => this.adam.v[i].set(a));
+    copyAdamState(adam, this.adam);
   }
 
   dispose(): void {

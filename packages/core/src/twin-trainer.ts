@@ -1,7 +1,7 @@
 // The training state of one width-1 twin run (`--model twin`), with the Trainer's surface so the
 // run loop treats both alike: plain-TypeScript forward/backward (twin-net.ts), the seed's float32
 // head (head.ts), TensorFlow's Adam with the twin's lr/epsilon multipliers (twin.ts).
-import { initAdamState, type AdamHyper, type AdamState } from './adam';
+import { copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
 import { adamStepArrays } from './adam-arrays';
 import { BatchSampler } from './batches';
 import type { ExperimentConfig } from './config';
@@ -174,11 +174,7 @@ export class TwinTrainer {
     applyRngs();
     this.params = state.params.map((a) => a.slice());
     this.step = state.step;
-    this.adam.step = adam.step;
-    this.adam.beta1Power = adam.beta1Power;
-    this.adam.beta2Power = adam.beta2Power;
-    adam.m.forEach((a, i) => this.adam.m[i].set(a));
-    adam.v.forEach((a, i) => this.adam.v[i].set(a));
+    copyAdamState(adam, this.adam);
   }
 
   dispose(): void {}
