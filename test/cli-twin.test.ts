@@ -26,18 +26,23 @@ describe('train --model twin', () => {
     expect(bad.stderr).toMatch(/invalid model: 'wide' \(expected dense\|twin\)/);
   });
 
-  test('evaluates on worker threads with bitwise the same metrics and weights as on one thread', () => {
+  test('evaluates on worker threads, overlapped with training, with bitwise the same metrics and weights as on one thread', () => {
     const base = tempDir();
     // The embedded MNIST: evaluations of 3000 train and 10000 test images are several 1000-image
     // chunks, so the worker really scores some of them.
     const args = ['train', '--model', 'twin', '--steps', '10', '--eval-every', '5', '--eval-train', '3000'];
     const one = runCli([...args, '--threads', '1', '--out', join(base, 't1')]);
     const two = runCli([...args, '--threads', '2', '--out', join(base, 't2')]);
+    const three = runCli([...args, '--threads', '3', '--out', join(base, 't3')]); // two workers share the chunks
     expect(one.status).toBe(0);
     expect(two.status).toBe(0);
+    expect(three.status).toBe(0);
     const read = (d: string) => readFileSync(join(base, d, 'metrics.jsonl'), 'utf8').replace(/"elapsedMs":[^,]*,/g, '');
     expect(read('t2')).toBe(read('t1'));
+    expect(read('t3')).toBe(read('t1'));
+    expect(readFileSync(join(base, 't3', 'validation-curve-accuracy.csv'), 'utf8')).toBe(readFileSync(join(base, 't1', 'validation-curve-accuracy.csv'), 'utf8'));
     const hash = (d: string) => JSON.parse(readFileSync(join(base, d, 'summary.json'), 'utf8')).weightsSha256;
     expect(hash('t2')).toBe(hash('t1'));
+    expect(hash('t3')).toBe(hash('t1'));
   });
 });

@@ -1,24 +1,29 @@
 // Spreads the width-1 twin's evaluations over worker threads (Node's worker_threads): the twin's
 // training step is tiny, so evaluating 65,000 images every 100 steps is most of its protocol. The
-// images (sparse) sit in SharedArrayBuffers; each evaluation hands out 1000-image chunks by index,
-// the main thread takes its share too, and blocks on Atomics until the workers are done. Chunks
-// are scored exactly as on one thread and their loss sums added in chunk order: bitwise the same.
+// images (sparse) sit in SharedArrayBuffers. begin() publishes the parameters and the jobs and
+// returns: the workers take 1000-image chunks from a shared counter while the main thread trains
+// on. finish() takes chunks too until none is left, then blocks on Atomics until the workers are
+// done. Each chunk is scored exactly as on one thread and the loss sums are added in chunk order:
+// bitwise the same results, whoever scored what.
 import { Worker } from 'node:worker_threads';
 import {
   EVAL_CHUNK,
-  scoreTwinChunk,
   sparseImages,
   twinGeometry,
   twinParams,
-  TwinActivations,
+  TwinChunkScorer,
   type ExperimentConfig,
   type MnistData,
   type SparseImages,
+  type TwinChunkScores,
   type TwinEvalPool,
 } from '@mnist-sym-wasm/core';
 
-/** Control words in the shared Int32Array. */
-export const CTL = { seq: 0, done: 1, split: 2, count: 3, stop: 4 } as const;
+/** Control words in the shared Int32Array (job j's split and count at JOBS + 2j, JOBS + 2j + 1). */
+export const CTL = { seq: 0, done: 1, next: 2, jobs: 3, stop: 4, JOBS: 8 } as const;
+
+/** Jobs one evaluation may hold (train and test). */
+const MAX_JOBS = 2;
 
 /** One split's sparse images and labels, in shared memory. */
 export interface SharedSplit {
@@ -32,9 +37,8 @@ export interface SharedSplit {
 /** What a worker receives (all views over SharedArrayBuffers). */
 export interface TwinEvalWorkerData {
   kind: 'twin-eval';
-  /** Participant number (the main thread is 0). */
+  /** Worker number (the main thread is 0). */
   id: number;
-  participants: number;
   rows: number;
   cols: number;
   loss: ExperimentConfig['loss'];
@@ -57,22 +61,35 @@ function shareSplit(s: SparseImages, labels: Uint8Array): SharedSplit {
   return { offsets: share(s.offsets), index: share(s.index), value: share(s.value), box: share(s.box), labels: share(labels) };
 }
 
-/** Scores participant `id`'s chunks (c % participants === id) of the current job. */
-export function scoreShare(d: TwinEvalWorkerData, act: TwinActivations, logits: Float32Array): void {
+/** The current job list as chunk ranges: job j's chunks are firstChunk[j] .. firstChunk[j + 1] - 1. */
+function jobChunks(ctl: Int32Array): { firstChunk: number[]; total: number } {
+  const firstChunk = [0];
+  const jobs = Atomics.load(ctl, CTL.jobs);
+  for (let j = 0; j < jobs; j++) firstChunk.push(firstChunk[j] + Math.ceil(Atomics.load(ctl, CTL.JOBS + 2 * j + 1) / EVAL_CHUNK));
+  return { firstChunk, total: firstChunk[jobs] };
+}
+
+/** Takes chunks of the current evaluation from the shared counter and scores them until none is left. */
+export function scoreChunks(d: TwinEvalWorkerData, scorer: TwinChunkScorer): void {
   const g = twinGeometry(d.rows, d.cols);
-  const split = d.splits[Atomics.load(d.ctl, CTL.split)];
-  const count = Atomics.load(d.ctl, CTL.count);
-  const params: Float32Array[] = [];
-  let off = 0;
-  for (const n of d.paramSizes) {
-    params.push(d.params.subarray(off, off + n));
-    off += n;
-  }
-  const p = twinParams(g, params);
-  const images: SparseImages = split;
-  for (let c = d.id; c * EVAL_CHUNK < count; c += d.participants) {
-    const start = c * EVAL_CHUNK;
-    const r = scoreTwinChunk(g, p, images, split.labels, start, Math.min(EVAL_CHUNK, count - start), d.loss, act, logits);
+  const { firstChunk, total } = jobChunks(d.ctl);
+  let p: ReturnType<typeof twinParams> | null = null;
+  for (let c = Atomics.add(d.ctl, CTL.next, 1); c < total; c = Atomics.add(d.ctl, CTL.next, 1)) {
+    if (!p) {
+      const params: Float32Array[] = [];
+      let off = 0;
+      for (const n of d.paramSizes) {
+        params.push(d.params.subarray(off, off + n));
+        off += n;
+      }
+      p = twinParams(g, params);
+    }
+    let j = 0;
+    while (c >= firstChunk[j + 1]) j++;
+    const split = d.splits[Atomics.load(d.ctl, CTL.JOBS + 2 * j)];
+    const count = Atomics.load(d.ctl, CTL.JOBS + 2 * j + 1);
+    const start = (c - firstChunk[j]) * EVAL_CHUNK;
+    const r = scorer.score(p, split, split.labels, start, Math.min(EVAL_CHUNK, count - start), d.loss);
     d.correct[c] = r.correct;
     d.lossSums[c] = r.lossSum;
   }
@@ -85,20 +102,18 @@ export interface ClosableTwinEvalPool extends TwinEvalPool {
 
 /**
  * Starts `workers` evaluation threads for a twin run on `data` (the CLI entry file runs them:
- * see index.ts). The main thread scores its share as participant 0.
+ * see index.ts). The main thread also scores chunks, in finish().
  */
 export function startTwinEvalPool(data: MnistData, config: ExperimentConfig, workers: number, entry: string): ClosableTwinEvalPool {
-  const participants = workers + 1;
-  const maxChunks = Math.ceil(Math.max(data.train.count, data.test.count) / EVAL_CHUNK);
+  const maxChunks = Math.ceil(data.train.count / EVAL_CHUNK) + Math.ceil(data.test.count / EVAL_CHUNK);
   const paramSizes = [25, 1, 25, 1, Math.ceil(data.rows / 4) * Math.ceil(data.cols / 4), 1, 10, 10];
   const base: Omit<TwinEvalWorkerData, 'id'> = {
     kind: 'twin-eval',
-    participants,
     rows: data.rows,
     cols: data.cols,
     loss: config.loss,
     paramSizes,
-    ctl: new Int32Array(new SharedArrayBuffer(8 * 4)),
+    ctl: new Int32Array(new SharedArrayBuffer((CTL.JOBS + 2 * MAX_JOBS) * 4)),
     params: new Float32Array(new SharedArrayBuffer(paramSizes.reduce((a, b) => a + b, 0) * 4)),
     correct: new Int32Array(new SharedArrayBuffer(maxChunks * 4)),
     lossSums: new Float64Array(new SharedArrayBuffer(maxChunks * 8)),
@@ -110,36 +125,52 @@ export function startTwinEvalPool(data: MnistData, config: ExperimentConfig, wor
   const threads = Array.from({ length: workers }, (_, i) => new Worker(entry, { workerData: { ...base, id: i + 1 } }));
   const mine: TwinEvalWorkerData = { ...base, id: 0 };
   const g = twinGeometry(data.rows, data.cols);
-  const act = new TwinActivations(g);
-  const logits = new Float32Array(EVAL_CHUNK * 10);
+  const scorer = new TwinChunkScorer(g);
   let failure: Error | null = null;
   for (const t of threads) t.on('error', (e) => (failure = e));
+  let running: number[] | null = null; // the chunk ranges of the evaluation begun and not finished
   return {
-    score(split, count, params) {
+    begin(jobs, params) {
       if (failure) throw failure;
+      if (running) throw new Error('twin evaluation pool: begin() before finish()');
+      if (jobs.length > MAX_JOBS) throw new RangeError(`twin evaluation pool: at most ${MAX_JOBS} jobs`);
       let off = 0;
       for (const a of params) {
         base.params.set(a, off);
         off += a.length;
       }
       const { ctl } = base;
-      Atomics.store(ctl, CTL.split, split === 'train' ? 0 : 1);
-      Atomics.store(ctl, CTL.count, count);
+      jobs.forEach((job, j) => {
+        Atomics.store(ctl, CTL.JOBS + 2 * j, job.split === 'train' ? 0 : 1);
+        Atomics.store(ctl, CTL.JOBS + 2 * j + 1, job.count);
+      });
+      Atomics.store(ctl, CTL.jobs, jobs.length);
+      Atomics.store(ctl, CTL.next, 0);
       Atomics.store(ctl, CTL.done, 0);
+      running = jobChunks(ctl).firstChunk;
       Atomics.add(ctl, CTL.seq, 1);
       Atomics.notify(ctl, CTL.seq);
-      scoreShare(mine, act, logits);
+    },
+    finish() {
+      if (!running) throw new Error('twin evaluation pool: finish() without begin()');
+      const { ctl } = base;
+      scoreChunks(mine, scorer);
       for (let done = Atomics.load(ctl, CTL.done); done < workers; done = Atomics.load(ctl, CTL.done)) {
         if (Atomics.wait(ctl, CTL.done, done, 60_000) === 'timed-out' && failure) throw failure;
       }
-      const chunks = Math.ceil(count / EVAL_CHUNK);
-      let correct = 0;
-      const lossSums: number[] = [];
-      for (let c = 0; c < chunks; c++) {
-        correct += base.correct[c];
-        lossSums.push(base.lossSums[c]);
+      const firstChunk = running;
+      running = null;
+      const out: TwinChunkScores[] = [];
+      for (let j = 0; j + 1 < firstChunk.length; j++) {
+        let correct = 0;
+        const lossSums: number[] = [];
+        for (let c = firstChunk[j]; c < firstChunk[j + 1]; c++) {
+          correct += base.correct[c];
+          lossSums.push(base.lossSums[c]);
+        }
+        out.push({ correct, lossSums });
       }
-      return { correct, lossSums };
+      return out;
     },
     async close() {
       Atomics.store(base.ctl, CTL.stop, 1);

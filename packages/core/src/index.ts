@@ -22,8 +22,8 @@ export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symme
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
 export { denseToTwin, twinScales, twinToDense } from './twin';
 export type { TwinScales } from './twin';
-export { scoreTwinChunk, TwinTrainer } from './twin-trainer';
-export type { TwinEvalPool } from './twin-trainer';
+export { TwinChunkScorer, TwinTrainer } from './twin-trainer';
+export type { TwinChunkScores, TwinEvalJob, TwinEvalPool } from './twin-trainer';
 export { sparseImages, twinGeometry, twinParams, TwinActivations } from './twin-net';
 export type { SparseImages, TwinGeometry } from './twin-net';
 export { EVAL_CHUNK } from './evaluate';

@@ -5,6 +5,7 @@ import { checkResumeConfig, dataFingerprint, type Checkpoint } from './checkpoin
 import type { ExperimentConfig } from './config';
 import { engineInfo, type EngineInfo } from './engine';
 import { CheckpointError } from './errors';
+import type { SplitScore } from './evaluate';
 import type { MnistData } from './mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport, type SymmetryReport } from './symmetry';
@@ -159,6 +160,7 @@ export async function runExperiment(
   const evals: EvalRecord[] | null = resume ? (resume.run.evals?.filter((r) => evalAt.has(r.step)) ?? null) : [];
   let checkpointed = resume ? firstStep : -1;
   const snapshot = (): Checkpoint => {
+    settle();
     const run = {
       firstNanStep,
       lastLoss,
@@ -169,7 +171,44 @@ export async function runExperiment(
     };
     return { engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: trainer.exportState(), run };
   };
+  // An evaluation whose scores are still being computed (the twin's pool scores it on other
+  // threads while training goes on); settled, in order, before anything reads `last` or `evals`.
+  let pending: (() => EvalRecord) | null = null;
+  const settle = () => {
+    if (!pending) return;
+    last = pending();
+    pending = null;
+    evals?.push(last);
+    emit({ type: 'eval', record: last, csvLine: seedCsvLine(last.step, last.train, last.test) });
+  };
+  const overlap = trainer instanceof TwinTrainer && trainer.evaluatesInBackground;
+  const beginEvaluation = (step: number) => {
+    let scores: () => { train: SplitScore | null; test: SplitScore };
+    if (trainer instanceof TwinTrainer) {
+      scores = trainer.beginEvaluation(trainCount);
+    } else {
+      const now = { train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null, test: trainer.evaluate(data.test, data.test.count) };
+      scores = () => now;
+    }
+    const symmetry = symmetryReport(trainer.shape, trainer.paramValues(), config.symTol);
+    const batchLoss = lastLoss;
+    pending = () => {
+      const { train, test } = scores();
+      return {
+        step,
+        train: train ? train.accuracy : null,
+        test: test.accuracy,
+        trainLoss: train ? train.loss : null,
+        testLoss: test.loss,
+        batchLoss,
+        trainImages: trainCount,
+        elapsedMs: elapsedBefore + performance.now() - start,
+        symmetry,
+      };
+    };
+  };
   const checkpoint = async () => {
+    settle();
     checkpointed = trainer.step;
     await hooks.onCheckpoint!(snapshot());
   };
@@ -177,25 +216,15 @@ export async function runExperiment(
     for (let step = firstStep; ; step++) {
       // A resumed run has already evaluated its first step when that was an evaluation step.
       if (evalAt.has(step) && last?.step !== step) {
-        const train = trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null;
-        const test = trainer.evaluate(data.test, data.test.count);
-        last = {
-          step,
-          train: train ? train.accuracy : null,
-          test: test.accuracy,
-          trainLoss: train ? train.loss : null,
-          testLoss: test.loss,
-          batchLoss: lastLoss,
-          trainImages: trainCount,
-          elapsedMs: elapsedBefore + performance.now() - start,
-          symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
-        };
-        evals?.push(last);
-        emit({ type: 'eval', record: last, csvLine: seedCsvLine(step, last.train, last.test) });
+        settle();
+        beginEvaluation(step);
+        // Overlapped, it is scored while the next steps train (the last one is awaited at once).
+        if (!overlap || step === config.steps) settle();
       }
       if (hooks.onCheckpoint && step > firstStep && hooks.checkpointAt?.(step)) await checkpoint();
       if (step === config.steps) break;
       if (hooks.betweenSteps && (await hooks.betweenSteps(step, snapshot)) === 'stop') {
+        settle();
         if (hooks.onCheckpoint && checkpointed !== step) await checkpoint();
         throw new RunStoppedError(step);
       }

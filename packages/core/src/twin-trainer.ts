@@ -14,34 +14,92 @@ import { prepareRngImport, rngStates, TF_ADAM, validateAgainstData, type Trainer
 import { twinScales, type TwinScales } from './twin';
 import {
   sparseImages, twinBackward, twinForward, twinGeometry, twinParams, TwinActivations,
-  type SparseImages, type TwinGeometry, type TwinPoolTies,
+  type SparseImages, type TwinGeometry, type TwinParams, type TwinPoolTies,
 } from './twin-net';
+import { TwinEvalWasm, twinEvalWasmFits } from './twin-eval-wasm';
 import { hashFloat32Arrays } from './weights-hash';
 
-/**
- * Scores evaluation chunks elsewhere (e.g. worker threads), synchronously: for the first `count`
- * images of a split, the correct count and each 1000-image chunk's loss sum, in chunk order, each
- * computed by scoreTwinChunk, so the result is bitwise what one thread gets.
- */
-export interface TwinEvalPool {
-  score(split: 'train' | 'test', count: number, params: Float32Array[]): { correct: number; lossSums: number[] };
+/** One split of an evaluation: its first `count` images. */
+export interface TwinEvalJob {
+  split: 'train' | 'test';
+  count: number;
 }
 
-/** One evaluation chunk of the twin: images start .. start+size-1 of a split. */
-export function scoreTwinChunk(
-  g: TwinGeometry,
-  p: ReturnType<typeof twinParams>,
-  images: SparseImages,
-  labels: Uint8Array,
-  start: number,
-  size: number,
-  loss: ExperimentConfig['loss'],
-  act: TwinActivations,
-  logits: Float32Array,
-): { correct: number; lossSum: number } {
-  const K = g.classes;
-  for (let i = 0; i < size; i++) twinForward(g, p, images, start + i, act, logits, i * K, null);
-  return scoreLogits(loss, logits.subarray(0, size * K), labels.subarray(start, start + size), K);
+/** A job's scores: the correct count and each 1000-image chunk's loss sum, in chunk order. */
+export interface TwinChunkScores {
+  correct: number;
+  lossSums: number[];
+}
+
+/**
+ * Scores evaluation chunks elsewhere (e.g. worker threads), each with scoreTwinChunk, so the
+ * result is bitwise what one thread gets. begin() copies the parameters, starts the work and
+ * returns at once (the caller may go on training); finish() helps with what is left, waits, and
+ * returns each job's scores. One evaluation at a time: begin, finish, begin, ...
+ */
+export interface TwinEvalPool {
+  begin(jobs: TwinEvalJob[], params: Float32Array[]): void;
+  finish(): TwinChunkScores[];
+}
+
+/**
+ * Scores the twin's evaluation chunks on one thread: with the project's WebAssembly pass
+ * (twin-eval-wasm.ts) when it fits the image size and the runtime has WebAssembly SIMD, else with
+ * twinForward; both give bitwise the same logits.
+ */
+export class TwinChunkScorer {
+  private readonly wasm: TwinEvalWasm | null;
+  private readonly act: TwinActivations;
+  private readonly logits: Float32Array;
+
+  constructor(
+    private readonly g: TwinGeometry,
+    options: { wasm?: boolean } = {},
+  ) {
+    this.act = new TwinActivations(g);
+    this.logits = new Float32Array(EVAL_CHUNK * g.classes);
+    let wasm: TwinEvalWasm | null = null;
+    if (options.wasm !== false && twinEvalWasmFits(g)) {
+      try {
+        wasm = new TwinEvalWasm(g, EVAL_CHUNK);
+      } catch {
+        wasm = null; // no WebAssembly SIMD here: the TypeScript pass computes the same bits
+      }
+    }
+    this.wasm = wasm;
+  }
+
+  /** True when chunks are scored by the WebAssembly pass. */
+  get usesWasm(): boolean {
+    return this.wasm !== null;
+  }
+
+  /** Correct count and loss sum of images start .. start + size - 1 (size <= EVAL_CHUNK). */
+  score(
+    p: TwinParams,
+    images: SparseImages,
+    labels: Uint8Array,
+    start: number,
+    size: number,
+    loss: ExperimentConfig['loss'],
+  ): { correct: number; lossSum: number } {
+    const K = this.g.classes;
+    let logits: Float32Array;
+    if (this.wasm) {
+      logits = this.wasm.logitsOf(p, images, start, size);
+    } else {
+      for (let i = 0; i < size; i++) twinForward(this.g, p, images, start + i, this.act, this.logits, i * K, null);
+      logits = this.logits.subarray(0, size * K);
+    }
+    return scoreLogits(loss, logits, labels.subarray(start, start + size), K);
+  }
+}
+
+/** A split's accuracy and mean loss from its chunk scores (loss sums added in chunk order). */
+function splitScore(n: number, r: TwinChunkScores): SplitScore {
+  let lossSum = 0;
+  for (const s of r.lossSums) lossSum += s;
+  return { images: n, accuracy: n === 0 ? NaN : r.correct / n, loss: n === 0 ? NaN : lossSum / n };
 }
 
 /** A width-1 twin of the dense network of config.widths. Nothing to dispose, but dispose() exists. */
@@ -59,6 +117,7 @@ export class TwinTrainer {
   private readonly sparse = new Map<Split, SparseImages>();
   private readonly acts: TwinActivations[];
   private readonly scratch: { dp1: Float64Array; dz1: Float64Array };
+  private scorer: TwinChunkScorer | null = null;
 
   constructor(
     readonly config: ExperimentConfig,
@@ -112,28 +171,55 @@ export class TwinTrainer {
 
   /** Scores the first `count` images of a split, in chunks of 1000 like evaluateSplit. */
   evaluate(split: Split, count: number): SplitScore {
-    const g = this.geometry;
-    const K = g.classes;
-    const n = Math.min(count, split.count);
-    let correct = 0;
-    let lossSum = 0;
     const name = split === this.data.train ? 'train' : split === this.data.test ? 'test' : null;
+    const n = Math.min(count, split.count);
     if (this.pool && name && n > 0) {
-      const r = this.pool.score(name, n, this.params);
-      correct = r.correct;
-      for (const s of r.lossSums) lossSum += s;
-    } else {
-      const images = this.images(split);
-      const p = twinParams(g, this.params);
-      const logits = new Float32Array(Math.min(EVAL_CHUNK, n) * K);
-      for (let start = 0; start < n; start += EVAL_CHUNK) {
-        const size = Math.min(EVAL_CHUNK, n - start);
-        const score = scoreTwinChunk(g, p, images, split.labels, start, size, this.config.loss, this.acts[0], logits);
-        correct += score.correct;
-        lossSum += score.lossSum;
-      }
+      this.pool.begin([{ split: name, count: n }], this.params);
+      return splitScore(n, this.pool.finish()[0]);
     }
-    return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n };
+    return this.scoreHere(split, n);
+  }
+
+  /** True when evaluations run on the pool's threads while training goes on (see beginEvaluation). */
+  get evaluatesInBackground(): boolean {
+    return this.pool !== undefined;
+  }
+
+  /**
+   * Starts evaluating the current parameters on the first `trainCount` train images (skipped when 0)
+   * and all test images; the returned function gives the scores. With a pool the work runs on its
+   * threads until then, so training may go on in between; without, it is done here at once.
+   */
+  beginEvaluation(trainCount: number): () => { train: SplitScore | null; test: SplitScore } {
+    const { train, test } = this.data;
+    const nTrain = Math.min(trainCount, train.count);
+    if (!this.pool || test.count === 0) {
+      const scores = { train: nTrain > 0 ? this.scoreHere(train, nTrain) : null, test: this.scoreHere(test, test.count) };
+      return () => scores;
+    }
+    const jobs: TwinEvalJob[] = [...(nTrain > 0 ? [{ split: 'train' as const, count: nTrain }] : []), { split: 'test', count: test.count }];
+    const pool = this.pool;
+    pool.begin(jobs, this.params);
+    return () => {
+      const r = pool.finish();
+      return { train: nTrain > 0 ? splitScore(nTrain, r[0]) : null, test: splitScore(test.count, r[r.length - 1]) };
+    };
+  }
+
+  /** Scores images 0 .. n-1 of a split on this thread, chunk after chunk. */
+  private scoreHere(split: Split, n: number): SplitScore {
+    const images = this.images(split);
+    const p = twinParams(this.geometry, this.params);
+    this.scorer ??= new TwinChunkScorer(this.geometry);
+    let correct = 0;
+    const lossSums: number[] = [];
+    for (let start = 0; start < n; start += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, n - start);
+      const score = this.scorer.score(p, images, split.labels, start, size, this.config.loss);
+      correct += score.correct;
+      lossSums.push(score.lossSum);
+    }
+    return splitScore(n, { correct, lossSums });
   }
 
   /** Current twin parameters (widths 1, 1, 1; PARAM_NAMES order), as copies. */
