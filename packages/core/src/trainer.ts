@@ -1,6 +1,8 @@
 // The training state of one run (parameters, Adam state, data order) and its single step:
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
+import { AdamWasm } from './own-wasm/adam-wasm';
+import { hasWasmSimd } from './own-wasm/embedded-module';
 import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
 import { BatchSampler, type BatchSamplerState } from './batches';
 import type { ExperimentConfig } from './config';
@@ -75,9 +77,14 @@ export class Trainer {
   step = 0;
   private readonly pixels: Float32Array;
 
+  /** Adam on the project's own WebAssembly (bitwise the same as adamStep), when SIMD is there. */
+  private readonly adamKernel: AdamWasm | null;
+
   constructor(
     readonly config: ExperimentConfig,
     readonly data: MnistData,
+    /** ownWasm: false keeps every step in tfjs kernels and TypeScript (the same bits, slower). */
+    options: { ownWasm?: boolean } = {},
   ) {
     validateAgainstData(config, data);
     this.shape = seedModelShape(config.widths, data.rows, data.cols);
@@ -85,7 +92,9 @@ export class Trainer {
     const init = initialParams(this.shape, config);
     const shapes = paramShapes(this.shape);
     this.params = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
-    this.adam = initAdamState(init.map((a) => a.length), this.hyper);
+    const sizes = init.map((a) => a.length);
+    this.adamKernel = options.ownWasm !== false && hasWasmSimd() ? new AdamWasm(sizes, this.hyper) : null;
+    this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.pixels = new Float32Array(config.batch * data.rows * data.cols);
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
@@ -112,7 +121,7 @@ export class Trainer {
     const { value, grads } = withPoolTies(this.poolTies, () =>
       tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x)) as tf.Scalar)(this.params),
     );
-    const next = adamStep(this.params, grads, this.adam, this.hyper);
+    const next = this.adamKernel ? this.adamKernel.step(this.params, grads, this.hyper) : adamStep(this.params, grads, this.adam, this.hyper);
     tf.dispose([value, x, ...grads, ...this.params]);
     this.params = next;
     this.step += 1;

@@ -16,7 +16,7 @@ import {
   sparseImages, twinBackward, twinForward, twinGeometry, twinParams, TwinActivations,
   type SparseImages, type TwinGeometry, type TwinParams, type TwinPoolTies,
 } from './twin-net';
-import { TwinEvalWasm, twinEvalWasmFits } from './twin-eval-wasm';
+import { TwinEvalWasm, twinEvalWasmFits } from './own-wasm/twin-eval-wasm';
 import { hashFloat32Arrays } from './weights-hash';
 
 /** One split of an evaluation: its first `count` images. */

@@ -5,6 +5,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { randomInterval, type MT19937 } from '../prng';
 import { heapF32 } from './wasm-kernel-utils';
+import { hasWasmSimd } from '../own-wasm/embedded-module';
+import { maxPoolGradWasm, maxPoolGradWasmFits, type PoolGeometry } from '../own-wasm/max-pool-grad-wasm';
+
+// The first/last rules run on the project's own WebAssembly when the runtime has SIMD (same bits).
+let useOwnWasm = hasWasmSimd();
+
+/** Turns the own-WebAssembly path of MaxPoolGrad off or on (tests compare both). */
+export function setMaxPoolGradOwnWasm(on: boolean): void {
+  useOwnWasm = on && hasWasmSimd();
+}
 
 /** Which tied maximum of a pooling window receives the gradient. */
 export type PoolTieRule = 'first' | 'last' | 'random';
@@ -75,6 +85,14 @@ export function maxPoolGradFirstMax(args: {
   const fw = info.effectiveFilterWidth;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
+  const geometry: PoolGeometry = {
+    batch: batchSize, inH: inHeight, inW: inWidth, C: info.inChannels, outH: outHeight, outW: outWidth,
+    fh: info.effectiveFilterHeight, fw: info.effectiveFilterWidth, sh: strideHeight, sw: strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
+  };
+  if (active.rule !== 'random' && useOwnWasm && maxPoolGradWasmFits(geometry)) {
+    maxPoolGradWasm(x, g, dx, geometry, active.rule);
+    return dxInfo;
+  }
   const takeEqual = active.rule === 'last';
   const rng = active.rule === 'random' ? active.rng! : null;
   const best = new Float32Array(C);

@@ -1,12 +1,11 @@
 // The twin's evaluation forward pass on the project's own WebAssembly (assembly/twin-eval.ts,
 // embedded at build time): bitwise the logits of twinForward(..., ties = null), about twice as
 // fast. One instance per thread; each split's sparse images are copied into its memory once.
-import { TWIN_EVAL_WASM_BASE64 } from './generated/twin-eval-wasm';
-import type { SparseImages, TwinGeometry, TwinParams } from './twin-net';
+import { TWIN_EVAL_WASM_BASE64 } from '../generated/twin-eval-wasm';
+import { WasmArena, type ArenaExports } from './embedded-module';
+import type { SparseImages, TwinGeometry, TwinParams } from '../twin-net';
 
-interface TwinEvalExports {
-  memory: WebAssembly.Memory;
-  heapStart(): number;
+interface TwinEvalExports extends ArenaExports {
   paramHeader(): number;
   reverseTaps(k: number, kr: number): void;
   evalImages(
@@ -24,15 +23,6 @@ interface SplitInMemory {
   box: number;
 }
 
-let compiled: WebAssembly.Module | null = null;
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
 /** True when the wasm path applies (the padded-buffer pass needs H and W multiples of 4). */
 export function twinEvalWasmFits(g: TwinGeometry): boolean {
   return g.H % 4 === 0 && g.W % 4 === 0 && (g.H + 8) * (g.W + 8) < 0x10000;
@@ -40,6 +30,7 @@ export function twinEvalWasmFits(g: TwinGeometry): boolean {
 
 /** One thread's evaluator: logits of a range of a split's images for one parameter set. */
 export class TwinEvalWasm {
+  private readonly arena: WasmArena<TwinEvalExports>;
   private readonly x: TwinEvalExports;
   private readonly splits = new WeakMap<SparseImages, SplitInMemory>();
   private readonly params: number;
@@ -48,7 +39,6 @@ export class TwinEvalWasm {
   private readonly z1: number;
   private readonly z2: number;
   private readonly logits: number;
-  private top: number;
   private paramsSet: TwinParams | null = null;
 
   constructor(
@@ -57,9 +47,8 @@ export class TwinEvalWasm {
     private readonly maxImages: number,
   ) {
     if (!twinEvalWasmFits(g)) throw new RangeError(`twin wasm evaluation needs image sides that are multiples of 4 (got ${g.H}x${g.W})`);
-    compiled ??= new WebAssembly.Module(decodeBase64(TWIN_EVAL_WASM_BASE64) as Uint8Array<ArrayBuffer>);
-    this.x = new WebAssembly.Instance(compiled, {}).exports as unknown as TwinEvalExports;
-    this.top = this.x.heapStart();
+    this.arena = new WasmArena<TwinEvalExports>(TWIN_EVAL_WASM_BASE64);
+    this.x = this.arena.exports;
     const paramSlots = this.x.paramHeader() + 2 * g.classes + g.H2 * g.W2 + (g.H1 + 4) * (g.W1 + 4);
     this.params = this.alloc(8 * paramSlots);
     this.k1r = this.alloc(8 * 25);
@@ -69,13 +58,8 @@ export class TwinEvalWasm {
     this.logits = this.alloc(4 * maxImages * g.classes);
   }
 
-  /** Reserves `bytes` (16-byte aligned) at the top of the module's memory, growing it as needed. */
   private alloc(bytes: number): number {
-    const at = this.top;
-    this.top = (at + bytes + 15) & ~15;
-    const memory = this.x.memory;
-    if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
-    return at;
+    return this.arena.alloc(bytes);
   }
 
   private load(images: SparseImages): SplitInMemory {

@@ -2,12 +2,12 @@
 // TypeScript pass (twinForward without pooling winners): real images, constructed edge images,
 // parameters far from the constant init, the constant init itself, and non-finite parameters.
 import { describe, expect, it } from 'vitest';
-import type { Split } from './mnist';
-import { initialParams, seedModelShape } from './model';
+import type { Split } from '../mnist';
+import { initialParams, seedModelShape } from '../model';
 import { TwinEvalWasm } from './twin-eval-wasm';
-import { sparseImages, twinForward, twinGeometry, twinParams, TwinActivations, type TwinGeometry } from './twin-net';
-import { TwinChunkScorer } from './twin-trainer';
-import { loadSmallMnist } from '../../../test/small-mnist';
+import { sparseImages, twinForward, twinGeometry, twinParams, TwinActivations, type TwinGeometry } from '../twin-net';
+import { TwinChunkScorer } from '../twin-trainer';
+import { loadSmallMnist } from '../../../../test/small-mnist';
 
 /** Images built to hit the borders: blank, full, single pixels in the corners, a frame, random dust. */
 function edgeImages(): Split {

@@ -1,0 +1,40 @@
+// AssemblyScript (compiled with SIMD by scripts/build-wasm.mjs): TensorFlow's ApplyAdam element by
+// element in float32, four lanes at a time, the same operations in the same order as adam.ts's
+// applyAdam (each f32x4 lane is an IEEE float32 operation, no fused multiply-add), so the bits
+// are the same:
+//   m += (g - m) * (1 - beta1);  v += (g*g - v) * (1 - beta2);  w -= m * alpha / (sqrt(v) + eps)
+// Memory is laid out by the caller (adam-wasm.ts); pointers are byte addresses.
+
+/** Address of the first byte the caller may use. */
+export function heapStart(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+/** Updates m and v (n floats at m, v) in place and writes the new weights over w (g: the gradient). */
+export function applyAdam(w: usize, g: usize, m: usize, v: usize, n: i32, alpha: f32, eps: f32, oneMinusB1: f32, oneMinusB2: f32): void {
+  const A = f32x4.splat(alpha);
+  const E = f32x4.splat(eps);
+  const B1 = f32x4.splat(oneMinusB1);
+  const B2 = f32x4.splat(oneMinusB2);
+  const end4 = <usize>(n & ~3) << 2;
+  for (let o: usize = 0; o < end4; o += 16) {
+    const gj = v128.load(g + o);
+    const m0 = v128.load(m + o);
+    const v0 = v128.load(v + o);
+    const mj = f32x4.add(m0, f32x4.mul(f32x4.sub(gj, m0), B1));
+    const vj = f32x4.add(v0, f32x4.mul(f32x4.sub(f32x4.mul(gj, gj), v0), B2));
+    v128.store(m + o, mj);
+    v128.store(v + o, vj);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(mj, A), f32x4.add(f32x4.sqrt(vj), E))));
+  }
+  for (let o = end4; o < (<usize>n << 2); o += 4) {
+    const gj = load<f32>(g + o);
+    const m0 = load<f32>(m + o);
+    const v0 = load<f32>(v + o);
+    const mj: f32 = m0 + (gj - m0) * oneMinusB1;
+    const vj: f32 = v0 + (gj * gj - v0) * oneMinusB2;
+    store<f32>(m + o, mj);
+    store<f32>(v + o, vj);
+    store<f32>(w + o, load<f32>(w + o) - (mj * alpha) / (sqrt<f32>(vj) + eps));
+  }
+}

@@ -1,0 +1,74 @@
+// TensorFlow's Adam on the project's own WebAssembly (assembly/adam.ts, SIMD): bitwise what
+// adam.ts's adamStep computes, several times faster. m and v live in the module's memory for the
+// whole run (the AdamState it hands out views them; the memory never grows after construction, so
+// the views stay valid); each step copies a tensor's weights and gradient in and the new weights out.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { ADAM_WASM_BASE64 } from '../generated/adam-wasm';
+import { adamTensorConstants, advanceAdamStep, type AdamHyper, type AdamState } from '../adam';
+import { WasmArena, type ArenaExports } from './embedded-module';
+
+interface AdamExports extends ArenaExports {
+  applyAdam(w: number, g: number, m: number, v: number, n: number, alpha: number, eps: number, oneMinusB1: number, oneMinusB2: number): void;
+}
+
+const f = Math.fround;
+
+export class AdamWasm {
+  /** The optimizer state; its m and v are views of the module's memory. */
+  readonly state: AdamState;
+  private readonly arena: WasmArena<AdamExports>;
+  private readonly m: number[];
+  private readonly v: number[];
+  private readonly w: number;
+  private readonly g: number;
+
+  constructor(
+    private readonly sizes: number[],
+    hyper: AdamHyper,
+  ) {
+    this.arena = new WasmArena<AdamExports>(ADAM_WASM_BASE64);
+    const largest = Math.max(0, ...sizes);
+    this.m = sizes.map((n) => this.arena.alloc(4 * n));
+    this.v = sizes.map((n) => this.arena.alloc(4 * n));
+    this.w = this.arena.alloc(4 * largest);
+    this.g = this.arena.alloc(4 * largest);
+    this.state = {
+      step: 0,
+      beta1Power: f(hyper.beta1),
+      beta2Power: f(hyper.beta2),
+      m: sizes.map((n, i) => this.arena.f32(this.m[i], n)),
+      v: sizes.map((n, i) => this.arena.f32(this.v[i], n)),
+    };
+  }
+
+  /**
+   * One Adam step, as adamStep(params, grads, this.state, hyper, lrScale, epsScale): returns NEW
+   * weight tensors and advances the state.
+   */
+  step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): tf.Tensor[] {
+    const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
+    const x = this.arena.exports;
+    const out: tf.Tensor[] = [];
+    for (let i = 0; i < params.length; i++) {
+      const n = this.sizes[i];
+      const c = adamTensorConstants(this.state, hyper, lrScale?.[i], epsScale?.[i]);
+      const info = backend ? backend.makeOutput(params[i].shape, 'float32') : null;
+      // Views after the allocation: growing the tfjs heap detaches older views.
+      const w = (backend ? backend.typedArrayFromHeap(params[i]) : params[i].dataSync()) as Float32Array;
+      const g = (backend ? backend.typedArrayFromHeap(grads[i]) : grads[i].dataSync()) as Float32Array;
+      this.arena.f32(this.w, n).set(w);
+      this.arena.f32(this.g, n).set(g);
+      x.applyAdam(this.w, this.g, this.m[i], this.v[i], n, c.alpha, c.eps, c.oneMinusB1, c.oneMinusB2);
+      const next = this.arena.f32(this.w, n);
+      if (info) {
+        (backend!.typedArrayFromHeap(info) as Float32Array).set(next);
+        out.push(tf.engine().makeTensorFromTensorInfo(info));
+      } else {
+        out.push(tf.tensor(next.slice(), params[i].shape, 'float32'));
+      }
+    }
+    advanceAdamStep(this.state, hyper);
+    return out;
+  }
+}
