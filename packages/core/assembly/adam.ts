@@ -38,3 +38,21 @@ export function applyAdam(w: usize, g: usize, m: usize, v: usize, n: i32, alpha:
     store<f32>(w + o, load<f32>(w + o) - (mj * alpha) / (sqrt<f32>(vj) + eps));
   }
 }
+
+/**
+ * Writes the rows x cols float32 matrix at src transposed (cols x rows) to dst, in 8 x 8 blocks:
+ * the fc1 weights in the layout the forward pass reads without repacking (see own-wasm/adam-wasm.ts).
+ */
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r0 = 0; r0 < rows; r0 += 8) {
+    const r1 = min(rows, r0 + 8);
+    for (let c0 = 0; c0 < cols; c0 += 8) {
+      const c1 = min(cols, c0 + 8);
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          store<f32>(dst + ((<usize>c * rows + r) << 2), load<f32>(src + ((<usize>r * cols + c) << 2)));
+        }
+      }
+    }
+  }
+}

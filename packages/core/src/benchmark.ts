@@ -24,6 +24,25 @@ export interface BenchTiming {
   tensorsGrowth: number;
   /** WebAssembly heap size after the timed steps (bytes; null off wasm). */
   wasmHeapBytes: number | null;
+  /**
+   * Where one more step's time went (with `profile`): milliseconds per tfjs kernel, largest first,
+   * and last '(outside kernels)': Adam, the float32 head, batch gathering, tfjs bookkeeping.
+   */
+  profile: { name: string; ms: number }[] | null;
+}
+
+/** Kernel times of one training step, summed per kernel name, plus the time outside kernels. */
+async function profileStep(trainer: Trainer): Promise<{ name: string; ms: number }[]> {
+  const t0 = performance.now();
+  const info = await tf.profile(() => {
+    trainer.trainStep();
+  });
+  const wall = performance.now() - t0;
+  const byName = new Map<string, number>();
+  for (const k of info.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const rows = [...byName].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
+  const inKernels = rows.reduce((a, r) => a + r.ms, 0);
+  return [...rows, { name: '(outside kernels)', ms: Math.max(0, wall - inKernels) }];
 }
 
 function wasmHeapBytes(): number | null {
@@ -58,18 +77,20 @@ export async function benchmarkSubject(
   subject: BenchSubject,
   config: ExperimentConfig,
   data: MnistData,
-  options: { warmup: number; samples: number; evalImages: number; threads: number },
+  options: { warmup: number; samples: number; evalImages: number; threads: number; profile?: boolean },
 ): Promise<BenchTiming> {
   const kernels: KernelSet = subject === 'stock-wasm' ? 'stock' : 'project';
   const backend = subject === 'tfjs-cpu' ? 'cpu' : 'wasm';
   await tf.setBackend(backend);
   if (backend === 'wasm') useKernelSet(kernels);
-  const trainer = new Trainer(config, data);
+  // The baselines keep Adam and MaxPoolGrad in TypeScript, as tfjs users would have them.
+  const trainer = new Trainer(config, data, { ownWasm: subject === 'engine' });
   try {
     const tensorsBefore = tf.memory().numTensors;
     const stepMs = timeSteps(trainer, options.warmup, options.samples);
     const tensorsGrowth = tf.memory().numTensors - tensorsBefore;
     const heap = wasmHeapBytes();
+    const profile = options.profile ? await profileStep(trainer) : null;
     let evalImagesPerSecond: number | null = null;
     if (options.evalImages > 0) {
       trainer.evaluate(data.train, Math.min(1000, options.evalImages)); // warm-up (weight packing)
@@ -86,6 +107,7 @@ export async function benchmarkSubject(
       evalImagesPerSecond,
       tensorsGrowth,
       wasmHeapBytes: heap,
+      profile,
     };
   } finally {
     trainer.dispose();

@@ -53,8 +53,31 @@ export function initialParams(
   });
 }
 
-/** Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). */
-export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tensor2D): tf.Tensor2D {
+/**
+ * flat x w3 computed as (w3T x flat^T)^T from w3T = w3 transposed (kept by the trainer): XNNPACK then
+ * takes the large weight matrix as its left operand as it is, instead of repacking it for every
+ * step's new weights. Each output is the same sum over k in the same order, so the bits are those
+ * of matMul(flat, w3) (tested: trainer.test.ts); the gradients are matMul's own.
+ */
+function matMulViaTransposed(flat: tf.Tensor2D, w3: tf.Tensor2D, w3T: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([a, b]);
+    return {
+      value: tf.transpose(tf.matMul(w3T, tf.transpose(a))),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => [
+        tf.matMul(dy, saved[1] as tf.Tensor2D, false, true),
+        tf.matMul(saved[0] as tf.Tensor2D, dy, true, false),
+      ],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(flat, w3) as tf.Tensor2D;
+}
+
+/**
+ * Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). `w3T` (fc1's
+ * weights transposed, optional) only changes how fc1's product is computed, not its value.
+ */
+export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tensor2D, w3T?: tf.Tensor): tf.Tensor2D {
   const [w1, b1, w2, b2, w3, b3, w4, b4] = params;
   const n = x.shape[0];
   const image = tf.reshape(x, [n, shape.height, shape.width, 1]) as tf.Tensor4D;
@@ -63,6 +86,7 @@ export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tens
   const h2 = tf.relu(tf.add(tf.conv2d(p1, w2 as tf.Tensor4D, 1, 'same'), b2)) as tf.Tensor4D;
   const p2 = tf.maxPool(h2, 2, 2, 'same');
   const flat = tf.reshape(p2, [n, -1]) as tf.Tensor2D;
-  const h3 = tf.relu(tf.add(tf.matMul(flat, w3 as tf.Tensor2D), b3)) as tf.Tensor2D;
+  const fc1 = w3T ? matMulViaTransposed(flat, w3 as tf.Tensor2D, w3T as tf.Tensor2D) : tf.matMul(flat, w3 as tf.Tensor2D);
+  const h3 = tf.relu(tf.add(fc1, b3)) as tf.Tensor2D;
   return tf.add(tf.matMul(h3, w4 as tf.Tensor2D), b4) as tf.Tensor2D;
 }

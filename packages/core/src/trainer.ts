@@ -64,6 +64,9 @@ export function prepareRngImport(poolTies: PoolTiePolicy, state: TrainerState): 
   };
 }
 
+/** Index of fc1's weights [3136, 1024] in PARAM_NAMES. */
+const FC1_WEIGHTS = 4;
+
 /** One run's mutable state, stepping on the wasm backend. Call dispose() when done. */
 export class Trainer {
   readonly shape: ModelShape;
@@ -79,6 +82,8 @@ export class Trainer {
 
   /** Adam on the project's own WebAssembly (bitwise the same as adamStep), when SIMD is there. */
   private readonly adamKernel: AdamWasm | null;
+  /** fc1's weights transposed, which that Adam also writes, for the forward pass (see model.ts). */
+  private fc1T: tf.Tensor | null = null;
 
   constructor(
     readonly config: ExperimentConfig,
@@ -93,8 +98,10 @@ export class Trainer {
     const shapes = paramShapes(this.shape);
     this.params = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
     const sizes = init.map((a) => a.length);
-    this.adamKernel = options.ownWasm !== false && hasWasmSimd() ? new AdamWasm(sizes, this.hyper) : null;
+    const fc1Shape = shapes[FC1_WEIGHTS] as [number, number];
+    this.adamKernel = options.ownWasm !== false && hasWasmSimd() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
     this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
+    if (this.adamKernel) this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.pixels = new Float32Array(config.batch * data.rows * data.cols);
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
@@ -119,9 +126,17 @@ export class Trainer {
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const { value, grads } = withPoolTies(this.poolTies, () =>
-      tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x)) as tf.Scalar)(this.params),
+      tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, this.fc1T ?? undefined)) as tf.Scalar)(this.params),
     );
-    const next = this.adamKernel ? this.adamKernel.step(this.params, grads, this.hyper) : adamStep(this.params, grads, this.adam, this.hyper);
+    let next: tf.Tensor[];
+    if (this.adamKernel) {
+      const result = this.adamKernel.step(this.params, grads, this.hyper);
+      next = result.params;
+      tf.dispose(this.fc1T!);
+      this.fc1T = result.transposed.get(FC1_WEIGHTS)!;
+    } else {
+      next = adamStep(this.params, grads, this.adam, this.hyper);
+    }
     tf.dispose([value, x, ...grads, ...this.params]);
     this.params = next;
     this.step += 1;
@@ -178,6 +193,10 @@ export class Trainer {
     const next = state.params.map((values, i) => tf.tensor(values.slice(), shapes[i], 'float32'));
     tf.dispose(this.params);
     this.params = next;
+    if (this.fc1T) {
+      tf.dispose(this.fc1T);
+      this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
+    }
     this.step = state.step;
     copyAdamState(adam, this.adam);
   }
@@ -185,5 +204,7 @@ export class Trainer {
   dispose(): void {
     tf.dispose(this.params);
     this.params = [];
+    if (this.fc1T) tf.dispose(this.fc1T);
+    this.fc1T = null;
   }
 }

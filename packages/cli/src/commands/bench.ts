@@ -27,6 +27,7 @@ interface BenchOptions {
   subjects: string;
   json?: boolean;
   out?: string;
+  profile?: boolean;
 }
 
 /** Everything a benchmark run measured, with the machine it ran on. */
@@ -57,7 +58,7 @@ function pytorchStatus(): string {
 function benchInChild(threads: number, options: BenchOptions): BenchTiming {
   process.stderr.write(`bench: engine, ${threads} threads (child process)...\n`);
   const args = [process.argv[1], 'bench', '--subjects', 'engine', '--threads', String(threads), '--samples', options.samples,
-    '--warmup', options.warmup, '--eval-images', options.evalImages, '--cpu-steps', '0', '--json'];
+    '--warmup', options.warmup, '--eval-images', options.evalImages, '--cpu-steps', '0', '--json', ...(options.profile ? ['--profile'] : [])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench child for ${threads} threads failed (exit ${r.status})`);
   return (JSON.parse(r.stdout) as BenchReport).results[0];
@@ -91,6 +92,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
         samples: isCpu ? cpuSteps : samples,
         evalImages: subject === 'engine' ? evalImages : 0,
         threads: engine.threads,
+        profile: options.profile === true,
       }),
     );
     if (subject === 'engine') results.push(...otherThreads.map((t) => benchInChild(t, options)));
@@ -127,7 +129,24 @@ export function formatBench(report: BenchReport): string {
     '',
     `peak RSS of this process: ${report.peakRssMiB} MiB`,
     '',
+    ...report.results.filter((r) => r.profile).flatMap((r) => formatProfile(r)),
   ].join('\n');
+}
+
+/** One subject's step profile: the kernels that take 1% or more, and the rest summed. */
+function formatProfile(r: BenchTiming): string[] {
+  const total = r.profile!.reduce((a, p) => a + p.ms, 0);
+  const shown = r.profile!.filter((p) => p.ms >= total / 100 || p.name === '(outside kernels)');
+  const rest = total - shown.reduce((a, p) => a + p.ms, 0);
+  return [
+    `profile of one step: ${r.subject}, ${r.threads} thread(s), ${total.toFixed(1)} ms`,
+    '',
+    '| kernel | ms | share |',
+    '|---|---|---|',
+    ...shown.map((p) => `| ${p.name} | ${p.ms.toFixed(1)} | ${((100 * p.ms) / total).toFixed(0)}% |`),
+    ...(rest > 0 ? [`| (other kernels) | ${rest.toFixed(1)} | ${((100 * rest) / total).toFixed(0)}% |`] : []),
+    '',
+  ];
 }
 
 /** The commander definition of `bench`. */
@@ -142,6 +161,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--subjects <list>', 'engine,stock-wasm,tfjs-cpu').default('engine,stock-wasm,tfjs-cpu'))
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--json', 'print the JSON report instead of the table')
+    .option('--profile', 'also time one more step kernel by kernel (tf.profile) and print where it went')
     .action(async (opts: BenchOptions) => {
       const report = await bench(opts);
       if (opts.out) writeFileSync(opts.out, `${toJson(report, 2)}\n`);

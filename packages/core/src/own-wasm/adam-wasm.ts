@@ -1,7 +1,8 @@
 // TensorFlow's Adam on the project's own WebAssembly (assembly/adam.ts, SIMD): bitwise what
 // adam.ts's adamStep computes, several times faster. m and v live in the module's memory for the
 // whole run (the AdamState it hands out views them; the memory never grows after construction, so
-// the views stay valid); each step copies a tensor's weights and gradient in and the new weights out.
+// the views stay valid); each step copies a tensor's weights and gradient in and the new weights out,
+// and, for the tensors asked for, also the new weights transposed (fc1's, for the forward pass).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ADAM_WASM_BASE64 } from '../generated/adam-wasm';
@@ -10,6 +11,13 @@ import { WasmArena, type ArenaExports } from './embedded-module';
 
 interface AdamExports extends ArenaExports {
   applyAdam(w: number, g: number, m: number, v: number, n: number, alpha: number, eps: number, oneMinusB1: number, oneMinusB2: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+}
+
+/** What one step returns: the new weights, and the transposed copies asked for (by tensor index). */
+export interface AdamWasmStep {
+  params: tf.Tensor[];
+  transposed: Map<number, tf.Tensor>;
 }
 
 const f = Math.fround;
@@ -22,10 +30,13 @@ export class AdamWasm {
   private readonly v: number[];
   private readonly w: number;
   private readonly g: number;
+  private readonly t: number;
 
   constructor(
     private readonly sizes: number[],
     hyper: AdamHyper,
+    /** Rank-2 tensors (index -> [rows, cols]) whose new weights are also wanted transposed. */
+    private readonly transposedShapes: Map<number, [number, number]> = new Map(),
   ) {
     this.arena = new WasmArena<AdamExports>(ADAM_WASM_BASE64);
     const largest = Math.max(0, ...sizes);
@@ -33,6 +44,7 @@ export class AdamWasm {
     this.v = sizes.map((n) => this.arena.alloc(4 * n));
     this.w = this.arena.alloc(4 * largest);
     this.g = this.arena.alloc(4 * largest);
+    this.t = this.arena.alloc(4 * Math.max(0, ...[...transposedShapes.keys()].map((i) => sizes[i])));
     this.state = {
       step: 0,
       beta1Power: f(hyper.beta1),
@@ -44,12 +56,13 @@ export class AdamWasm {
 
   /**
    * One Adam step, as adamStep(params, grads, this.state, hyper, lrScale, epsScale): returns NEW
-   * weight tensors and advances the state.
+   * weight tensors (and new transposed copies) and advances the state.
    */
-  step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): tf.Tensor[] {
+  step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): AdamWasmStep {
     const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
     const x = this.arena.exports;
     const out: tf.Tensor[] = [];
+    const transposed = new Map<number, tf.Tensor>();
     for (let i = 0; i < params.length; i++) {
       const n = this.sizes[i];
       const c = adamTensorConstants(this.state, hyper, lrScale?.[i], epsScale?.[i]);
@@ -67,8 +80,20 @@ export class AdamWasm {
       } else {
         out.push(tf.tensor(next.slice(), params[i].shape, 'float32'));
       }
+      const shape = this.transposedShapes.get(i);
+      if (shape) {
+        x.transpose(this.w, this.t, shape[0], shape[1]);
+        const t = this.arena.f32(this.t, n);
+        const tInfo = backend ? backend.makeOutput([shape[1], shape[0]], 'float32') : null;
+        if (tInfo) {
+          (backend!.typedArrayFromHeap(tInfo) as Float32Array).set(t);
+          transposed.set(i, tf.engine().makeTensorFromTensorInfo(tInfo));
+        } else {
+          transposed.set(i, tf.tensor(t.slice(), [shape[1], shape[0]], 'float32'));
+        }
+      }
     }
     advanceAdamStep(this.state, hyper);
-    return out;
+    return { params: out, transposed };
   }
 }

@@ -47,7 +47,7 @@ describe('AdamWasm', () => {
       let b = a.map((t) => t.clone());
       for (let step = 0; step < 5; step++) {
         const grads = shapes.map((s, i) => tf.tensor(values(sizes[i], 100 * step + i, edges), s));
-        const na = own.step(a, grads, hyper, lrScale, epsScale);
+        const na = own.step(a, grads, hyper, lrScale, epsScale).params;
         const nb = adamStep(b, grads, ref, hyper, lrScale, epsScale);
         na.forEach((t, i) => expect(bits(t.dataSync() as Float32Array), `step ${step} tensor ${i}`).toEqual(bits(nb[i].dataSync() as Float32Array)));
         own.state.m.forEach((m, i) => expect(bits(m)).toEqual(bits(ref.m[i])));
@@ -57,6 +57,13 @@ describe('AdamWasm', () => {
         b = nb;
       }
       expect(own.state.step).toBe(5);
+      // The transposed copy a run can ask for (fc1's layout for the forward pass).
+      const withT = new AdamWasm(sizes, hyper, new Map([[2, [33, 10]]]));
+      const { params, transposed } = withT.step(a, a, hyper);
+      const want = tf.transpose(params[2]);
+      expect(transposed.get(2)!.shape).toEqual([10, 33]);
+      expect(bits(transposed.get(2)!.dataSync() as Float32Array)).toEqual(bits(want.dataSync() as Float32Array));
+      tf.dispose([...params, ...transposed.values(), want]);
       expect(own.state.beta1Power).toBe(ref.beta1Power);
       tf.dispose([...a, ...b]);
     });
