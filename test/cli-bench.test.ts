@@ -27,3 +27,18 @@ test('bench rejects a bad count with one line', () => {
   expect(r.status).not.toBe(0);
   expect(r.stderr.trim()).toBe("error: invalid samples: '0' (expected an integer >= 1)");
 });
+
+test('bench --profile reports one step kernel by kernel, in the table and the JSON, at every thread count', () => {
+  const out = join(tempDir(), 'bench-profile.json');
+  const r = runCli(['bench', '--threads', '1,2', '--subjects', 'engine', '--samples', '1', '--warmup', '1', '--eval-images', '0', '--cpu-steps', '0', '--profile', '--out', out]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/profile of one step: engine, 1 thread\(s\), [\d.]+ ms/);
+  expect(r.stdout).toMatch(/profile of one step: engine, 2 thread\(s\), [\d.]+ ms/);
+  expect(r.stdout).toMatch(/\| Conv2D \| [\d.]+ \| \d+% \|/);
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  for (const result of report.results) {
+    const names = result.profile.map((p: { name: string }) => p.name);
+    for (const kernel of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', '(outside kernels)']) expect(names).toContain(kernel);
+    expect(result.profile.every((p: { ms: number }) => p.ms >= 0)).toBe(true);
+  }
+});
