@@ -6,11 +6,12 @@ import { makeBatchMatMul } from './BatchMatMul';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { maxPoolGradConfig } from './MaxPoolGrad';
+import { makeSum } from './Sum';
 
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
 export type KernelSet = 'project' | 'stock';
 
-const REPLACED = [tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad];
+const REPLACED = [tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum];
 let stock: Record<string, tf.KernelConfig> | null = null;
 
 function replace(config: tf.KernelConfig): void {
@@ -27,6 +28,8 @@ function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
     setupFunc: stockMatMul.setupFunc,
     kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc),
   });
+  const stockSum = saved[tf.Sum];
+  replace({ kernelName: tf.Sum, backendName: 'wasm', setupFunc: stockSum.setupFunc, kernelFunc: makeSum(stockSum.kernelFunc) });
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);

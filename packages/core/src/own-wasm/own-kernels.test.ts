@@ -1,12 +1,14 @@
 // The project's own WebAssembly kernels against the TypeScript code they replace, bitwise:
-// Adam (own-wasm/adam-wasm.ts vs adam.ts's adamStep) and MaxPoolGrad's first/last rules
-// (own-wasm/max-pool-grad-wasm.ts vs kernels/MaxPoolGrad.ts's loop), on values built to hit the
+// Adam (own-wasm/adam-wasm.ts vs adam.ts's adamStep), MaxPoolGrad's first/last rules
+// (own-wasm/max-pool-grad-wasm.ts vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
+// (kernels/Sum.ts vs tfjs-backend-wasm's own Sum), on values built to hit the
 // edges (ties, NaN, infinities, signed zeros, denormals, tails that are not a multiple of 4).
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamStep, initAdamState, type AdamHyper } from '../adam';
 import { initEngine } from '../engine';
 import { setMaxPoolGradOwnWasm, withPoolTies } from '../kernels/MaxPoolGrad';
+import { useKernelSet } from '../kernels/register_wasm_kernels';
 import { AdamWasm } from './adam-wasm';
 import { hasWasmSimd } from './embedded-module';
 
@@ -107,5 +109,36 @@ describe('MaxPoolGrad on own WebAssembly', () => {
         expect(own.some((v) => v !== 0)).toBe(true);
       });
     }
+  }
+});
+
+describe('Sum over all axes but the last, on own WebAssembly', () => {
+  const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
+    { shape: [50, 28, 28, 32], axis: [0, 1, 2], keepDims: false }, // conv1's bias gradient
+    { shape: [50, 14, 14, 64], axis: [0, 1, 2], keepDims: false },
+    { shape: [50, 14, 14, 64], axis: [2, 0, 1], keepDims: false }, // another order: the stock kernel's
+    { shape: [50, 1024], axis: [0], keepDims: false },
+    { shape: [3, 5, 7], axis: [-3, -2], keepDims: true }, // columns not a multiple of 4
+  ];
+  for (const c of cases) {
+    it(`matches tfjs-backend-wasm's Sum bitwise: ${JSON.stringify(c)}`, () => {
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(values(n, 3, true), c.shape);
+      const ordinary = tf.tensor(values(n, 4, false), c.shape);
+      const run = () => [tf.sum(x, c.axis, c.keepDims), tf.sum(ordinary, c.axis, c.keepDims)];
+      const own = run();
+      useKernelSet('stock');
+      let stock: tf.Tensor[];
+      try {
+        stock = run();
+      } finally {
+        useKernelSet('project');
+      }
+      own.forEach((t, i) => {
+        expect(t.shape).toEqual(stock[i].shape);
+        expect(bits(t.dataSync() as Float32Array)).toEqual(bits(stock[i].dataSync() as Float32Array));
+      });
+      tf.dispose([x, ordinary, ...own, ...stock]);
+    });
   }
 });
