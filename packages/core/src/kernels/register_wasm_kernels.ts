@@ -6,12 +6,13 @@ import { makeBatchMatMul } from './BatchMatMul';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { maxPoolGradConfig } from './MaxPoolGrad';
+import { makeIdentity } from './Identity';
 import { makeSum } from './Sum';
 
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
 export type KernelSet = 'project' | 'stock';
 
-const REPLACED = [tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum];
+const REPLACED = [tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Identity];
 let stock: Record<string, tf.KernelConfig> | null = null;
 
 function replace(config: tf.KernelConfig): void {
@@ -30,6 +31,8 @@ function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
   });
   const stockSum = saved[tf.Sum];
   replace({ kernelName: tf.Sum, backendName: 'wasm', setupFunc: stockSum.setupFunc, kernelFunc: makeSum(stockSum.kernelFunc) });
+  const stockIdentity = saved[tf.Identity];
+  replace({ kernelName: tf.Identity, backendName: 'wasm', setupFunc: stockIdentity.setupFunc, kernelFunc: makeIdentity(stockIdentity.kernelFunc) });
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);
