@@ -3,7 +3,7 @@
 // downloads, error display, and bitwise parity with the CLI (same weightsSha256, same CSV bytes).
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -181,6 +181,8 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(webConfig.config).toEqual(cliConfig.config);
     expect(untimed(webConfig.engine)).toEqual(untimed(cliConfig.engine));
     console.log(`[web.test] engines: cli ${JSON.stringify(cliConfig.engine)}, browser ${JSON.stringify(webConfig.engine)}`);
+    // The page is cross-origin isolated: the threaded build runs in the worker, on every core.
+    expect((webConfig.engine as { threads: number }).threads).toBe(availableParallelism());
     expect(webConfig.data).toBe(`${base}mnist/`);
     const summary = await download(page, 'summary');
     expect(await page.textContent('[data-testid=summary-json]')).toBe(summary.text);

@@ -14,6 +14,7 @@ import {
   seedCsvLine,
   type Checkpoint,
 } from '@mnist-sym-wasm/core';
+import { detectCapabilities } from './capabilities';
 import { resumedHistory } from './checkpoint-history';
 import type { CheckpointBytes, CheckpointInfo, EngineApi, StartRequest, StartResult, WorkerEvent } from './engine-api';
 
@@ -62,6 +63,15 @@ function transferable(checkpoint: Checkpoint): CheckpointBytes {
   return Comlink.transfer({ step: checkpoint.trainer.step, bytes }, [bytes.buffer as ArrayBuffer]);
 }
 
+/**
+ * tfjs-backend-wasm's threaded build sizes its pthread pool once, when it loads, from
+ * navigator.hardwareConcurrency / 2 (so one thread on a 2-core machine, whatever setThreadsCount
+ * asks); the CLI's Node adapter patches os.cpus() for the same reason. Make it `threads`.
+ */
+function sizePthreadPool(threads: number): void {
+  Object.defineProperty(globalThis.navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+}
+
 const api: EngineApi = {
   async start(request: StartRequest, onEvent: (event: WorkerEvent) => void | Promise<void>): Promise<StartResult> {
     if (running) throw new Error('a run is already in progress in this worker');
@@ -79,9 +89,13 @@ const api: EngineApi = {
       const resume = request.checkpoint ? decodeCheckpoint(request.checkpoint) : undefined;
       const history = resume ? (resumedHistory(resume, config) ?? []) : [];
       const data = loadMnist(request.files, config.validationSize);
-      // Threads: the single-threaded SIMD build for now (see docs/WEB.md); the wasm binaries sit
-      // beside this bundle.
-      const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads: config.threads, allowThreads: false });
+      // Threads: the threaded SIMD build when the page is cross-origin isolated (`serve` sends the
+      // headers), with 'auto' = every core (tfjs's own default is half of them); else the
+      // single-threaded SIMD build. The wasm binaries sit beside this bundle. See docs/WEB.md.
+      const threads = config.threads === 'auto' ? Math.max(1, navigator.hardwareConcurrency || 1) : config.threads;
+      const allowThreads = detectCapabilities().crossOriginIsolated;
+      if (allowThreads) sizePthreadPool(threads);
+      const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads, allowThreads });
       if (!engine.simd) throw new Error('the WebAssembly SIMD build did not start; results would not match the CLI');
       let result: StartResult;
       try {
