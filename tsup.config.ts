@@ -30,6 +30,7 @@ export default defineConfig([
     clean: true,
     external: ['@mnist-sym-wasm/core'],
     banner: { js: '#!/usr/bin/env node' },
+    loader: { '.py': 'text' }, // bench's PyTorch baseline script, embedded
     tsconfig: 'tsconfig.json',
   },
   {

@@ -1,4 +1,5 @@
 // `bench` runs end to end and reports what it measured (speed itself is never asserted here).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -6,7 +7,7 @@ import { runCli, tempDir } from './helpers';
 
 test('bench times the engine at 1 and 2 threads and the stock wasm kernels in one run and writes JSON', () => {
   const out = join(tempDir(), 'bench.json');
-  const r = runCli(['bench', '--threads', '1,2', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--out', out]);
+  const r = runCli(['bench', '--threads', '1,2', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--subjects', 'engine,stock-wasm,tfjs-cpu', '--out', out]);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/\| engine \| wasm \| 1 \| 2 \| [\d.]+ \| 1\.00 \| \d+ \| 0 \| \d+ \|/);
@@ -41,4 +42,30 @@ test('bench --profile reports one step kernel by kernel, in the table and the JS
     for (const kernel of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', '(outside kernels)']) expect(names).toContain(kernel);
     expect(result.profile.every((p: { ms: number }) => p.ms >= 0)).toBe(true);
   }
+});
+
+/** True when a python3 on this machine imports torch (bench's PyTorch baseline can run). */
+function hasTorch(): boolean {
+  return ['python3', '/usr/bin/python3'].some((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+}
+
+test('bench times the PyTorch CPU baseline at each thread count when torch is installed, else says it is not', () => {
+  const out = join(tempDir(), 'bench-torch.json');
+  const r = runCli(['bench', '--threads', '1,2', '--subjects', 'pytorch', '--samples', '2', '--warmup', '1', '--eval-images', '1000', '--cpu-steps', '0', '--out', out]);
+  expect(r.status).toBe(0);
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  if (!hasTorch()) {
+    console.log('[cli-bench] PyTorch not installed here: only the "not installed" report is checked');
+    expect(report.pytorch).toMatch(/^not installed/);
+    expect(report.results).toEqual([]);
+    return;
+  }
+  expect(report.pytorch).toMatch(/^\d+\.\d+/);
+  expect(report.results.map((x: { subject: string; threads: number }) => `${x.subject}/${x.threads}`)).toEqual(['pytorch/1', 'pytorch/2']);
+  for (const row of report.results) {
+    expect(row.stepMs).toHaveLength(2);
+    expect(row.medianStepMs).toBeGreaterThan(0);
+    expect(row.evalImagesPerSecond).toBeGreaterThan(0);
+  }
+  expect(r.stdout).toMatch(/\| pytorch \| torch [^|]+ cpu \| 2 \| 2 \| [\d.]+ \|/);
 });

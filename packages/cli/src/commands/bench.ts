@@ -8,6 +8,7 @@ import {
   benchmarkSubject,
   CORE_VERSION,
   loadMnist,
+  median,
   resolveConfig,
   UserInputError,
   type BenchSubject,
@@ -15,8 +16,12 @@ import {
   type EngineInfo,
 } from '@mnist-sym-wasm/core';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
+import { findTorchPython, timePytorch } from '../pytorch/pytorch-baseline';
 import { startNodeEngine } from '../node-engine';
 import { toJson } from '../run-directory';
+
+/** What bench can time; pytorch only where a python3 imports torch. */
+const SUBJECTS = ['engine', 'stock-wasm', 'tfjs-cpu', 'pytorch'];
 
 interface BenchOptions {
   threads: string;
@@ -30,6 +35,16 @@ interface BenchOptions {
   profile?: boolean;
 }
 
+/** One timed subject: the engine's and the tfjs baselines' timings, or PyTorch's (no tensor or heap counts). */
+export type BenchRow =
+  | BenchTiming
+  | (Omit<BenchTiming, 'subject' | 'backend' | 'tensorsGrowth' | 'wasmHeapBytes'> & {
+      subject: 'pytorch';
+      backend: string;
+      tensorsGrowth: null;
+      wasmHeapBytes: null;
+    });
+
 /** Everything a benchmark run measured, with the machine it ran on. */
 export interface BenchReport {
   command: string;
@@ -37,7 +52,7 @@ export interface BenchReport {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string };
   engine: EngineInfo;
   coreVersion: string;
-  results: BenchTiming[];
+  results: BenchRow[];
   pytorch: string;
   /** Peak resident memory of this process (MiB); child processes report their own. */
   peakRssMiB: number;
@@ -49,13 +64,8 @@ function count(raw: string, name: string, min: number): number {
   return n;
 }
 
-function pytorchStatus(): string {
-  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return r.status === 0 ? `installed (${r.stdout.trim()}); not timed by this version of bench` : 'not installed (python3 -c "import torch" failed)';
-}
-
 /** Times the engine alone at `threads` threads in a fresh process. */
-function benchInChild(threads: number, options: BenchOptions): BenchTiming {
+function benchInChild(threads: number, options: BenchOptions): BenchRow {
   process.stderr.write(`bench: engine, ${threads} threads (child process)...\n`);
   const args = [process.argv[1], 'bench', '--subjects', 'engine', '--threads', String(threads), '--samples', options.samples,
     '--warmup', options.warmup, '--eval-images', options.evalImages, '--cpu-steps', '0', '--json', ...(options.profile ? ['--profile'] : [])];
@@ -70,9 +80,9 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   const warmup = count(options.warmup, 'warmup', 0);
   const evalImages = count(options.evalImages, 'eval-images', 0);
   const cpuSteps = count(options.cpuSteps, 'cpu-steps', 0);
-  const subjects = options.subjects.split(',') as BenchSubject[];
+  const subjects = options.subjects.split(',') as (BenchSubject | 'pytorch')[];
   for (const s of subjects) {
-    if (!['engine', 'stock-wasm', 'tfjs-cpu'].includes(s)) throw new UserInputError(`invalid subjects: '${s}' (expected engine,stock-wasm,tfjs-cpu)`);
+    if (!SUBJECTS.includes(s)) throw new UserInputError(`invalid subjects: '${s}' (expected ${SUBJECTS.join(',')})`);
   }
   const threadCounts = options.threads.split(',').map((t) => count(t, 'threads', 1));
   // The wasm thread pool is fixed when the engine starts, so each extra thread count of the
@@ -81,8 +91,21 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   const config = resolveConfig({ threads: ownThreads });
   const data = loadMnist(readMnistFiles(embeddedMnistDir()), config.validationSize);
   const engine = await startNodeEngine(config.threads);
-  const results: BenchTiming[] = [];
+  const results: BenchRow[] = [];
+  const torch = subjects.includes('pytorch') ? findTorchPython() : null;
   for (const subject of subjects) {
+    if (subject === 'pytorch') {
+      if (!torch) continue;
+      for (const threads of threadCounts) {
+        process.stderr.write(`bench: pytorch ${torch.version}, ${threads} threads...\n`);
+        const t = timePytorch(torch, threads, samples, warmup, evalImages);
+        results.push({
+          subject: 'pytorch', backend: `torch ${t.version} cpu`, threads: t.threads, stepMs: t.stepMs, medianStepMs: median(t.stepMs),
+          evalImagesPerSecond: t.evalImagesPerSecond, tensorsGrowth: null, wasmHeapBytes: null, profile: null,
+        });
+      }
+      continue;
+    }
     const isCpu = subject === 'tfjs-cpu';
     if (isCpu && cpuSteps === 0) continue;
     process.stderr.write(`bench: ${subject}...\n`);
@@ -105,7 +128,11 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     engine,
     coreVersion: CORE_VERSION,
     results,
-    pytorch: pytorchStatus(),
+    pytorch: torch
+      ? `${torch.version} (${torch.python})`
+      : subjects.includes('pytorch')
+        ? 'not installed (no python3 here imports torch; Debian: apt-get install python3-torch)'
+        : 'not requested',
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
@@ -117,7 +144,7 @@ export function formatBench(report: BenchReport): string {
     const ratio = engine ? (r.medianStepMs / engine.medianStepMs).toFixed(2) : 'n/a';
     const evalCol = r.evalImagesPerSecond === null ? '' : r.evalImagesPerSecond.toFixed(0);
     const heap = r.wasmHeapBytes === null ? '' : (r.wasmHeapBytes / 2 ** 20).toFixed(0);
-    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} | ${r.tensorsGrowth} | ${heap} |`;
+    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} | ${r.tensorsGrowth ?? ''} | ${heap} |`;
   });
   return [
     `machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
@@ -134,7 +161,7 @@ export function formatBench(report: BenchReport): string {
 }
 
 /** One subject's step profile: the kernels that take 1% or more, and the rest summed. */
-function formatProfile(r: BenchTiming): string[] {
+function formatProfile(r: BenchRow): string[] {
   const total = r.profile!.reduce((a, p) => a + p.ms, 0);
   const shown = r.profile!.filter((p) => p.ms >= total / 100 || p.name === '(outside kernels)');
   const rest = total - shown.reduce((a, p) => a + p.ms, 0);
@@ -158,7 +185,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--warmup <n>', 'untimed steps first').default('3'))
     .addOption(new Option('--eval-images <n>', 'train images for the evaluation throughput (0 = skip)').default('5000'))
     .addOption(new Option('--cpu-steps <n>', 'steps on the tfjs cpu backend (~25 s each; 0 = skip)').default('2'))
-    .addOption(new Option('--subjects <list>', 'engine,stock-wasm,tfjs-cpu').default('engine,stock-wasm,tfjs-cpu'))
+    .addOption(new Option('--subjects <list>', `any of ${SUBJECTS.join(',')} (pytorch: when a python3 here imports torch)`).default(SUBJECTS.join(',')))
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--json', 'print the JSON report instead of the table')
     .option('--profile', 'also time one more step kernel by kernel (tf.profile) and print where it went')
