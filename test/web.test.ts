@@ -153,6 +153,21 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     await page.close();
   });
 
+  test('threads=1 runs the single-threaded build and gives the same weights as every core', async () => {
+    const hashes: string[] = [];
+    for (const threads of ['1', 'auto']) {
+      const page = await open(`${PARITY_QUERY}&threads=${threads}&autorun=1`);
+      await settled(page);
+      expect(await page.isHidden('[data-testid=error]')).toBe(true);
+      const engine = await page.textContent('[data-testid=engine]');
+      expect(engine).toMatch(threads === '1' ? /, 1 thread;/ : new RegExp(`, ${availableParallelism()} threads?;`));
+      hashes.push((await page.textContent('[data-testid=weights-sha256]')) ?? '');
+      await page.close();
+    }
+    expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashes[1]).toBe(hashes[0]);
+  });
+
   test('PARITY: the browser run equals the CLI run bitwise (weightsSha256, CSV bytes, metrics, config, summary)', async () => {
     mkdirSync(TMP, { recursive: true });
     const out = mkdtempSync(join(TMP, 'parity-')); // train accepts an empty folder

@@ -90,10 +90,12 @@ const api: EngineApi = {
       const history = resume ? (resumedHistory(resume, config) ?? []) : [];
       const data = loadMnist(request.files, config.validationSize);
       // Threads: the threaded SIMD build when the page is cross-origin isolated (`serve` sends the
-      // headers), with 'auto' = every core (tfjs's own default is half of them); else the
-      // single-threaded SIMD build. The wasm binaries sit beside this bundle. See docs/WEB.md.
+      // headers) and more than one thread, with 'auto' = every core (tfjs's own default is half
+      // of them); else the single-threaded SIMD build. The wasm binaries sit beside this bundle. See docs/WEB.md.
       const threads = config.threads === 'auto' ? Math.max(1, navigator.hardwareConcurrency || 1) : config.threads;
-      const allowThreads = detectCapabilities().crossOriginIsolated;
+      // threads=1 takes the single-threaded build even when isolated (a way round browsers whose
+      // workers cannot start the threaded one).
+      const allowThreads = detectCapabilities().crossOriginIsolated && threads > 1;
       if (allowThreads) sizePthreadPool(threads);
       const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads, allowThreads });
       if (!engine.simd) throw new Error('the WebAssembly SIMD build did not start; results would not match the CLI');
