@@ -13,7 +13,11 @@ import { runExperiment } from './run-experiment';
 import { SYMMETRY_KEYS } from './symmetry';
 import { Trainer } from './trainer';
 import { twinToDense } from './twin';
-import { TwinTrainer } from './twin-trainer';
+import type { Checkpoint } from './checkpoint';
+import { EVAL_CHUNK } from './evaluate';
+import type { RunEvent } from './run-experiment';
+import { TwinChunkScorer, TwinTrainer, type TwinEvalJob, type TwinEvalPool } from './twin-trainer';
+import { sparseImages, twinGeometry, twinParams } from './twin-net';
 import { loadSmallMnist } from '../../../test/small-mnist';
 
 let data: MnistData;
@@ -135,4 +139,71 @@ describe('TwinTrainer', () => {
     }
     expect(d.weightsSha256()).toBe(c.weightsSha256());
   });
+
+  it('overlapped evaluations (a pool scoring while training goes on) give the same events, in order, and checkpoints hold them', async () => {
+    const config = resolveConfig({ model: 'twin', steps: 12, evalEvery: 4, evalTrain: 300, batch: 20 });
+    // An in-process pool that defers the work to finish(), as worker threads effectively do.
+    const g = twinGeometry(data.rows, data.cols);
+    const scorer = new TwinChunkScorer(g);
+    const images = { train: sparseImages(data.train, data.rows, data.cols), test: sparseImages(data.test, data.rows, data.cols) };
+    const log: string[] = [];
+    let pending: { jobs: TwinEvalJob[]; params: Float32Array[] } | null = null;
+    const pool: TwinEvalPool = {
+      begin(jobs, params) {
+        expect(pending).toBeNull();
+        pending = { jobs, params: params.map((a) => a.slice()) };
+        log.push('begin');
+      },
+      finish() {
+        const { jobs, params } = pending!;
+        pending = null;
+        log.push('finish');
+        const p = twinParams(g, params);
+        return jobs.map(({ split, count }) => {
+          const lossSums: number[] = [];
+          let correct = 0;
+          for (let start = 0; start < count; start += EVAL_CHUNK) {
+            const r = scorer.score(p, images[split], data[split].labels, start, Math.min(EVAL_CHUNK, count - start), config.loss);
+            correct += r.correct;
+            lossSums.push(r.lossSum);
+          }
+          return { correct, lossSums };
+        });
+      },
+    };
+    const events = async (withPool: boolean, checkpointAt?: number) => {
+      const out: RunEvent[] = [];
+      const checkpoints: Checkpoint[] = [];
+      const summary = await runExperiment(config, data, {
+        twinEvalPool: withPool ? pool : undefined,
+        onEvent: (e) => {
+          out.push(e);
+          if (e.type === 'eval') log.push(`eval ${e.record.step}`);
+          if (e.type === 'step') log.push(`step ${e.step}`);
+        },
+        checkpointAt: (step) => step === checkpointAt,
+        onCheckpoint: (c) => {
+          checkpoints.push(c);
+        },
+      });
+      return { out, checkpoints, summary };
+    };
+    const plain = await events(false);
+    log.length = 0;
+    const overlapped = await events(true, 6);
+    const evals = (r: { out: RunEvent[] }) => r.out.flatMap((e) => (e.type === 'eval' ? [{ ...e.record, elapsedMs: 0 }] : []));
+    expect(evals(overlapped)).toEqual(evals(plain));
+    expect(evals(overlapped).map((r) => r.step)).toEqual([0, 4, 8, 12]);
+    expect(overlapped.summary.weightsSha256).toBe(plain.summary.weightsSha256);
+    // After step 4: step 0's evaluation is settled, step 4's begun; steps 5 and 6 train meanwhile,
+    // and the checkpoint at 6 settles it first.
+    const at4 = log.indexOf('eval 4');
+    expect(log.slice(log.indexOf('step 4'), at4 + 1)).toEqual(['step 4', 'finish', 'eval 0', 'begin', 'step 5', 'step 6', 'finish', 'eval 4']);
+    expect(overlapped.checkpoints).toHaveLength(1);
+    expect(overlapped.checkpoints[0].run.lastEval?.step).toBe(4);
+    expect(overlapped.checkpoints[0].run.evals?.map((r) => r.step)).toEqual([0, 4]);
+    // The last evaluation is settled before the run ends.
+    expect(log.slice(-3)).toEqual(['begin', 'finish', 'eval 12']);
+  });
 });
+
