@@ -53,7 +53,7 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   if (testRaw !== undefined && !/^\s*[1-9]\d*\s*$/.test(testRaw)) throw new UserInputError(`invalid test-images: '${testRaw}' (expected an integer >= 1)`);
   const testImages = testRaw === undefined ? (full ? Infinity : QUICK_TEST_IMAGES) : Number(testRaw);
   const orderSeeds = numberList((opts.orderSeeds as string | undefined) ?? (full ? '1,2,3,4' : '1,2'), 'order-seeds');
-  const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-4,1e-3,1e-2' : '1e-3'), 'perturbs');
+  const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-10,1e-6,1e-3' : '1e-3'), 'perturbs');
   const outDir = (opts.out as string | undefined) ?? join('runs', `explain-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
   mkdirSync(outDir, { recursive: true });
   const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
@@ -96,7 +96,7 @@ export function explainCommand(): Command {
     .option('--full', "the seed's whole protocol for every run, the other losses on the dense network too (20000 steps, full evaluations: hours for the dense runs)")
     .option('--test-images <n>', `test images scored at each evaluation (quick default: ${QUICK_TEST_IMAGES}; --full: all)`)
     .option('--order-seeds <list>', 'seeds of the shuffled data orders run on the twin (quick: 1,2; full: 1,2,3,4)')
-    .option('--perturbs <list>', 'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-4,1e-3,1e-2)')
+    .option('--perturbs <list>', 'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-10,1e-6,1e-3: even 1e-10 breaks the symmetry, see docs/ANSWER.md)')
     .option('--data <dir>', 'folder with the four MNIST IDX files (default: the embedded MNIST)')
     .option('--out <dir>', 'output folder (default: runs/explain-<timestamp>)')
     .option('--json', 'print the report as JSON on stdout instead of the findings');
