@@ -78,7 +78,6 @@ export function maxPoolGradFirstMax(args: {
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
   const dx = heapF32(backend, dxInfo);
-  dx.fill(0);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const C = info.inChannels;
   const fh = info.effectiveFilterHeight;
@@ -86,13 +85,14 @@ export function maxPoolGradFirstMax(args: {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const geometry: PoolGeometry = {
-    batch: batchSize, inH: inHeight, inW: inWidth, C: info.inChannels, outH: outHeight, outW: outWidth,
-    fh: info.effectiveFilterHeight, fw: info.effectiveFilterWidth, sh: strideHeight, sw: strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    batch: batchSize, inH: inHeight, inW: inWidth, C, outH: outHeight, outW: outWidth,
+    fh, fw, sh: strideHeight, sw: strideWidth, padTop, padLeft,
   };
   if (active.rule !== 'random' && useOwnWasm && maxPoolGradWasmFits(geometry)) {
-    maxPoolGradWasm(x, g, dx, geometry, active.rule);
+    maxPoolGradWasm(x, g, dx, geometry, active.rule); // writes every cell of dx
     return dxInfo;
   }
+  dx.fill(0);
   const takeEqual = active.rule === 'last';
   const rng = active.rule === 'random' ? active.rng! : null;
   const best = new Float32Array(C);
