@@ -1,6 +1,7 @@
 // The project's own WebAssembly modules (packages/core/assembly, embedded as base64 by
 // scripts/build-wasm.mjs): compiling one once per thread, and laying out its memory (an arena that
-// only grows; growing detaches older views, so callers take views after their allocations).
+// only grows; growing detaches older views, so callers take views after their allocations), with
+// named scratch blocks reused from call to call.
 
 const compiled = new Map<string, WebAssembly.Module>();
 
@@ -21,6 +22,7 @@ export interface ArenaExports {
 export class WasmArena<X extends ArenaExports> {
   readonly exports: X;
   private top: number;
+  private readonly slots = new Map<string, { at: number; bytes: number }>();
 
   constructor(base64: string) {
     let module = compiled.get(base64);
@@ -36,6 +38,16 @@ export class WasmArena<X extends ArenaExports> {
     const memory = this.exports.memory;
     if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
     return at;
+  }
+
+  /**
+   * The address of a named scratch block of at least `bytes`, kept across calls; outgrown, it is
+   * reserved again, larger (the arena only grows, so the old block is left unused).
+   */
+  scratch(name: string, bytes: number): number {
+    let slot = this.slots.get(name);
+    if (!slot || slot.bytes < bytes) this.slots.set(name, (slot = { at: this.alloc(bytes), bytes }));
+    return slot.at;
   }
 
   f32(at: number, length: number): Float32Array {

@@ -33,18 +33,11 @@ export function maxPoolGradWasmFits(p: PoolGeometry): boolean {
 }
 
 let arena: WasmArena<MaxPoolGradExports> | null = null;
-let capacity = { x: 0, dy: 0, at: { x: 0, dy: 0, dx: 0 } };
 
 /** Writes into `dx` the gradient of a max-pool of `x` (first or last maximum gets dy). */
 export function maxPoolGradWasm(x: Float32Array, dy: Float32Array, dx: Float32Array, p: PoolGeometry, rule: 'first' | 'last'): void {
   arena ??= new WasmArena<MaxPoolGradExports>(MAX_POOL_GRAD_WASM_BASE64);
-  if (x.length > capacity.x || dy.length > capacity.dy) {
-    // Room for the largest pool seen so far (the arena only grows; old blocks are left unused).
-    const nx = Math.max(x.length, capacity.x);
-    const ndy = Math.max(dy.length, capacity.dy);
-    capacity = { x: nx, dy: ndy, at: { x: arena.alloc(4 * nx), dy: arena.alloc(4 * ndy), dx: arena.alloc(4 * nx) } };
-  }
-  const { at } = capacity;
+  const at = { x: arena.scratch('x', 4 * x.length), dy: arena.scratch('dy', 4 * dy.length), dx: arena.scratch('dx', 4 * x.length) };
   arena.f32(at.x, x.length).set(x);
   arena.f32(at.dy, dy.length).set(dy);
   const out = arena.f32(at.dx, x.length);

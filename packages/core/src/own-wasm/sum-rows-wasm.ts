@@ -9,17 +9,11 @@ interface SumRowsExports extends ArenaExports {
 }
 
 let arena: WasmArena<SumRowsExports> | null = null;
-let capacity = { x: 0, out: 0, at: { x: 0, out: 0 } };
 
 /** Writes into `out` (cols values) the column sums of `x` (rows x cols, row-major). */
 export function sumRowsWasm(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   arena ??= new WasmArena<SumRowsExports>(SUM_ROWS_WASM_BASE64);
-  if (x.length > capacity.x || cols > capacity.out) {
-    const nx = Math.max(x.length, capacity.x);
-    const nout = Math.max(cols, capacity.out);
-    capacity = { x: nx, out: nout, at: { x: arena.alloc(4 * nx), out: arena.alloc(4 * nout) } };
-  }
-  const { at } = capacity;
+  const at = { x: arena.scratch('x', 4 * x.length), out: arena.scratch('out', 4 * cols) };
   arena.f32(at.x, x.length).set(x);
   arena.exports.sumRows(at.x, at.out, rows, cols);
   out.set(arena.f32(at.out, cols));

@@ -50,16 +50,12 @@ export class TwinEvalWasm {
     this.arena = new WasmArena<TwinEvalExports>(TWIN_EVAL_WASM_BASE64);
     this.x = this.arena.exports;
     const paramSlots = this.x.paramHeader() + 2 * g.classes + g.H2 * g.W2 + (g.H1 + 4) * (g.W1 + 4);
-    this.params = this.alloc(8 * paramSlots);
-    this.k1r = this.alloc(8 * 25);
-    this.k2r = this.alloc(8 * 25);
-    this.z1 = this.alloc(8 * (g.H + 4) * (g.W + 4));
-    this.z2 = this.alloc(8 * (g.H1 + 4) * (g.W1 + 4));
-    this.logits = this.alloc(4 * maxImages * g.classes);
-  }
-
-  private alloc(bytes: number): number {
-    return this.arena.alloc(bytes);
+    this.params = this.arena.alloc(8 * paramSlots);
+    this.k1r = this.arena.alloc(8 * 25);
+    this.k2r = this.arena.alloc(8 * 25);
+    this.z1 = this.arena.alloc(8 * (g.H + 4) * (g.W + 4));
+    this.z2 = this.arena.alloc(8 * (g.H1 + 4) * (g.W1 + 4));
+    this.logits = this.arena.alloc(4 * maxImages * g.classes);
   }
 
   private load(images: SparseImages): SplitInMemory {
@@ -69,10 +65,10 @@ export class TwinEvalWasm {
     const entries = images.offsets[count];
     const PW = this.g.W + 4;
     s = {
-      offsets: this.alloc(4 * (count + 1)),
-      rIndex: this.alloc(2 * entries),
-      values: this.alloc(4 * entries),
-      box: this.alloc(2 * images.box.length),
+      offsets: this.arena.alloc(4 * (count + 1)),
+      rIndex: this.arena.alloc(2 * entries),
+      values: this.arena.alloc(4 * entries),
+      box: this.arena.alloc(2 * images.box.length),
     };
     const buffer = this.x.memory.buffer;
     new Uint32Array(buffer, s.offsets, count + 1).set(images.offsets);
