@@ -36,6 +36,16 @@ export function initAdamState(sizes: number[], hyper: AdamHyper): AdamState {
   };
 }
 
+/** The wasm backend when it is the current one (Adam then works on its heap), else null. */
+export function wasmBackend(): BackendWasm | null {
+  return tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
+}
+
+/** A float32 tensor's values: a view of the wasm heap (valid until the heap grows), else a copy. */
+export function floatsOf(backend: BackendWasm | null, t: tf.Tensor): Float32Array {
+  return (backend ? backend.typedArrayFromHeap(t) : t.dataSync()) as Float32Array;
+}
+
 /**
  * One Adam step: returns NEW weight tensors (fresh data ids, so XNNPACK never reuses stale packed
  * weights) and updates m, v and the beta powers in place. `lrScale`/`epsScale` multiply lr and eps
@@ -50,13 +60,13 @@ export function adamStep(
   epsScale?: number[],
 ): tf.Tensor[] {
   // On wasm, read and write the heap in place; other backends (the cpu benchmark baseline) copy.
-  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
+  const backend = wasmBackend();
   const out: tf.Tensor[] = [];
   for (let i = 0; i < params.length; i++) {
     const info = backend ? backend.makeOutput(params[i].shape, 'float32') : null;
     // Views after the allocation: growing the heap detaches older views.
-    const w = (backend ? backend.typedArrayFromHeap(params[i]) : params[i].dataSync()) as Float32Array;
-    const g = (backend ? backend.typedArrayFromHeap(grads[i]) : grads[i].dataSync()) as Float32Array;
+    const w = floatsOf(backend, params[i]);
+    const g = floatsOf(backend, grads[i]);
     const next = info ? (backend!.typedArrayFromHeap(info) as Float32Array) : new Float32Array(w.length);
     applyAdam(w, g, state.m[i], state.v[i], next, adamTensorConstants(state, hyper, lrScale?.[i], epsScale?.[i]));
     out.push(info ? tf.engine().makeTensorFromTensorInfo(info) : tf.tensor(next, params[i].shape, 'float32'));

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ADAM_WASM_BASE64 } from '../generated/adam-wasm';
-import { adamTensorConstants, advanceAdamStep, type AdamHyper, type AdamState } from '../adam';
+import { adamTensorConstants, advanceAdamStep, floatsOf, wasmBackend, type AdamHyper, type AdamState } from '../adam';
 import { WasmArena, type ArenaExports } from './embedded-module';
 
 interface AdamExports extends ArenaExports {
@@ -59,41 +59,32 @@ export class AdamWasm {
    * weight tensors (and new transposed copies) and advances the state.
    */
   step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): AdamWasmStep {
-    const backend = tf.getBackend() === 'wasm' ? (tf.backend() as BackendWasm) : null;
+    const backend = wasmBackend();
     const x = this.arena.exports;
     const out: tf.Tensor[] = [];
     const transposed = new Map<number, tf.Tensor>();
     for (let i = 0; i < params.length; i++) {
       const n = this.sizes[i];
       const c = adamTensorConstants(this.state, hyper, lrScale?.[i], epsScale?.[i]);
-      const info = backend ? backend.makeOutput(params[i].shape, 'float32') : null;
-      // Views after the allocation: growing the tfjs heap detaches older views.
-      const w = (backend ? backend.typedArrayFromHeap(params[i]) : params[i].dataSync()) as Float32Array;
-      const g = (backend ? backend.typedArrayFromHeap(grads[i]) : grads[i].dataSync()) as Float32Array;
-      this.arena.f32(this.w, n).set(w);
-      this.arena.f32(this.g, n).set(g);
+      this.arena.f32(this.w, n).set(floatsOf(backend, params[i]));
+      this.arena.f32(this.g, n).set(floatsOf(backend, grads[i]));
       x.applyAdam(this.w, this.g, this.m[i], this.v[i], n, c.alpha, c.eps, c.oneMinusB1, c.oneMinusB2);
-      const next = this.arena.f32(this.w, n);
-      if (info) {
-        (backend!.typedArrayFromHeap(info) as Float32Array).set(next);
-        out.push(tf.engine().makeTensorFromTensorInfo(info));
-      } else {
-        out.push(tf.tensor(next.slice(), params[i].shape, 'float32'));
-      }
+      out.push(tensorOf(backend, this.arena.f32(this.w, n), params[i].shape));
       const shape = this.transposedShapes.get(i);
       if (shape) {
         x.transpose(this.w, this.t, shape[0], shape[1]);
-        const t = this.arena.f32(this.t, n);
-        const tInfo = backend ? backend.makeOutput([shape[1], shape[0]], 'float32') : null;
-        if (tInfo) {
-          (backend!.typedArrayFromHeap(tInfo) as Float32Array).set(t);
-          transposed.set(i, tf.engine().makeTensorFromTensorInfo(tInfo));
-        } else {
-          transposed.set(i, tf.tensor(t.slice(), [shape[1], shape[0]], 'float32'));
-        }
+        transposed.set(i, tensorOf(backend, this.arena.f32(this.t, n), [shape[1], shape[0]]));
       }
     }
     advanceAdamStep(this.state, hyper);
     return { params: out, transposed };
   }
+}
+
+/** A new float32 tensor holding a copy of `values` (written straight into the heap on wasm). */
+function tensorOf(backend: BackendWasm | null, values: Float32Array, shape: number[]): tf.Tensor {
+  if (!backend) return tf.tensor(values.slice(), shape, 'float32');
+  const info = backend.makeOutput(shape, 'float32');
+  (backend.typedArrayFromHeap(info) as Float32Array).set(values);
+  return tf.engine().makeTensorFromTensorInfo(info);
 }
