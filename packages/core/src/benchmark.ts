@@ -83,7 +83,7 @@ export async function benchmarkSubject(
   const backend = subject === 'tfjs-cpu' ? 'cpu' : 'wasm';
   await tf.setBackend(backend);
   if (backend === 'wasm') useKernelSet(kernels);
-  // The baselines keep Adam and MaxPoolGrad in TypeScript, as tfjs users would have them.
+  // The baselines keep Adam in TypeScript (and their backend's own kernels), as tfjs users would.
   const trainer = new Trainer(config, data, { ownWasm: subject === 'engine' });
   try {
     const tensorsBefore = tf.memory().numTensors;

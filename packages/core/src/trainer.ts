@@ -88,7 +88,11 @@ export class Trainer {
   constructor(
     readonly config: ExperimentConfig,
     readonly data: MnistData,
-    /** ownWasm: false keeps every step in tfjs kernels and TypeScript (the same bits, slower). */
+    /**
+     * ownWasm: false keeps this trainer's Adam in TypeScript and fc1's forward product plain (the
+     * same bits, slower). The own kernels (MaxPoolGrad, Sum) are switched for the whole engine:
+     * setMaxPoolGradOwnWasm, useKernelSet.
+     */
     options: { ownWasm?: boolean } = {},
   ) {
     validateAgainstData(config, data);
