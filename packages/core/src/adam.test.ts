@@ -6,16 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamStep, initAdamState, type AdamHyper } from './adam';
 import { initEngine } from './engine';
+import { lcg } from '../../../test/lcg';
 
 const f = Math.fround;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
 
 const SHAPES = [[3, 4], [17], [5, 5, 2, 3], [1]];
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

@@ -5,18 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { lossAndGradient, scoreLogits, SEED_LOSS_FACTOR, softmaxRow } from './head';
 import type { LossKind } from './config';
+import { lcg } from '../../../test/lcg';
 
 const K = 10;
 const FLT_MIN = 1.1754943508222875e-38;
 const f = Math.fround;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
 
 /** Float64 softmax of one row. */
 function softmax64(z: ArrayLike<number>, off: number): number[] {

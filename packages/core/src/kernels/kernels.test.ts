@@ -8,19 +8,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine';
 import { setPoolTieRule } from './MaxPoolGrad';
+import { lcg } from '../../../../test/lcg';
 
 type Backend = 'cpu' | 'wasm';
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-/** Numerical Recipes LCG; uniform in [-1, 1). Independent of the engine's PRNG. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
 
 function randomArray(size: number, rand: () => number): Float32Array {
   return Float32Array.from({ length: size }, rand);
@@ -618,26 +610,22 @@ describe('no leaks: 20 calls of each kernel, results disposed', () => {
     });
   }
   const rnd = (shape: number[], seed: number) => tf.tensor(randomArray(sizeOf(shape), lcg(seed)), shape);
-  noLeak(
-    'Conv2DBackpropFilter (seed conv2 shapes)',
-    () => [rnd([4, 14, 14, 32], 1), rnd([5, 5, 32, 64], 2), rnd([4, 14, 14, 64], 3)],
-    ([x, w, r]) => tf.grad((ww: tf.Tensor) => convLoss(x as tf.Tensor4D, ww as tf.Tensor4D, r as tf.Tensor4D, 'same'))(w),
-  );
-  noLeak(
-    'Conv2DBackpropFilter, batch 1 and 1 channel (identity transposes)',
-    () => [rnd([1, 9, 9, 1], 1), rnd([5, 5, 1, 4], 2), rnd([1, 9, 9, 4], 3)],
-    ([x, w, r]) => tf.grad((ww: tf.Tensor) => convLoss(x as tf.Tensor4D, ww as tf.Tensor4D, r as tf.Tensor4D, 'same'))(w),
-  );
-  noLeak(
-    'Conv2DBackpropInput (seed conv2 shapes)',
-    () => [rnd([4, 14, 14, 32], 1), rnd([5, 5, 32, 64], 2), rnd([4, 14, 14, 64], 3)],
-    ([x, w, r]) => tf.grad((xx: tf.Tensor) => convLoss(xx as tf.Tensor4D, w as tf.Tensor4D, r as tf.Tensor4D, 'same'))(x),
-  );
-  noLeak(
-    'Conv2DBackpropInput, 1 channel in and out',
-    () => [rnd([1, 9, 9, 1], 1), rnd([5, 5, 1, 1], 2), rnd([1, 9, 9, 1], 3)],
-    ([x, w, r]) => tf.grad((xx: tf.Tensor) => convLoss(xx as tf.Tensor4D, w as tf.Tensor4D, r as tf.Tensor4D, 'same'))(x),
-  );
+  const convCases: [string, 'filter' | 'input', number[][]][] = [
+    ['Conv2DBackpropFilter (seed conv2 shapes)', 'filter', [[4, 14, 14, 32], [5, 5, 32, 64], [4, 14, 14, 64]]],
+    ['Conv2DBackpropFilter, batch 1 and 1 channel (identity transposes)', 'filter', [[1, 9, 9, 1], [5, 5, 1, 4], [1, 9, 9, 4]]],
+    ['Conv2DBackpropInput (seed conv2 shapes)', 'input', [[4, 14, 14, 32], [5, 5, 32, 64], [4, 14, 14, 64]]],
+    ['Conv2DBackpropInput, 1 channel in and out', 'input', [[1, 9, 9, 1], [5, 5, 1, 1], [1, 9, 9, 1]]],
+  ];
+  for (const [label, wrt, shapes] of convCases) {
+    noLeak(
+      label,
+      () => shapes.map((shape, i) => rnd(shape, i + 1)),
+      ([x, w, r]) => {
+        const loss = (xx: tf.Tensor, ww: tf.Tensor) => convLoss(xx as tf.Tensor4D, ww as tf.Tensor4D, r as tf.Tensor4D, 'same');
+        return wrt === 'filter' ? tf.grad((ww: tf.Tensor) => loss(x, ww))(w) : tf.grad((xx: tf.Tensor) => loss(xx, w))(x);
+      },
+    );
+  }
   for (const [ta, tb] of [
     [false, false],
     [true, false],

@@ -11,6 +11,7 @@ import { setMaxPoolGradOwnWasm, withPoolTies } from '../kernels/MaxPoolGrad';
 import { useKernelSet } from '../kernels/register_wasm_kernels';
 import { AdamWasm } from './adam-wasm';
 import { hasWasmSimd } from './embedded-module';
+import { lcgUint32 } from '../../../../test/lcg';
 
 beforeAll(async () => {
   await initEngine();
@@ -25,10 +26,10 @@ function bits(a: Float32Array): number[] {
 /** A deterministic mix of ordinary values and edge cases. */
 function values(n: number, seed: number, edges: boolean): Float32Array {
   const out = new Float32Array(n);
-  let s = seed >>> 0;
+  const next = lcgUint32(seed);
   const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-42, 3e38, 1e-20];
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const s = next();
     out[i] = edges && s % 23 === 0 ? special[s % special.length] : ((s / 2 ** 32) - 0.5) * 2 ** ((s % 13) - 8);
   }
   return out;

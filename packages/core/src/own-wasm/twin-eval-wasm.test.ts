@@ -7,6 +7,7 @@ import { initialParams, seedModelShape } from '../model';
 import { TwinEvalWasm } from './twin-eval-wasm';
 import { sparseImages, twinForward, twinGeometry, twinParams, TwinActivations, type TwinGeometry } from '../twin-net';
 import { TwinChunkScorer } from '../twin-trainer';
+import { lcgUint32 } from '../../../../test/lcg';
 import { loadSmallMnist } from '../../../../test/small-mnist';
 
 /** Images built to hit the borders: blank, full, single pixels in the corners, a frame, random dust. */
@@ -22,9 +23,9 @@ function edgeImages(): Split {
   for (let k = 0; k < 28; k++) {
     set(5, 0, k, 90); set(5, 27, k, 91); set(5, k, 0, 92); set(5, k, 27, 93);
   }
-  let state = 12345;
+  const next = lcgUint32(12345);
   for (let p = 0; p < 784; p++) {
-    state = (state * 1103515245 + 12345) >>> 0;
+    const state = next();
     if (state % 5 === 0) set(6, (p / 28) | 0, p % 28, state >>> 24);
   }
   set(7, 13, 13, 128); // one pixel in the middle

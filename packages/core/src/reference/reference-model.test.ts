@@ -19,15 +19,7 @@ import {
   type RefParams,
   type RefShape,
 } from './reference-model';
-
-/** Numerical Recipes LCG; uniform in [0, 1). Deterministic, and independent of the engine's PRNG. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { lcgUnit } from '../../../../test/lcg';
 
 function randomParams(shape: RefShape, rand: () => number, wScale = 0.3, bScale = 0.1): RefParams {
   const p = refZeros(shape);
@@ -55,7 +47,7 @@ const LOSSES: readonly RefLossKind[] = ['seed', 'epsilon', 'stable'];
 describe('refForward', () => {
   it('matches a naive index-by-index implementation of the layer definitions', () => {
     for (const shape of [TINY, TINY_ODD]) {
-      const rand = lcg(7);
+      const rand = lcgUnit(7);
       const n = 2;
       const params = randomParams(shape, rand);
       const x = randomImages(shape, n, rand);
@@ -103,7 +95,7 @@ describe('refLossAndGrads: finite differences', () => {
   for (const shape of [TINY, TINY_ODD]) {
     for (const kind of LOSSES) {
       it(`${kind} loss, ${shape.height}x${shape.width}: every tensor within 1e-6 relative`, () => {
-        const rand = lcg(12345);
+        const rand = lcgUnit(12345);
         const n = 3;
         const params = randomParams(shape, rand);
         const x = randomImages(shape, n, rand);
@@ -116,7 +108,7 @@ describe('refLossAndGrads: finite differences', () => {
           params[key][i] = saved;
           return l;
         };
-        const pick = lcg(99);
+        const pick = lcgUnit(99);
         for (const key of REF_PARAM_KEYS) {
           const size = params[key].length;
           const coords = key.endsWith('b')
@@ -139,7 +131,7 @@ describe('refLossAndGrads: finite differences', () => {
   }
 
   it('seed and stable gradients agree to 1e-12; the loss differs by log(1e7); epsilon differs', () => {
-    const rand = lcg(2024);
+    const rand = lcgUnit(2024);
     const n = 3;
     const params = randomParams(TINY, rand);
     const x = randomImages(TINY, n, rand);
@@ -165,7 +157,7 @@ describe('refLossAndGrads: max-pool ties and ReLU at 0', () => {
   const shape = TINY;
   const n = 2;
   function setup(x00: number, x01: number) {
-    const rand = lcg(31337);
+    const rand = lcgUnit(31337);
     const params = randomParams(shape, rand);
     params.conv1W.fill(0);
     params.conv1W[(2 * 5 + 2) * shape.c1 + 0] = 0.5;
@@ -220,7 +212,7 @@ describe('refLossAndGrads: max-pool ties and ReLU at 0', () => {
   });
 
   it('passes no gradient through a ReLU whose output is exactly 0', () => {
-    const rand = lcg(5);
+    const rand = lcgUnit(5);
     const params = randomParams(TINY, rand);
     params.conv1W.fill(0);
     params.conv1b.fill(0); // conv1 pre-activation exactly 0 everywhere
@@ -238,7 +230,7 @@ describe('refLossAndGrads: max-pool ties and ReLU at 0', () => {
 describe('refLossAndGrads: the seed loss underflow', () => {
   // fc2W = 0, so the logits are fc2b: class 1 at `spread`, the other nine at 0.
   function run(spread: number, label: number, kind: RefLossKind) {
-    const rand = lcg(77);
+    const rand = lcgUnit(77);
     const n = 2;
     const params = randomParams(TINY, rand);
     params.fc2W.fill(0);
@@ -307,7 +299,7 @@ describe('constant init: every copy of a unit gets the same gradient', () => {
 
   it('stays symmetric under Adam; gradients reach one layer deeper per step', () => {
     const shape: RefShape = { height: 8, width: 8, c1: 3, c2: 4, f1: 5, classes: 10 };
-    const rand = lcg(4242);
+    const rand = lcgUnit(4242);
     const n = 4;
     const x = randomImages(shape, n, rand);
     const labels = randomLabels(n, shape.classes, rand);
@@ -326,7 +318,7 @@ describe('constant init: every copy of a unit gets the same gradient', () => {
   });
 
   it('holds at the seed shape too, where only the softmax layer moves at step 1', () => {
-    const rand = lcg(1);
+    const rand = lcgUnit(1);
     const n = 2;
     const x = randomImages(SEED_REF_SHAPE, n, rand);
     const params = refInitConstant(SEED_REF_SHAPE);
@@ -343,7 +335,7 @@ describe('constant init: every copy of a unit gets the same gradient', () => {
 
 describe('full seed shape', () => {
   it('runs forward + backward for n = 2 within a few seconds', () => {
-    const rand = lcg(2016);
+    const rand = lcgUnit(2016);
     const n = 2;
     const params = randomParams(SEED_REF_SHAPE, rand, 0.02, 0.1);
     const x = randomImages(SEED_REF_SHAPE, n, rand);
