@@ -47,6 +47,24 @@ function scatter5x5(z: usize, r: i32, pw: i32, v: f64, kr: usize): void {
 }
 
 /**
+ * ReLU of the maximum of the 2x2 window whose top-left cell is at `top` in rows of `pw` f64:
+ * the same comparisons as twin-net.ts ((a > b ? a : b) pairwise, then > 0), NaN included.
+ */
+// @ts-ignore: decorator
+@inline
+function reluMax2x2(top: usize, pw: i32): f64 {
+  const below = top + (<usize>pw << 3);
+  const za = load<f64>(top);
+  const zb = load<f64>(top, 8);
+  const zc = load<f64>(below);
+  const zd = load<f64>(below, 8);
+  const a = select<f64>(za, zb, za > zb);
+  const b = select<f64>(zc, zd, zc > zd);
+  const m = select<f64>(a, b, a > b);
+  return select<f64>(m, 0.0, m > 0);
+}
+
+/**
  * Writes the taps of a 5x5 filter (f64 at `k`) to `kr` with each row reversed, so that output
  * r - 4 + j of a row is reached by tap kr[row * 5 + j].
  */
@@ -112,16 +130,7 @@ export function evalImages(
     // scatters into conv2 (row-major window order, the order conv2's sums need).
     for (let oy = wy0; oy <= wy1; oy++) {
       for (let ox = wx0; ox <= wx1; ox++) {
-        const top = z1 + (<usize>((2 * oy + PAD) * PW + 2 * ox + PAD) << 3);
-        const za = load<f64>(top);
-        const zb = load<f64>(top, 8);
-        const zc = load<f64>(top + (<usize>PW << 3));
-        const zd = load<f64>(top + (<usize>PW << 3), 8);
-        const a = select<f64>(za, zb, za > zb);
-        const b = select<f64>(zc, zd, zc > zd);
-        const mm = select<f64>(a, b, a > b);
-        const m = select<f64>(mm, 0.0, mm > 0);
-        const d = m - c;
+        const d = reluMax2x2(z1 + (<usize>((2 * oy + PAD) * PW + 2 * ox + PAD) << 3), PW) - c;
         if (d == 0) continue;
         scatter5x5(z2, (oy + 2 * PAD) * PW1 + ox + 2 * PAD, PW1, d, k2r);
       }
@@ -131,15 +140,7 @@ export function evalImages(
     for (let oy = 0, i = 0; oy < H2; oy++) {
       let top = z2 + (<usize>((2 * oy + PAD) * PW1 + PAD) << 3);
       for (let ox = 0; ox < W2; ox++, i++, top += 16) {
-        const za = load<f64>(top);
-        const zb = load<f64>(top, 8);
-        const zc = load<f64>(top + (<usize>PW1 << 3));
-        const zd = load<f64>(top + (<usize>PW1 << 3), 8);
-        const a = select<f64>(za, zb, za > zb);
-        const b = select<f64>(zc, zd, zc > zd);
-        const mm = select<f64>(a, b, a > b);
-        const p2 = select<f64>(mm, 0.0, mm > 0);
-        s += p2 * load<f64>(w3 + (<usize>i << 3));
+        s += reluMax2x2(top, PW1) * load<f64>(w3 + (<usize>i << 3));
       }
     }
     const h = select<f64>(s, 0.0, s > 0);
