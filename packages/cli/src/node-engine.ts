@@ -1,5 +1,6 @@
 // Starts the core engine under Node (node-globals.ts must have been loaded before core).
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { initEngine, type EngineInfo } from '@mnist-sym-wasm/core';
 import { wasmBinaryDir } from './node-globals';
 import { setWasmThreadRequest } from './node-wasm-threads';
@@ -11,5 +12,10 @@ import { setWasmThreadRequest } from './node-wasm-threads';
 export async function startNodeEngine(threads: number | 'auto'): Promise<EngineInfo> {
   const count = threads === 'auto' ? availableParallelism() : threads;
   setWasmThreadRequest(count);
-  return initEngine({ wasmPaths: `${wasmBinaryDir()}/`, threads: count, allowThreads: count > 1 });
+  return initEngine({ wasmPaths: `${wasmBinaryDir()}/`, threads: count, allowThreads: count > 1, spawnHelper: spawnNodeHelper });
+}
+
+/** A helper thread for core's own convolution; unref'd, so it never keeps the process alive. */
+function spawnNodeHelper(source: string, data: unknown): void {
+  new Worker(source, { eval: true, workerData: data }).unref();
 }

@@ -41,7 +41,7 @@ export function formatSummary(summary: RunSummary, outDir: string): string {
 
 /** One-line engine description. */
 export function describeEngine(engine: EngineInfo): string {
-  return `tfjs ${engine.tfjsVersion} ${engine.backend}, SIMD ${engine.simd ? 'on' : 'off'}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'}`;
+  return `tfjs ${engine.tfjsVersion} ${engine.backend}, SIMD ${engine.simd ? 'on' : 'off'}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'} (own kernels: ${engine.kernelThreads})`;
 }
 
 /** Progress bar + evaluation lines on stderr; the summary is printed by the command. */

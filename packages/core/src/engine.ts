@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './kernels/register_wasm_kernels';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { startConvGemmHelpers, type SpawnHelper } from './own-wasm/conv-gemm-wasm';
 
 /** How to start the engine; platform adapters (cli, web) fill in what only they know. */
 export interface EngineOptions {
@@ -14,6 +16,11 @@ export interface EngineOptions {
   threads?: number | 'auto';
   /** Whether the platform can run the threaded build (Node: not yet; browser: crossOriginIsolated). */
   allowThreads?: boolean;
+  /**
+   * Starts one helper thread for the project's own convolution (Node: a worker_threads Worker;
+   * browser: a Web Worker). With threads > 1, initEngine starts threads - 1 of them.
+   */
+  spawnHelper?: SpawnHelper;
 }
 
 /** What the engine actually runs on, recorded with every run. */
@@ -21,6 +28,8 @@ export interface EngineInfo {
   backend: 'wasm';
   simd: boolean;
   threads: number;
+  /** Threads the project's own convolution and GEMM run on (helpers + 1; 1 on a plain heap). */
+  kernelThreads: number;
   tfjsVersion: string;
 }
 
@@ -39,8 +48,10 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     throw new Error('the tfjs WebAssembly backend failed to start (are the .wasm files where wasmPaths says?)');
   }
   registerWasmKernels();
+  const threads = getThreadsCount();
+  const helpers = options.spawnHelper && threads > 1 ? startConvGemmHelpers(tf.backend() as BackendWasm, threads - 1, options.spawnHelper) : 0;
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  started = { backend: 'wasm', simd, threads: getThreadsCount(), tfjsVersion: version_wasm };
+  started = { backend: 'wasm', simd, threads, kernelThreads: helpers + 1, tfjsVersion: version_wasm };
   return started;
 }
 

@@ -181,7 +181,7 @@ function renderProgress(r: RunState): void {
 }
 
 function describeEngine(e: EngineInfo): string {
-  return `tfjs ${e.tfjsVersion} ${e.backend}, SIMD ${e.simd ? 'on' : 'off'}, ${e.threads} thread${e.threads === 1 ? '' : 's'}; crossOriginIsolated: ${capabilities.crossOriginIsolated ? 'yes' : 'no'}`;
+  return `tfjs ${e.tfjsVersion} ${e.backend}, SIMD ${e.simd ? 'on' : 'off'}, ${e.threads} thread${e.threads === 1 ? '' : 's'} (own kernels: ${e.kernelThreads}); crossOriginIsolated: ${capabilities.crossOriginIsolated ? 'yes' : 'no'}`;
 }
 
 function onEvent(r: RunState, dataLabel: string, event: WorkerEvent): void {

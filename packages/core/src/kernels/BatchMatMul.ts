@@ -1,12 +1,23 @@
-// BatchMatMul that keeps XNNPACK's fast GEMM for transposed operands. The stock wasm kernel uses
-// XNNPACK only without transposes (else a scalar loop, ~50x slower), and XNNPACK packs the right
-// operand on every call, so each case is rewritten to transpose only the smaller operand:
+// BatchMatMul for single matrices: the untransposed product runs on the project's own GEMM
+// (own-wasm/conv-gemm-wasm.ts: on every thread, the left operand read in place, the right one
+// packed), or on XNNPACK's where that cannot run. The stock wasm kernel uses XNNPACK only without transposes
+// (else a scalar loop, ~50x slower), and XNNPACK packs the right operand on every call, so each
+// transposed case is rewritten to transpose only the smaller operand:
 //   A^T B = (A^T) B            (transpose A explicitly)
 //   A B^T = (B A^T)^T          (pack A^T, the small one, not the large B)
 //   A^T B^T = (B A)^T
+// Every form sums each output over k in order from 0, so all give the same bits.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { gemm } from '../own-wasm/conv-gemm-wasm';
 import { disposeIntermediates, transpose } from './wasm-kernel-utils';
+
+let useOwnGemm = true;
+
+/** Switches the own GEMM on or off (tests and benchmarks compare it with XNNPACK's). */
+export function setMatMulOwnWasm(on: boolean): void {
+  useOwnGemm = on;
+}
 
 /** A rank-2 matrix or a rank-3 batch of one (tfjs passes matMul's 2-D operands as they are). */
 function isSingleMatrix(t: tf.TensorInfo): boolean {
@@ -22,16 +33,23 @@ function swapLastTwo(rank: number): number[] {
 
 /** Builds the replacement around the stock kernel function (which handles the untransposed case). */
 export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
-  const plain = (backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo =>
-    stock({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  const plain = (backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo => {
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const stockPlain = () => stock({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    if (!useOwnGemm || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n === 0) return stockPlain();
+    const out = backend.makeOutput(a.shape.length === 3 || b.shape.length === 3 ? [1, m, n] : [m, n], 'float32');
+    if (gemm(backend, a, b, out, m, k, n)) return out;
+    backend.disposeData(out.dataId);
+    return stockPlain();
+  };
 
   return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-    if (!isSingleMatrix(a) || !isSingleMatrix(b) || (!transposeA && !transposeB)) {
-      return stock(args as Parameters<tf.KernelFunc>[0]);
-    }
+    if (!isSingleMatrix(a) || !isSingleMatrix(b)) return stock(args as Parameters<tf.KernelFunc>[0]);
+    if (!transposeA && !transposeB) return plain(backend, a, b);
     const swapA = swapLastTwo(a.shape.length);
     if (transposeA && !transposeB) {
       const aT = transpose(backend, a, swapA);

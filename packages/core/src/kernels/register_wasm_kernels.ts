@@ -3,6 +3,7 @@
 // so the stock kernels' setup (wasm function bindings) has already run.
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './BatchMatMul';
+import { makeConv2D } from './Conv2D';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { maxPoolGradConfig } from './MaxPoolGrad';
@@ -12,7 +13,7 @@ import { makeSum } from './Sum';
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
 export type KernelSet = 'project' | 'stock';
 
-const REPLACED = [tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Identity];
+const REPLACED = [tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Identity];
 let stock: Record<string, tf.KernelConfig> | null = null;
 
 function replace(config: tf.KernelConfig): void {
@@ -29,6 +30,8 @@ function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
     setupFunc: stockMatMul.setupFunc,
     kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc),
   });
+  const stockConv = saved[tf.Conv2D];
+  replace({ kernelName: tf.Conv2D, backendName: 'wasm', setupFunc: stockConv.setupFunc, kernelFunc: makeConv2D(stockConv.kernelFunc) });
   const stockSum = saved[tf.Sum];
   replace({ kernelName: tf.Sum, backendName: 'wasm', setupFunc: stockSum.setupFunc, kernelFunc: makeSum(stockSum.kernelFunc) });
   const stockIdentity = saved[tf.Identity];

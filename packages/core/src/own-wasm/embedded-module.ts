@@ -12,22 +12,32 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Exports every module has. */
+/** The compiled module of an embedded base64 binary (compiled once per thread). */
+export function compileEmbedded(base64: string): WebAssembly.Module {
+  let module = compiled.get(base64);
+  if (!module) compiled.set(base64, (module = new WebAssembly.Module(decodeBase64(base64))));
+  return module;
+}
+
+/** Exports every module has (memory only when the module defines its own). */
 export interface ArenaExports {
-  memory: WebAssembly.Memory;
+  memory?: WebAssembly.Memory;
   heapStart(): number;
 }
 
 /** An instance of an embedded module and a bump allocator over its memory. */
 export class WasmArena<X extends ArenaExports> {
+  readonly module: WebAssembly.Module;
   readonly exports: X;
+  readonly memory: WebAssembly.Memory;
   private top: number;
   private readonly slots = new Map<string, { at: number; bytes: number }>();
 
-  constructor(base64: string) {
-    let module = compiled.get(base64);
-    if (!module) compiled.set(base64, (module = new WebAssembly.Module(decodeBase64(base64))));
-    this.exports = new WebAssembly.Instance(module, {}).exports as unknown as X;
+  /** `memory`: for modules built to import one (a shared memory, see conv-gemm-wasm.ts). */
+  constructor(base64: string, memory?: WebAssembly.Memory) {
+    this.module = compileEmbedded(base64);
+    this.exports = new WebAssembly.Instance(this.module, memory ? { env: { memory } } : {}).exports as unknown as X;
+    this.memory = memory ?? (this.exports.memory as WebAssembly.Memory);
     this.top = this.exports.heapStart();
   }
 
@@ -35,7 +45,7 @@ export class WasmArena<X extends ArenaExports> {
   alloc(bytes: number): number {
     const at = this.top;
     this.top = (at + bytes + 15) & ~15;
-    const memory = this.exports.memory;
+    const memory = this.memory;
     if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
     return at;
   }
@@ -51,7 +61,7 @@ export class WasmArena<X extends ArenaExports> {
   }
 
   f32(at: number, length: number): Float32Array {
-    return new Float32Array(this.exports.memory.buffer, at, length);
+    return new Float32Array(this.memory.buffer, at, length);
   }
 }
 

@@ -70,7 +70,7 @@ export class TwinEvalWasm {
       values: this.arena.alloc(4 * entries),
       box: this.arena.alloc(2 * images.box.length),
     };
-    const buffer = this.x.memory.buffer;
+    const buffer = this.arena.memory.buffer;
     new Uint32Array(buffer, s.offsets, count + 1).set(images.offsets);
     new Float32Array(buffer, s.values, entries).set(images.value);
     new Uint16Array(buffer, s.box, images.box.length).set(images.box);
@@ -88,7 +88,7 @@ export class TwinEvalWasm {
   private setParams(p: TwinParams): void {
     if (this.paramsSet === p) return;
     const g = this.g;
-    const block = new Float64Array(this.x.memory.buffer, this.params, this.x.paramHeader() + 2 * g.classes + g.H2 * g.W2 + p.base2Padded.length);
+    const block = new Float64Array(this.arena.memory.buffer, this.params, this.x.paramHeader() + 2 * g.classes + g.H2 * g.W2 + p.base2Padded.length);
     block.set(p.w1, 0);
     block[25] = p.b1;
     block.set(p.w2, 26);
@@ -111,6 +111,6 @@ export class TwinEvalWasm {
     this.setParams(p);
     const g = this.g;
     this.x.evalImages(g.H, g.W, g.classes, first, count, s.offsets, s.rIndex, s.values, s.box, this.params, this.k1r, this.k2r, this.z1, this.z2, this.logits);
-    return new Float32Array(this.x.memory.buffer, this.logits, count * g.classes);
+    return new Float32Array(this.arena.memory.buffer, this.logits, count * g.classes);
   }
 }

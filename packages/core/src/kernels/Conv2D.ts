@@ -1,0 +1,59 @@
+// Conv2D on the project's own WebAssembly (own-wasm/conv-gemm-wasm.ts) where it applies: NHWC,
+// stride 1, dilation 1, output channels a multiple of 16 and at least 4 input channels; the
+// stock XNNPACK kernel otherwise. Both give the same bits; the own one is faster and runs on the
+// project's helper threads. The two convolution-gradient kernels call whatever Conv2D is
+// registered, so they use it too.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { convGemm, convGemmFits, type ConvGeometry } from '../own-wasm/conv-gemm-wasm';
+
+let useOwnWasm = true;
+
+/** Switches the own convolution on or off (tests and benchmarks compare it with XNNPACK's). */
+export function setConv2DOwnWasm(on: boolean): void {
+  useOwnWasm = on;
+}
+
+/** The geometry when the own convolution covers this call, else null. */
+function ownGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): ConvGeometry | null {
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || attrs.dataFormat !== 'NHWC') return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const g: ConvGeometry = {
+    batch: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    co: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+  return convGemmFits(g) && g.batch * g.oh * g.ow > 0 ? g : null;
+}
+
+/** Builds the replacement around the stock kernel function. */
+export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
+  return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
+    const backend = args.backend as BackendWasm;
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const g = useOwnWasm ? ownGeometry(x, filter, args.attrs as unknown as tf.Conv2DAttrs) : null;
+    if (!g) return stock(args as Parameters<tf.KernelFunc>[0]);
+    const out = backend.makeOutput([g.batch, g.oh, g.ow, g.co], 'float32');
+    if (convGemm(backend, x, filter, out, g)) return out;
+    backend.disposeData(out.dataId);
+    return stock(args as Parameters<tf.KernelFunc>[0]);
+  }) as unknown as tf.KernelFunc;
+}

@@ -1,0 +1,300 @@
+// Convolution (stride 1, NHWC) and matrix product on the project's own WebAssembly
+// (assembly/conv-gemm.ts), bitwise XNNPACK's for every value that is not NaN, working in place on
+// tfjs-backend-wasm's heap: the module imports that heap's memory (the single-threaded build's
+// plain memory, or the threaded build's shared one), so tensors are read and written where they
+// are, and its scratch comes from the heap's malloc.
+//
+// A job is cut into chunks (output pixels, or tiles of the product) that threads take from a shared
+// counter: the calling thread, plus helper threads when the memory is shared. Every output value is
+// computed whole by one thread, so the result does not depend on the number of threads. Helpers are
+// plain workers that run CONV_GEMM_HELPER_SOURCE (self-contained JavaScript): the platform creates
+// them (Node worker_threads, browser Web Workers) through startConvGemmHelpers, so core itself
+// starts no thread. The calling thread takes chunks too, then blocks (Atomics.wait, which Node's
+// main thread and any worker may do) until every chunk is done; a helper slow to start only helps less.
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { CONV_GEMM_SHARED_WASM_BASE64, CONV_GEMM_WASM_BASE64 } from '../generated/conv-gemm-wasm';
+import { compileEmbedded, hasWasmSimd } from './embedded-module';
+
+interface ConvGemmExports {
+  packFilter(w: number, wp: number, taps: number, c: number, co: number): void;
+  packColumns(b: number, bp: number, k: number, n: number): void;
+  runChunk(job: number, chunk: number): void;
+}
+
+/** Geometry of one stride-1, dilation-1 NHWC convolution. */
+export interface ConvGeometry {
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  co: number;
+  oh: number;
+  ow: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** What a helper thread receives (structured-cloneable: a module, a shared memory, a number). */
+export interface ConvGemmHelperData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  jobAt: number;
+}
+
+/** Starts one helper thread running `source` with `data` (the platform's part: see startConvGemmHelpers). */
+export type SpawnHelper = (source: string, data: ConvGemmHelperData) => void;
+
+// The job block (i32 slots at jobAt; assembly/conv-gemm.ts reads KIND and ARGS): the job's
+// sequence number and a stop flag, the chunk counter (the job's sequence in the high 16 bits, the
+// next chunk in the low 16, so a helper still on an old job cannot take a chunk of the new one),
+// the chunks completed, the chunk count, the chunks helpers have done since the start (for tests),
+// then the kind and the arguments.
+const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, KIND: 8, ARGS: 9 } as const;
+const JOB_INTS = JOB.ARGS + 16;
+const KIND = { conv: 0, gemm: 1 } as const;
+const MAX_CHUNKS = 0x7fff;
+
+/** A helper's whole program: instantiate the module on the shared memory, then take chunks of every new job. */
+export const CONV_GEMM_HELPER_SOURCE = `
+const start = ({ module, memory, jobAt }) => {
+  const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const job = new Int32Array(memory.buffer, jobAt, ${JOB_INTS});
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(job, ${JOB.seq}, seen);
+    seen = Atomics.load(job, ${JOB.seq});
+    if (Atomics.load(job, ${JOB.stop})) return;
+    const tag = seen & 0xffff;
+    const chunks = Atomics.load(job, ${JOB.chunks});
+    for (;;) {
+      const v = Atomics.load(job, ${JOB.next});
+      const c = v & 0xffff;
+      if ((v >>> 16) !== tag || c >= chunks) break;
+      if (Atomics.compareExchange(job, ${JOB.next}, v, v + 1) !== v) continue;
+      x.runChunk(jobAt, c);
+      Atomics.add(job, ${JOB.helped}, 1);
+      Atomics.add(job, ${JOB.completed}, 1);
+      Atomics.notify(job, ${JOB.completed});
+    }
+  }
+};
+if (typeof process !== 'undefined' && process.versions && process.versions.node) {
+  import('node:worker_threads').then((w) => start(w.workerData));
+} else {
+  self.onmessage = (e) => start(e.data);
+}
+`;
+
+/** Jobs below this many multiply-adds run on the calling thread alone (waking helpers costs more). */
+const SHARED_WORK = 1 << 22;
+
+/** The parts of tfjs-backend-wasm's emscripten module used here (a heap: its memory and allocator). */
+export interface TfjsHeapModule {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc(bytes: number): number;
+  _free(at: number): void;
+}
+
+/** The own kernels on one heap, with the helper threads started for it. Addresses are byte offsets. */
+export class ConvGemmPool {
+  readonly memory: WebAssembly.Memory;
+  readonly shared: boolean;
+  readonly module: WebAssembly.Module;
+  readonly exports: ConvGemmExports;
+  readonly jobAt: number;
+  private readonly heap: TfjsHeapModule;
+  private readonly scratchBlocks = new Map<string, { at: number; bytes: number }>();
+  private jobView: Int32Array;
+  private seq = 0;
+  helpers = 0;
+
+  constructor(heap: TfjsHeapModule) {
+    const memory = heap.wasmMemory ?? heap.asm?.memory;
+    if (!memory) throw new Error('tfjs-backend-wasm exposes no memory');
+    this.heap = heap;
+    this.memory = memory;
+    this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    this.module = compileEmbedded(this.shared ? CONV_GEMM_SHARED_WASM_BASE64 : CONV_GEMM_WASM_BASE64);
+    this.exports = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as ConvGemmExports;
+    this.jobAt = heap._malloc(4 * JOB_INTS);
+    this.jobView = new Int32Array(memory.buffer, this.jobAt, JOB_INTS);
+    this.jobView.fill(0);
+  }
+
+  /** The job block (a fresh view when the heap has grown: a plain memory's old buffer is detached). */
+  get job(): Int32Array {
+    if (this.jobView.buffer !== this.memory.buffer) this.jobView = new Int32Array(this.memory.buffer, this.jobAt, JOB_INTS);
+    return this.jobView;
+  }
+
+  /** A float32 view of the heap (take it after the allocations it covers). */
+  f32(at: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, length);
+  }
+
+  /** A named scratch block of at least `bytes` on the heap, kept across calls (reallocated when outgrown). */
+  scratch(name: string, bytes: number): number {
+    let block = this.scratchBlocks.get(name);
+    if (!block || block.bytes < bytes) {
+      if (block) this.heap._free(block.at);
+      const at = this.heap._malloc(bytes);
+      if (!at) throw new Error(`conv-gemm: out of heap memory (${bytes} bytes)`);
+      this.scratchBlocks.set(name, (block = { at, bytes }));
+    }
+    return block.at;
+  }
+
+  /** Runs every chunk of a job of `kind` with `args`, on this thread and, for big jobs, the helpers. */
+  run(kind: number, args: number[], chunks: number, work: number): void {
+    const job = this.job;
+    if (chunks > MAX_CHUNKS) throw new Error(`conv-gemm: ${chunks} chunks (at most ${MAX_CHUNKS})`);
+    this.seq = (this.seq + 1) & 0x7fffffff;
+    job[JOB.KIND] = kind;
+    job.set(args, JOB.ARGS);
+    const runChunk = this.exports.runChunk;
+    if (this.helpers === 0 || work < SHARED_WORK) {
+      for (let c = 0; c < chunks; c++) runChunk(this.jobAt, c);
+      return;
+    }
+    Atomics.store(job, JOB.chunks, chunks);
+    Atomics.store(job, JOB.completed, 0);
+    Atomics.store(job, JOB.next, (this.seq & 0xffff) << 16);
+    Atomics.store(job, JOB.seq, this.seq);
+    Atomics.notify(job, JOB.seq);
+    for (let c = Atomics.add(job, JOB.next, 1) & 0xffff; c < chunks; c = Atomics.add(job, JOB.next, 1) & 0xffff) {
+      runChunk(this.jobAt, c);
+      Atomics.add(job, JOB.completed, 1);
+    }
+    for (let done = Atomics.load(job, JOB.completed); done < chunks; done = Atomics.load(job, JOB.completed)) {
+      Atomics.wait(job, JOB.completed, done);
+    }
+  }
+
+  /** Chunks per job: a few per thread, so that the threads even out. */
+  chunkTarget(): number {
+    return 8 * (this.helpers + 1);
+  }
+
+  /** out = the convolution (see ConvGeometry) of x (NHWC) with the filter w (HWIO). */
+  conv(x: number, w: number, out: number, g: ConvGeometry): void {
+    const taps = g.kh * g.kw;
+    const wp = this.scratch('filter', 4 * taps * g.c * g.co);
+    const zero = this.scratch('zero', 4 * g.c);
+    this.f32(zero, g.c).fill(0);
+    this.exports.packFilter(w, wp, taps, g.c, g.co);
+    const pixels = g.batch * g.oh * g.ow;
+    // Even chunk sizes starting at even pixels: pixels are paired the same way whatever the threads.
+    const chunkPixels = 2 * Math.max(1, Math.ceil(pixels / this.chunkTarget() / 2));
+    const args = [x, wp, out, zero, g.h, g.w, g.c, g.kh, g.kw, g.co, g.oh, g.ow, g.padTop, g.padLeft, pixels, chunkPixels];
+    this.run(KIND.conv, args, Math.ceil(pixels / chunkPixels), pixels * taps * g.c * g.co);
+  }
+
+  /** out (m x n) = a (m x k) times b (k x n), all row-major; b is packed, a read in place. */
+  gemm(a: number, b: number, out: number, m: number, k: number, n: number): void {
+    const padded = 16 * Math.ceil(n / 16);
+    const bp = this.scratch('columns', 4 * k * padded);
+    this.exports.packColumns(b, bp, k, n);
+    const c = padded === n ? out : this.scratch('product', 4 * m * padded);
+    // Tiles: few rows (a small batch) split the columns, so each thread reads only its panels; many
+    // rows split the rows, every tile then reading all of (the small) packed b.
+    const target = this.chunkTarget();
+    let tileRows: number, tileCols: number;
+    if (m < 4 * target) {
+      tileRows = m;
+      tileCols = 16 * Math.max(1, Math.ceil(padded / 16 / target));
+    } else {
+      tileRows = 2 * Math.ceil(m / target / 2);
+      tileCols = padded;
+    }
+    const chunks = Math.ceil(m / tileRows) * Math.ceil(padded / tileCols);
+    this.run(KIND.gemm, [a, 4 * k, bp, c, 4 * padded, k, m, padded, tileRows, tileCols], chunks, m * k * padded);
+    if (padded !== n) {
+      const result = this.f32(c, m * padded);
+      const dst = this.f32(out, m * n);
+      for (let r = 0; r < m; r++) dst.set(result.subarray(r * padded, r * padded + n), r * n);
+    }
+  }
+
+  /** Starts `count` helper threads through `spawn` (shared memory only; once). Returns how many run. */
+  startHelpers(count: number, spawn: SpawnHelper): number {
+    if (!this.shared) return 0;
+    if (this.helpers > 0 || count <= 0) return this.helpers;
+    for (let i = 0; i < count; i++) spawn(CONV_GEMM_HELPER_SOURCE, { module: this.module, memory: this.memory, jobAt: this.jobAt });
+    this.helpers = count;
+    return count;
+  }
+
+  /** How many chunks helper threads have computed so far (tests: the helpers really work). */
+  helperChunks(): number {
+    return Atomics.load(this.job, JOB.helped);
+  }
+
+  /** Ends the helper threads (they return from their loop). */
+  stop(): void {
+    const job = this.job;
+    Atomics.store(job, JOB.stop, 1);
+    Atomics.add(job, JOB.seq, 1);
+    Atomics.notify(job, JOB.seq);
+    this.helpers = 0;
+  }
+}
+
+let pool: ConvGemmPool | null = null;
+let poolHeap: TfjsHeapModule | null = null;
+let simd: boolean | null = null;
+
+/** The own kernels on `backend`'s heap, or null where they cannot run (no WebAssembly SIMD). */
+function poolOf(backend: BackendWasm): ConvGemmPool | null {
+  simd ??= hasWasmSimd();
+  if (!simd) return null;
+  const heap = backend.wasm as unknown as TfjsHeapModule;
+  if (pool && poolHeap !== heap) throw new Error('conv-gemm: a second tfjs-backend-wasm instance');
+  poolHeap = heap;
+  pool ??= new ConvGemmPool(heap);
+  return pool;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+function addressOf(backend: BackendWasm, info: { dataId: object }): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
+}
+
+/** True when convGemm covers the geometry (output channels in panels of 16, at least 4 input channels). */
+export function convGemmFits(g: ConvGeometry): boolean {
+  return g.co % 16 === 0 && g.c >= 4;
+}
+
+/**
+ * out = the convolution (see ConvGeometry) of x (NHWC) with the filter w (HWIO), tensors on
+ * `backend`'s heap; false (nothing done) where the own kernels cannot run.
+ */
+export function convGemm(backend: BackendWasm, x: { dataId: object }, w: { dataId: object }, out: { dataId: object }, g: ConvGeometry): boolean {
+  const p = poolOf(backend);
+  if (!p) return false;
+  p.conv(addressOf(backend, x), addressOf(backend, w), addressOf(backend, out), g);
+  return true;
+}
+
+/**
+ * out (m x n) = a (m x k) times b (k x n), row-major tensors on `backend`'s heap; false (nothing
+ * done) where the own kernels cannot run. b is packed into panels of 16 columns, so a should be the
+ * larger operand: it is read in place.
+ */
+export function gemm(backend: BackendWasm, a: { dataId: object }, b: { dataId: object }, out: { dataId: object }, m: number, k: number, n: number): boolean {
+  const p = poolOf(backend);
+  if (!p) return false;
+  p.gemm(addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), m, k, n);
+  return true;
+}
+
+/**
+ * Starts `count` helper threads through `spawn` for `backend`'s kernels, when its heap is shared
+ * (the threaded build); once: later calls are ignored. Returns how many run. Every job after that
+ * runs on count + 1 threads, with the same results as on one.
+ */
+export function startConvGemmHelpers(backend: BackendWasm, count: number, spawn: SpawnHelper): number {
+  return poolOf(backend)?.startHelpers(count, spawn) ?? 0;
+}

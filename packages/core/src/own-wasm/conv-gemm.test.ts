@@ -1,0 +1,211 @@
+// The own convolution and GEMM (own-wasm/conv-gemm-wasm.ts, behind the wasm Conv2D and
+// BatchMatMul) against XNNPACK's (the stock tfjs-backend-wasm kernels), bitwise (NaN as NaN), on
+// the model's shapes, on the shapes the convolution-gradient kernels give Conv2D and on every
+// transpose form of matMul, with edge values (NaN, infinities, signed zeros, denormals); against a
+// float64 loop for the arithmetic itself; and on 1 and 2 threads (a helper thread started like the
+// CLI starts it), bitwise.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../engine';
+import { Worker } from 'node:worker_threads';
+import { setMatMulOwnWasm } from '../kernels/BatchMatMul';
+import { setConv2DOwnWasm } from '../kernels/Conv2D';
+import { ConvGemmPool, type ConvGeometry, type TfjsHeapModule } from './conv-gemm-wasm';
+import { lcgUint32 } from '../../../../test/lcg';
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+afterAll(() => {
+  setConv2DOwnWasm(true);
+  setMatMulOwnWasm(true);
+});
+
+/**
+ * The bits of every value, with NaN as one token: which NaN (sign, payload) an operation on NaNs
+ * returns is left open by IEEE 754 and WebAssembly, and XNNPACK's compiled code picks operands in
+ * an order of its own, so only NaN-ness is compared.
+ */
+function bits(a: Float32Array): (number | 'NaN')[] {
+  const u = new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  return Array.from(u, (v, i) => (Number.isNaN(a[i]) ? 'NaN' : v));
+}
+
+/** Ordinary values, and with `edges` about one special value per `every`. */
+function values(n: number, seed: number, edges: boolean, every = 97): Float32Array {
+  const out = new Float32Array(n);
+  const next = lcgUint32(seed);
+  const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-42, 3e38, 1e-20];
+  for (let i = 0; i < n; i++) {
+    const s = next();
+    out[i] = edges && (s >>> 4) % every === 0 ? special[s % special.length] : ((s / 2 ** 32) - 0.5) * 2 ** ((s % 9) - 4);
+  }
+  return out;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** conv2d with the own kernel and with XNNPACK's, as float32 arrays. */
+function both(xShape: number[], wShape: number[], pad: 'same' | 'valid' | number, seed: number, edges: boolean) {
+  // About one special value per four outputs' worth of terms: outputs both NaN and finite.
+  const every = 4 * wShape[0] * wShape[1] * wShape[2];
+  const x = tf.tensor4d(values(size(xShape), seed, edges, every), xShape as [number, number, number, number]);
+  const w = tf.tensor4d(values(size(wShape), seed + 1, edges, every), wShape as [number, number, number, number]);
+  setConv2DOwnWasm(true);
+  const own = tf.conv2d(x, w, 1, pad);
+  setConv2DOwnWasm(false);
+  const stock = tf.conv2d(x, w, 1, pad);
+  setConv2DOwnWasm(true);
+  const r = { own: own.dataSync() as Float32Array, stock: stock.dataSync() as Float32Array, shape: own.shape, x, w };
+  tf.dispose([own, stock]);
+  return r;
+}
+
+const CASES: { name: string; x: number[]; w: number[]; pad: 'same' | 'valid' | number }[] = [
+  { name: 'conv2 forward', x: [6, 14, 14, 32], w: [5, 5, 32, 64], pad: 'same' },
+  { name: 'conv2 dW as a convolution', x: [32, 14, 14, 7], w: [14, 14, 7, 64], pad: 2 },
+  { name: 'conv2 dx as a convolution', x: [3, 14, 14, 64], w: [5, 5, 64, 32], pad: 2 },
+  { name: 'conv1 dW as a convolution', x: [1, 28, 28, 5], w: [28, 28, 5, 32], pad: 2 },
+  { name: 'odd pixel count, valid padding', x: [1, 7, 9, 5], w: [3, 2, 5, 16], pad: 'valid' },
+];
+
+describe('own Conv2D', () => {
+  for (const edges of [false, true]) {
+    for (const c of CASES) {
+      it(`is bitwise XNNPACK's: ${c.name}${edges ? ', with edge values' : ''}`, () => {
+        const r = both(c.x, c.w, c.pad, 7 + c.x[3], edges);
+        expect(r.own.length).toBeGreaterThan(0);
+        if (edges) expect(r.stock.some(Number.isNaN) && r.stock.some(Number.isFinite)).toBe(true);
+        expect(bits(r.own)).toEqual(bits(r.stock));
+        tf.dispose([r.x, r.w]);
+      });
+    }
+  }
+
+  it('computes the convolution (float64 loop, ordinary values)', () => {
+    const xs = [2, 6, 5, 8], ws = [3, 3, 8, 16];
+    const r = both(xs, ws, 'same', 3, false);
+    const x = r.x.dataSync(), w = r.w.dataSync();
+    const [n, h, wd, c] = xs, co = ws[3];
+    let worst = 0;
+    for (let b = 0; b < n; b++) for (let oy = 0; oy < h; oy++) for (let ox = 0; ox < wd; ox++) for (let o = 0; o < co; o++) {
+      let s = 0;
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+        const iy = oy + ky - 1, ix = ox + kx - 1;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+        for (let k = 0; k < c; k++) s += x[((b * h + iy) * wd + ix) * c + k] * w[((ky * 3 + kx) * c + k) * co + o];
+      }
+      worst = Math.max(worst, Math.abs(s - r.own[((b * h + oy) * wd + ox) * co + o]));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    tf.dispose([r.x, r.w]);
+  });
+});
+
+/** matMul with the own GEMM and with XNNPACK's, as float32 arrays. */
+function bothMatMul(aShape: number[], bShape: number[], tA: boolean, tB: boolean, seed: number, edges: boolean) {
+  const k = tA ? aShape[0] : aShape[1];
+  const a = tf.tensor2d(values(size(aShape), seed, edges, 4 * k), aShape as [number, number]);
+  const b = tf.tensor2d(values(size(bShape), seed + 1, edges, 4 * k), bShape as [number, number]);
+  setMatMulOwnWasm(true);
+  const own = tf.matMul(a, b, tA, tB);
+  setMatMulOwnWasm(false);
+  const stock = tf.matMul(a, b, tA, tB);
+  setMatMulOwnWasm(true);
+  const r = { own: own.dataSync() as Float32Array, stock: stock.dataSync() as Float32Array };
+  tf.dispose([a, b, own, stock]);
+  return r;
+}
+
+const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+  { name: 'fc1 forward (few rows, many columns)', a: [10, 392], b: [392, 256], tA: false, tB: false },
+  { name: "fc1's weight gradient (a transposed)", a: [10, 392], b: [10, 128], tA: true, tB: false },
+  { name: 'many rows, odd count', a: [301, 37], b: [37, 48], tA: false, tB: false },
+  { name: 'b transposed (XNNPACK fallback on one side)', a: [12, 64], b: [32, 64], tA: false, tB: true },
+  { name: 'both transposed', a: [64, 12], b: [32, 64], tA: true, tB: true },
+];
+
+describe('own matMul', () => {
+  for (const edges of [false, true]) {
+    for (const c of MATMULS) {
+      it(`is bitwise XNNPACK's: ${c.name}${edges ? ', with edge values' : ''}`, () => {
+        const r = bothMatMul(c.a, c.b, c.tA, c.tB, 11 + c.a[1], edges);
+        expect(r.own.length).toBeGreaterThan(0);
+        if (edges) expect(r.stock.some(Number.isNaN) && r.stock.some(Number.isFinite)).toBe(true);
+        expect(bits(r.own)).toEqual(bits(r.stock));
+      });
+    }
+  }
+
+  it('computes the product (float64 loop, ordinary values)', () => {
+    const [m, k, n] = [9, 21, 32];
+    const a = tf.tensor2d(values(m * k, 5, false), [m, k]);
+    const b = tf.tensor2d(values(k * n, 6, false), [k, n]);
+    const out = tf.matMul(a, b);
+    const [av, bv, ov] = [a.dataSync(), b.dataSync(), out.dataSync()];
+    let worst = 0;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += av[i * k + q] * bv[q * n + j];
+      worst = Math.max(worst, Math.abs(s - ov[i * n + j]));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    tf.dispose([a, b, out]);
+  });
+});
+
+/** A shared heap like the threaded tfjs build's: a shared memory and a bump allocator. */
+function sharedHeap(): TfjsHeapModule {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+  let top = 64;
+  return {
+    wasmMemory: memory,
+    _malloc(bytes: number) {
+      const at = top;
+      top = (top + bytes + 15) & ~15;
+      if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+      return at;
+    },
+    _free() {},
+  };
+}
+
+describe('own convolution and GEMM on helper threads', () => {
+  it('give the same bits with a helper as without, and the helper computes chunks', async () => {
+    const heap = sharedHeap();
+    const pool = new ConvGemmPool(heap);
+    expect(pool.shared).toBe(true);
+    const put = (v: Float32Array) => {
+      const at = heap._malloc(4 * v.length);
+      pool.f32(at, v.length).set(v);
+      return at;
+    };
+    const g: ConvGeometry = { batch: 8, h: 14, w: 14, c: 32, kh: 5, kw: 5, co: 64, oh: 14, ow: 14, padTop: 2, padLeft: 2 };
+    const x = put(values(8 * 14 * 14 * 32, 21, true, 3200));
+    const w = put(values(5 * 5 * 32 * 64, 22, true, 3200));
+    const a = put(values(50 * 3136, 23, true, 12544));
+    const b = put(values(3136 * 64, 24, true, 12544));
+    const a2 = put(values(3136 * 50, 25, true, 200));
+    const b2 = put(values(50 * 1000, 26, true, 200));
+    const outs = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000].map((n) => heap._malloc(4 * n));
+    const run = () => {
+      pool.conv(x, w, outs[0], g);
+      pool.gemm(a, b, outs[1], 50, 3136, 64);
+      pool.gemm(a2, b2, outs[2], 3136, 50, 1000);
+      return [pool.f32(outs[0], 8 * 14 * 14 * 64), pool.f32(outs[1], 50 * 64), pool.f32(outs[2], 3136 * 1000)].map(bits);
+    };
+    const alone = run();
+    expect(pool.startHelpers(1, (source, data) => {
+      new Worker(source, { eval: true, workerData: data }).unref();
+    })).toBe(1);
+    // The helper starts asynchronously: run until it has taken part (each run is checked).
+    for (let i = 0; i < 300 && pool.helperChunks() === 0; i++) {
+      expect(run()).toEqual(alone);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(pool.helperChunks()).toBeGreaterThan(0);
+    expect(run()).toEqual(alone);
+    pool.stop();
+  });
+});
