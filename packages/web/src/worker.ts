@@ -13,6 +13,7 @@ import {
   RunStoppedError,
   seedCsvLine,
   type Checkpoint,
+  type ConvGemmHelperData,
 } from '@mnist-sym-wasm/core';
 import { detectCapabilities } from './capabilities';
 import { resumedHistory } from './checkpoint-history';
@@ -23,6 +24,13 @@ type Control = 'run' | 'pause' | 'stop';
 let control: Control = 'run';
 let wake: (() => void) | null = null;
 let running = false;
+
+/** A helper thread for core's own convolution and GEMM: a nested worker from the source core gives. */
+function spawnWorkerHelper(source: string, data: ConvGemmHelperData): void {
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  new Worker(url).postMessage(data);
+}
+
 /** The run's newest checkpoint (its final or stopping state once start() has returned). */
 let latest: Checkpoint | null = null;
 /** checkpoint() calls waiting for the next step boundary. */
@@ -97,7 +105,7 @@ const api: EngineApi = {
       // workers cannot start the threaded one).
       const allowThreads = detectCapabilities().crossOriginIsolated && threads > 1;
       if (allowThreads) sizePthreadPool(threads);
-      const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads, allowThreads });
+      const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads, allowThreads, spawnHelper: spawnWorkerHelper });
       if (!engine.simd) throw new Error('the WebAssembly SIMD build did not start; results would not match the CLI');
       let result: StartResult;
       try {
