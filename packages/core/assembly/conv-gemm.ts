@@ -5,7 +5,9 @@
 // channel, one multiply and one add per term (no fused multiply-add), with a padded tap reading a
 // row of zeros. So the result is bitwise XNNPACK's, and it does not depend on how the output
 // pixels are split between threads: every pixel is computed whole by one caller of convPixels.
-// Pointers are byte addresses laid out by the caller (own-wasm/conv-gemm-wasm.ts).
+// Pointers are byte addresses laid out by the caller (own-wasm/conv-gemm-wasm.ts). The module also
+// runs Adam and fc1's transposed copy (assembly/parts/adam.ts) as jobs of the same threads.
+import { adamRange, transposeRows } from './parts/adam';
 
 /** Address of the first byte the caller may use. */
 export function heapStart(): usize {
@@ -172,19 +174,39 @@ export function gemmTile(a: usize, lda: usize, bp: usize, c: usize, ldc: usize, 
 const KIND: usize = 8 << 2;
 const ARGS: usize = 9 << 2;
 const JOB_CONV = 0;
+const JOB_GEMM = 1;
+const JOB_ADAM = 2;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, i: i32): i32 {
   return load<i32>(job + ARGS + (<usize>i << 2));
 }
 
+// @ts-ignore: decorator
+@inline function argF32(job: usize, i: i32): f32 {
+  return load<f32>(job + ARGS + (<usize>i << 2));
+}
+
 /**
  * Runs chunk `chunk` of the job described at `job`: a convolution's output pixels
- * [chunk * chunkPixels, ...) or a GEMM's tile (rows x columns) number `chunk`. Every thread calls
- * this, so the split into chunks is the only thing threads share.
+ * [chunk * chunkPixels, ...), a GEMM's tile (rows x columns) number `chunk`, an Adam update's
+ * elements or a transpose's rows. Every thread calls this, so the split into chunks is the only
+ * thing threads share.
  */
 export function runChunk(job: usize, chunk: i32): void {
-  if (load<i32>(job + KIND) == JOB_CONV) {
+  const kind = load<i32>(job + KIND);
+  if (kind == JOB_ADAM) {
+    // w, g, m, v, wOut, n, chunkLength (a multiple of 4), alpha, eps, 1 - beta1, 1 - beta2 (f32)
+    const n = arg(job, 5), length = arg(job, 6);
+    const i0 = chunk * length;
+    adamRange(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), i0, min(i0 + length, n),
+      argF32(job, 7), argF32(job, 8), argF32(job, 9), argF32(job, 10));
+  } else if (kind != JOB_CONV && kind != JOB_GEMM) {
+    // src, dst, rows, cols, chunkRows (a multiple of 8)
+    const rows = arg(job, 2), chunkRows = arg(job, 4);
+    const r0 = chunk * chunkRows;
+    transposeRows(arg(job, 0), arg(job, 1), rows, arg(job, 3), r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_CONV) {
     const pixels = arg(job, 14), chunkPixels = arg(job, 15);
     const p0 = chunk * chunkPixels;
     convPixels(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),

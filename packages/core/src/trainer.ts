@@ -1,8 +1,7 @@
 // The training state of one run (parameters, Adam state, data order) and its single step:
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamWasm } from './own-wasm/adam-wasm';
-import { hasWasmSimd } from './own-wasm/embedded-module';
+import { AdamWasm, adamWasmAvailable } from './own-wasm/adam-wasm';
 import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
 import { BatchSampler, type BatchSamplerState } from './batches';
 import type { ExperimentConfig } from './config';
@@ -103,7 +102,7 @@ export class Trainer {
     this.params = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
     const sizes = init.map((a) => a.length);
     const fc1Shape = shapes[FC1_WEIGHTS] as [number, number];
-    this.adamKernel = options.ownWasm !== false && hasWasmSimd() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
+    this.adamKernel = options.ownWasm !== false && adamWasmAvailable() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
     this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
     if (this.adamKernel) this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
@@ -210,5 +209,6 @@ export class Trainer {
     this.params = [];
     if (this.fc1T) tf.dispose(this.fc1T);
     this.fc1T = null;
+    this.adamKernel?.dispose();
   }
 }

@@ -1,18 +1,12 @@
-// TensorFlow's Adam on the project's own WebAssembly (assembly/adam.ts, SIMD): bitwise what
-// adam.ts's adamStep computes, several times faster. m and v live in the module's memory for the
-// whole run (the AdamState it hands out views them; the memory never grows after construction, so
-// the views stay valid); each step copies a tensor's weights and gradient in and the new weights out,
-// and, for the tensors asked for, also the new weights transposed (fc1's, for the forward pass).
+// TensorFlow's Adam on the project's own WebAssembly (assembly/parts/adam.ts, SIMD, in the
+// heap-kernels module of conv-gemm-wasm.ts): bitwise what adam.ts's adamStep computes, several
+// times faster, in place on tfjs-backend-wasm's heap and on the kernels' helper threads. m and v
+// live on that heap for the whole run (call dispose() to free them); each step reads the weights
+// and gradients where they are and writes new weight tensors, and, for the tensors asked for, also
+// the new weights transposed (fc1's, for the forward pass).
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ADAM_WASM_BASE64 } from '../generated/adam-wasm';
-import { adamTensorConstants, advanceAdamStep, floatsOf, wasmBackend, type AdamHyper, type AdamState } from '../adam';
-import { WasmArena, type ArenaExports } from './embedded-module';
-
-interface AdamExports extends ArenaExports {
-  applyAdam(w: number, g: number, m: number, v: number, n: number, alpha: number, eps: number, oneMinusB1: number, oneMinusB2: number): void;
-  transpose(src: number, dst: number, rows: number, cols: number): void;
-}
+import { adamTensorConstants, advanceAdamStep, wasmBackend, type AdamHyper, type AdamState } from '../adam';
+import { addressOf, heapKernelsOf, type ConvGemmPool } from './conv-gemm-wasm';
 
 /** What one step returns: the new weights, and the transposed copies asked for (by tensor index). */
 export interface AdamWasmStep {
@@ -22,15 +16,18 @@ export interface AdamWasmStep {
 
 const f = Math.fround;
 
+/** True when AdamWasm can run here (the wasm backend is active, with WebAssembly SIMD). */
+export function adamWasmAvailable(): boolean {
+  const backend = wasmBackend();
+  return backend !== null && heapKernelsOf(backend) !== null;
+}
+
 export class AdamWasm {
-  /** The optimizer state; its m and v are views of the module's memory. */
+  /** The optimizer state; its m and v are fresh views of the heap at every read. */
   readonly state: AdamState;
-  private readonly arena: WasmArena<AdamExports>;
+  private readonly kernels: ConvGemmPool;
   private readonly m: number[];
   private readonly v: number[];
-  private readonly w: number;
-  private readonly g: number;
-  private readonly t: number;
 
   constructor(
     private readonly sizes: number[],
@@ -38,19 +35,27 @@ export class AdamWasm {
     /** Rank-2 tensors (index -> [rows, cols]) whose new weights are also wanted transposed. */
     private readonly transposedShapes: Map<number, [number, number]> = new Map(),
   ) {
-    this.arena = new WasmArena<AdamExports>(ADAM_WASM_BASE64);
-    const largest = Math.max(0, ...sizes);
-    this.m = sizes.map((n) => this.arena.alloc(4 * n));
-    this.v = sizes.map((n) => this.arena.alloc(4 * n));
-    this.w = this.arena.alloc(4 * largest);
-    this.g = this.arena.alloc(4 * largest);
-    this.t = this.arena.alloc(4 * Math.max(0, ...[...transposedShapes.keys()].map((i) => sizes[i])));
+    const backend = wasmBackend();
+    const kernels = backend && heapKernelsOf(backend);
+    if (!kernels) throw new Error('AdamWasm needs the wasm backend with WebAssembly SIMD');
+    this.kernels = kernels;
+    this.m = sizes.map((n) => kernels.alloc(4 * Math.max(1, n)));
+    this.v = sizes.map((n) => kernels.alloc(4 * Math.max(1, n)));
+    this.m.forEach((at, i) => kernels.f32(at, sizes[i]).fill(0));
+    this.v.forEach((at, i) => kernels.f32(at, sizes[i]).fill(0));
+    const views = (at: number[]) => sizes.map((n, i) => kernels.f32(at[i], n));
+    const { m, v } = this;
     this.state = {
       step: 0,
       beta1Power: f(hyper.beta1),
       beta2Power: f(hyper.beta2),
-      m: sizes.map((n, i) => this.arena.f32(this.m[i], n)),
-      v: sizes.map((n, i) => this.arena.f32(this.v[i], n)),
+      // Views are taken at each read: the heap's buffer is replaced (a plain one detached) when it grows.
+      get m() {
+        return views(m);
+      },
+      get v() {
+        return views(v);
+      },
     };
   }
 
@@ -59,32 +64,30 @@ export class AdamWasm {
    * weight tensors (and new transposed copies) and advances the state.
    */
   step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): AdamWasmStep {
-    const backend = wasmBackend();
-    const x = this.arena.exports;
+    const backend = wasmBackend()!;
     const out: tf.Tensor[] = [];
     const transposed = new Map<number, tf.Tensor>();
     for (let i = 0; i < params.length; i++) {
       const n = this.sizes[i];
       const c = adamTensorConstants(this.state, hyper, lrScale?.[i], epsScale?.[i]);
-      this.arena.f32(this.w, n).set(floatsOf(backend, params[i]));
-      this.arena.f32(this.g, n).set(floatsOf(backend, grads[i]));
-      x.applyAdam(this.w, this.g, this.m[i], this.v[i], n, c.alpha, c.eps, c.oneMinusB1, c.oneMinusB2);
-      out.push(tensorOf(backend, this.arena.f32(this.w, n), params[i].shape));
+      const info = backend.makeOutput(params[i].shape, 'float32');
+      this.kernels.adam(addressOf(backend, params[i]), addressOf(backend, grads[i]), this.m[i], this.v[i], addressOf(backend, info), n, c);
+      out.push(tf.engine().makeTensorFromTensorInfo(info));
       const shape = this.transposedShapes.get(i);
       if (shape) {
-        x.transpose(this.w, this.t, shape[0], shape[1]);
-        transposed.set(i, tensorOf(backend, this.arena.f32(this.t, n), [shape[1], shape[0]]));
+        const t = backend.makeOutput([shape[1], shape[0]], 'float32');
+        this.kernels.transpose(addressOf(backend, info), addressOf(backend, t), shape[0], shape[1]);
+        transposed.set(i, tf.engine().makeTensorFromTensorInfo(t));
       }
     }
     advanceAdamStep(this.state, hyper);
     return { params: out, transposed };
   }
-}
 
-/** A new float32 tensor holding a copy of `values` (written straight into the heap on wasm). */
-function tensorOf(backend: BackendWasm | null, values: Float32Array, shape: number[]): tf.Tensor {
-  if (!backend) return tf.tensor(values.slice(), shape, 'float32');
-  const info = backend.makeOutput(shape, 'float32');
-  (backend.typedArrayFromHeap(info) as Float32Array).set(values);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  /** Frees m and v (the state's views are invalid afterwards). */
+  dispose(): void {
+    for (const at of [...this.m, ...this.v]) this.kernels.free(at);
+    this.m.length = 0;
+    this.v.length = 0;
+  }
 }

@@ -53,7 +53,14 @@ export type SpawnHelper = (source: string, data: ConvGemmHelperData) => void;
 // then the kind and the arguments.
 const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, KIND: 8, ARGS: 9 } as const;
 const JOB_INTS = JOB.ARGS + 16;
-const KIND = { conv: 0, gemm: 1 } as const;
+const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3 } as const;
+
+const bitsScratch = new Float32Array(1);
+/** The bits of a float32, as the i32 a job slot holds. */
+function f32Bits(x: number): number {
+  bitsScratch[0] = x;
+  return new Int32Array(bitsScratch.buffer)[0];
+}
 const MAX_CHUNKS = 0x7fff;
 
 /** A helper's whole program: instantiate the module on the shared memory, then take chunks of every new job. */
@@ -218,6 +225,33 @@ export class ConvGemmPool {
     }
   }
 
+  /**
+   * One Adam update of n elements (see assembly/parts/adam.ts): m and v in place, the new weights
+   * (from w and the gradient g) to wOut.
+   */
+  adam(w: number, g: number, m: number, v: number, wOut: number, n: number, c: { alpha: number; eps: number; oneMinusB1: number; oneMinusB2: number }): void {
+    const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
+    const args = [w, g, m, v, wOut, n, length, f32Bits(c.alpha), f32Bits(c.eps), f32Bits(c.oneMinusB1), f32Bits(c.oneMinusB2)];
+    this.run(KIND.adam, args, Math.ceil(n / length), 8 * n);
+  }
+
+  /** dst (cols x rows) = the rows x cols matrix at src, transposed. */
+  transpose(src: number, dst: number, rows: number, cols: number): void {
+    const chunkRows = 8 * Math.max(1, Math.ceil(rows / this.chunkTarget() / 8));
+    this.run(KIND.transpose, [src, dst, rows, cols, chunkRows], Math.ceil(rows / chunkRows), 4 * rows * cols);
+  }
+
+  /** Reserves `bytes` on the heap for as long as the caller needs them (see free). */
+  alloc(bytes: number): number {
+    const at = this.heap._malloc(bytes);
+    if (!at) throw new Error(`conv-gemm: out of heap memory (${bytes} bytes)`);
+    return at;
+  }
+
+  free(at: number): void {
+    this.heap._free(at);
+  }
+
   /** Starts `count` helper threads through `spawn` (shared memory only; once). Returns how many run. */
   startHelpers(count: number, spawn: SpawnHelper): number {
     if (!this.shared) return 0;
@@ -245,20 +279,28 @@ export class ConvGemmPool {
 let pool: ConvGemmPool | null = null;
 let poolHeap: TfjsHeapModule | null = null;
 let simd: boolean | null = null;
+let helperRequest: { count: number; spawn: SpawnHelper } | null = null;
 
 /** The own kernels on `backend`'s heap, or null where they cannot run (no WebAssembly SIMD). */
-function poolOf(backend: BackendWasm): ConvGemmPool | null {
+export function heapKernelsOf(backend: BackendWasm): ConvGemmPool | null {
   simd ??= hasWasmSimd();
   if (!simd) return null;
   const heap = backend.wasm as unknown as TfjsHeapModule;
-  if (pool && poolHeap !== heap) throw new Error('conv-gemm: a second tfjs-backend-wasm instance');
-  poolHeap = heap;
-  pool ??= new ConvGemmPool(heap);
+  if (pool && poolHeap !== heap) {
+    // The backend was initialised again (a new heap): new kernels there, with as many helpers.
+    pool.stop();
+    pool = null;
+  }
+  if (!pool) {
+    poolHeap = heap;
+    pool = new ConvGemmPool(heap);
+    if (helperRequest) pool.startHelpers(helperRequest.count, helperRequest.spawn);
+  }
   return pool;
 }
 
 /** Byte address of a tensor's data on the wasm heap. */
-function addressOf(backend: BackendWasm, info: { dataId: object }): number {
+export function addressOf(backend: BackendWasm, info: { dataId: object }): number {
   return backend.dataIdMap.get(info.dataId)!.memoryOffset;
 }
 
@@ -272,7 +314,7 @@ export function convGemmFits(g: ConvGeometry): boolean {
  * `backend`'s heap; false (nothing done) where the own kernels cannot run.
  */
 export function convGemm(backend: BackendWasm, x: { dataId: object }, w: { dataId: object }, out: { dataId: object }, g: ConvGeometry): boolean {
-  const p = poolOf(backend);
+  const p = heapKernelsOf(backend);
   if (!p) return false;
   p.conv(addressOf(backend, x), addressOf(backend, w), addressOf(backend, out), g);
   return true;
@@ -284,7 +326,7 @@ export function convGemm(backend: BackendWasm, x: { dataId: object }, w: { dataI
  * larger operand: it is read in place.
  */
 export function gemm(backend: BackendWasm, a: { dataId: object }, b: { dataId: object }, out: { dataId: object }, m: number, k: number, n: number): boolean {
-  const p = poolOf(backend);
+  const p = heapKernelsOf(backend);
   if (!p) return false;
   p.gemm(addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), m, k, n);
   return true;
@@ -296,5 +338,6 @@ export function gemm(backend: BackendWasm, a: { dataId: object }, b: { dataId: o
  * runs on count + 1 threads, with the same results as on one.
  */
 export function startConvGemmHelpers(backend: BackendWasm, count: number, spawn: SpawnHelper): number {
-  return poolOf(backend)?.startHelpers(count, spawn) ?? 0;
+  helperRequest = { count, spawn };
+  return heapKernelsOf(backend)?.startHelpers(count, spawn) ?? 0;
 }
