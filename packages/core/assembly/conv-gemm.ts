@@ -8,6 +8,8 @@
 // Pointers are byte addresses laid out by the caller (own-wasm/conv-gemm-wasm.ts). The module also
 // runs Adam and fc1's transposed copy (assembly/parts/adam.ts) as jobs of the same threads.
 import { adamRange, transposeRows } from './parts/adam';
+import { maxPoolGradRows } from './parts/max-pool-grad';
+import { sumRowsColumns } from './parts/sum-rows';
 
 /** Address of the first byte the caller may use. */
 export function heapStart(): usize {
@@ -176,6 +178,9 @@ const ARGS: usize = 9 << 2;
 const JOB_CONV = 0;
 const JOB_GEMM = 1;
 const JOB_ADAM = 2;
+const JOB_TRANSPOSE = 3;
+const JOB_MAX_POOL_GRAD = 4;
+const JOB_SUM_ROWS = 5;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, i: i32): i32 {
@@ -190,7 +195,7 @@ const JOB_ADAM = 2;
 /**
  * Runs chunk `chunk` of the job described at `job`: a convolution's output pixels
  * [chunk * chunkPixels, ...), a GEMM's tile (rows x columns) number `chunk`, an Adam update's
- * elements or a transpose's rows. Every thread calls this, so the split into chunks is the only
+ * elements, a transpose's rows, a max-pool gradient's output rows or column sums' columns. Every thread calls this, so the split into chunks is the only
  * thing threads share.
  */
 export function runChunk(job: usize, chunk: i32): void {
@@ -201,7 +206,19 @@ export function runChunk(job: usize, chunk: i32): void {
     const i0 = chunk * length;
     adamRange(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), i0, min(i0 + length, n),
       argF32(job, 7), argF32(job, 8), argF32(job, 9), argF32(job, 10));
-  } else if (kind != JOB_CONV && kind != JOB_GEMM) {
+  } else if (kind == JOB_SUM_ROWS) {
+    // x, out, rows, cols, chunkCols (a multiple of 4)
+    const cols = arg(job, 3), chunkCols = arg(job, 4);
+    const c0 = chunk * chunkCols;
+    sumRowsColumns(arg(job, 0), arg(job, 1), arg(job, 2), cols, c0, min(c0 + chunkCols, cols));
+  } else if (kind == JOB_MAX_POOL_GRAD) {
+    // x, dy, dx, inH, inW, C, outH, outW, fh, fw, sh, sw, padTop, padLeft, last, rows (batch * outH), chunkRows
+    const rows = arg(job, 15), chunkRows = arg(job, 16);
+    const r0 = chunk * chunkRows;
+    maxPoolGradRows(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
+      arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13),
+      arg(job, 14) != 0, r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_TRANSPOSE) {
     // src, dst, rows, cols, chunkRows (a multiple of 8)
     const rows = arg(job, 2), chunkRows = arg(job, 4);
     const r0 = chunk * chunkRows;

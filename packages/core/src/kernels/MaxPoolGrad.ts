@@ -6,7 +6,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { randomInterval, type MT19937 } from '../prng';
 import { heapF32 } from './wasm-kernel-utils';
 import { hasWasmSimd } from '../own-wasm/embedded-module';
-import { maxPoolGradWasm, maxPoolGradWasmFits, type PoolGeometry } from '../own-wasm/max-pool-grad-wasm';
+import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/conv-gemm-wasm';
 
 // The first/last rules run on the project's own WebAssembly when the runtime has SIMD (same bits).
 let useOwnWasm = hasWasmSimd();
@@ -75,9 +75,6 @@ export function maxPoolGradFirstMax(args: {
     dimRoundingMode,
   );
   const dxInfo = backend.makeOutput(input.shape, 'float32');
-  const x = heapF32(backend, input);
-  const g = heapF32(backend, dy);
-  const dx = heapF32(backend, dxInfo);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const C = info.inChannels;
   const fh = info.effectiveFilterHeight;
@@ -88,10 +85,15 @@ export function maxPoolGradFirstMax(args: {
     batch: batchSize, inH: inHeight, inW: inWidth, C, outH: outHeight, outW: outWidth,
     fh, fw, sh: strideHeight, sw: strideWidth, padTop, padLeft,
   };
-  if (active.rule !== 'random' && useOwnWasm && maxPoolGradWasmFits(geometry)) {
-    maxPoolGradWasm(x, g, dx, geometry, active.rule); // writes every cell of dx
+  // The own kernel (in place, on the kernels' threads): channels a multiple of 4, windows that never overlap.
+  const kernels = active.rule !== 'random' && useOwnWasm && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw ? heapKernelsOf(backend) : null;
+  if (kernels) {
+    kernels.maxPoolGrad(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dxInfo), geometry, active.rule === 'last');
     return dxInfo;
   }
+  const x = heapF32(backend, input);
+  const g = heapF32(backend, dy);
+  const dx = heapF32(backend, dxInfo);
   dx.fill(0);
   const takeEqual = active.rule === 'last';
   const rng = active.rule === 'random' ? active.rng! : null;

@@ -1,12 +1,10 @@
 // Sum over every axis but the last (the bias gradients: dy summed over batch and positions) on the
-// project's own WebAssembly: the same float32 additions in the same order as tfjs-backend-wasm's
+// project's own WebAssembly (in place on the heap, on the kernels' threads): the same float32 additions in the same order as tfjs-backend-wasm's
 // Sum, which first transposes the channels to the front (a full copy) and then sums each channel
 // row by row. Other reductions, other dtypes, and runtimes without SIMD go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { hasWasmSimd } from '../own-wasm/embedded-module';
-import { sumRowsWasm } from '../own-wasm/sum-rows-wasm';
-import { heapF32 } from './wasm-kernel-utils';
+import { addressOf, heapKernelsOf } from '../own-wasm/conv-gemm-wasm';
 
 /**
  * True when `axis` is 0, 1, .., rank-2 in that order (as gradients pass it). In another order the
@@ -19,20 +17,20 @@ function isAllButLast(axis: number | number[], rank: number): boolean {
 
 /** Builds the replacement around the stock kernel function. */
 export function makeSum(stock: tf.KernelFunc): tf.KernelFunc {
-  const simd = hasWasmSimd();
   return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
     const backend = args.backend as BackendWasm;
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
     const rank = x.shape.length;
-    if (!simd || x.dtype !== 'float32' || !isAllButLast(axis, rank) || tf.util.sizeFromShape(x.shape) === 0) {
+    const kernels = heapKernelsOf(backend);
+    if (!kernels || x.dtype !== 'float32' || !isAllButLast(axis, rank) || tf.util.sizeFromShape(x.shape) === 0) {
       return stock(args as Parameters<tf.KernelFunc>[0]);
     }
     const cols = x.shape[rank - 1];
     const rows = tf.util.sizeFromShape(x.shape) / cols;
     const outShape = keepDims ? [...new Array(rank - 1).fill(1), cols] : [cols];
     const out = backend.makeOutput(outShape, 'float32');
-    sumRowsWasm(heapF32(backend, x), rows, cols, heapF32(backend, out));
+    kernels.sumRows(addressOf(backend, x), addressOf(backend, out), rows, cols);
     return out;
   }) as unknown as tf.KernelFunc;
 }

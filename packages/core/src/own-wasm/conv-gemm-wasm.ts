@@ -21,6 +21,22 @@ interface ConvGemmExports {
   runChunk(job: number, chunk: number): void;
 }
 
+/** Geometry of one NHWC max-pool (as tfjs's computePool2DInfo gives it). */
+export interface PoolGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  C: number;
+  outH: number;
+  outW: number;
+  fh: number;
+  fw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+}
+
 /** Geometry of one stride-1, dilation-1 NHWC convolution. */
 export interface ConvGeometry {
   batch: number;
@@ -52,8 +68,8 @@ export type SpawnHelper = (source: string, data: ConvGemmHelperData) => void;
 // the chunks completed, the chunk count, the chunks helpers have done since the start (for tests),
 // then the kind and the arguments.
 const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, KIND: 8, ARGS: 9 } as const;
-const JOB_INTS = JOB.ARGS + 16;
-const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3 } as const;
+const JOB_INTS = JOB.ARGS + 24;
+const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5 } as const;
 
 const bitsScratch = new Float32Array(1);
 /** The bits of a float32, as the i32 a job slot holds. */
@@ -96,6 +112,8 @@ if (typeof process !== 'undefined' && process.versions && process.versions.node)
 
 /** Jobs below this many multiply-adds run on the calling thread alone (waking helpers costs more). */
 const SHARED_WORK = 1 << 22;
+/** What one element of a memory-bound job (Adam, transposes, pooling gradients, sums) counts as, in multiply-adds. */
+const MEMORY_BOUND_WORK = 16;
 
 /** The parts of tfjs-backend-wasm's emscripten module used here (a heap: its memory and allocator). */
 export interface TfjsHeapModule {
@@ -232,13 +250,32 @@ export class ConvGemmPool {
   adam(w: number, g: number, m: number, v: number, wOut: number, n: number, c: { alpha: number; eps: number; oneMinusB1: number; oneMinusB2: number }): void {
     const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
     const args = [w, g, m, v, wOut, n, length, f32Bits(c.alpha), f32Bits(c.eps), f32Bits(c.oneMinusB1), f32Bits(c.oneMinusB2)];
-    this.run(KIND.adam, args, Math.ceil(n / length), 8 * n);
+    this.run(KIND.adam, args, Math.ceil(n / length), MEMORY_BOUND_WORK * n);
   }
 
   /** dst (cols x rows) = the rows x cols matrix at src, transposed. */
   transpose(src: number, dst: number, rows: number, cols: number): void {
     const chunkRows = 8 * Math.max(1, Math.ceil(rows / this.chunkTarget() / 8));
-    this.run(KIND.transpose, [src, dst, rows, cols, chunkRows], Math.ceil(rows / chunkRows), 4 * rows * cols);
+    this.run(KIND.transpose, [src, dst, rows, cols, chunkRows], Math.ceil(rows / chunkRows), MEMORY_BOUND_WORK * rows * cols);
+  }
+
+  /**
+   * dx = the gradient of a max-pool of x (NHWC, windows that do not overlap, C % 4 == 0) for dy,
+   * to the first or last maximum of each window (see assembly/parts/max-pool-grad.ts).
+   */
+  maxPoolGrad(x: number, dy: number, dx: number, p: PoolGeometry, last: boolean): void {
+    this.f32(dx, p.batch * p.inH * p.inW * p.C).fill(0); // cells no window covers
+    const rows = p.batch * p.outH;
+    const chunkRows = Math.max(1, Math.ceil(rows / this.chunkTarget()));
+    const args = [x, dy, dx, p.inH, p.inW, p.C, p.outH, p.outW, p.fh, p.fw, p.sh, p.sw, p.padTop, p.padLeft, last ? 1 : 0, rows, chunkRows];
+    this.run(KIND.maxPoolGrad, args, Math.ceil(rows / chunkRows), MEMORY_BOUND_WORK * p.batch * p.inH * p.inW * p.C);
+  }
+
+  /** out (cols floats) = the column sums of the rows x cols matrix at x, each summed down the rows in order. */
+  sumRows(x: number, out: number, rows: number, cols: number): void {
+    // One chunk per thread, whole cache lines each: every chunk streams all the rows.
+    const chunkCols = 16 * Math.max(1, Math.ceil(cols / (this.helpers + 1) / 16));
+    this.run(KIND.sumRows, [x, out, rows, cols, chunkCols], Math.ceil(cols / chunkCols), MEMORY_BOUND_WORK * rows * cols);
   }
 
   /** Reserves `bytes` on the heap for as long as the caller needs them (see free). */

@@ -1,6 +1,6 @@
 // The project's own WebAssembly kernels against the TypeScript code they replace, bitwise:
 // Adam (own-wasm/adam-wasm.ts vs adam.ts's adamStep), MaxPoolGrad's first/last rules
-// (own-wasm/max-pool-grad-wasm.ts vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
+// (assembly/parts/max-pool-grad.ts in place on the heap vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
 // (kernels/Sum.ts vs tfjs-backend-wasm's own Sum), on values built to hit the
 // edges (ties, NaN, infinities, signed zeros, denormals, tails that are not a multiple of 4).
 import * as tf from '@tensorflow/tfjs-core';

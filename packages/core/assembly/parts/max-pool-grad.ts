@@ -1,25 +1,21 @@
-// AssemblyScript (compiled with SIMD by scripts/build-wasm.mjs): MaxPoolGrad for pooling windows
+// AssemblyScript, part of the heap-kernels module (assembly/conv-gemm.ts): MaxPoolGrad for pooling windows
 // that do not overlap (stride >= window), NHWC, four channels at a time. A window's gradient goes
 // to its first maximum in row-major order (TensorFlow's CPU rule: a later cell wins only when
 // strictly greater) or, with `last`, to its last one (also when equal); a window of NaNs keeps its
 // first cell. Every input cell a window covers is written (0 + dy at the winner, 0 elsewhere),
 // which is what kernels/MaxPoolGrad.ts's "fill with 0, then add dy at the winner" gives bitwise.
-// Pointers are byte addresses laid out by the caller (max-pool-grad-wasm.ts); C % 4 == 0.
+// Pointers are byte addresses (own-wasm/max-pool-grad-wasm.ts); C % 4 == 0. Works on a range of
+// output rows (image n, row oy numbered n * outH + oy), so that threads can share a batch.
 
-/** Address of the first byte the caller may use. */
-export function heapStart(): usize {
-  return (__heap_base + 15) & ~15;
-}
-
-export function maxPoolGrad(
-  x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
-  fh: i32, fw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, last: bool,
+export function maxPoolGradRows(
+  x: usize, dy: usize, dx: usize, inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
+  fh: i32, fw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, last: bool, row0: i32, row1: i32,
 ): void {
   const zero = f32x4.splat(0);
-  const rowBytes = <usize>(inW * C) << 2;
-  for (let n = 0; n < batch; n++) {
+  for (let row = row0; row < row1; row++) {
+    const n = row / outH, oy = row % outH;
     const xImage = <usize>(n * inH * inW * C) << 2;
-    for (let oy = 0; oy < outH; oy++) {
+    {
       const y0 = oy * sh - padTop;
       const yStart = max(0, y0);
       const yEnd = min(inH, y0 + fh);
