@@ -130,10 +130,15 @@ export function packColumns(b: usize, bp: usize, k: i32, n: i32): void {
  * row-major with rows of lda and ldc bytes (c as wide as the padded panels).
  */
 export function gemmTile(a: usize, lda: usize, bp: usize, c: usize, ldc: usize, k: i32,
-  m0: i32, m1: i32, n0: i32, n1: i32): void {
+  m0: i32, m1: i32, n0: i32, n1: i32, nReal: i32): void {
   const panelBytes = <usize>k << 6;
   for (let n = n0; n < n1; n += 16) {
     const bpanel = bp + <usize>(n >> 4) * panelBytes;
+    if (nReal - n < 13) {
+      // A last panel of 12 columns or fewer: only the 4-column groups that hold real columns.
+      gemmNarrow(a, lda, bpanel, c, ldc, k, m0, m1, n, (nReal - n + 3) >> 2);
+      continue;
+    }
     let m = m0;
     for (; m + 1 < m1; m += 2) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -167,6 +172,37 @@ export function gemmTile(a: usize, lda: usize, bp: usize, c: usize, ldc: usize, 
       }
       const o = c + <usize>m * ldc + (<usize>n << 2);
       v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+    }
+  }
+}
+
+/** gemmTile for the first `groups` 4-column groups of one panel only (each output summed the same way). */
+function gemmNarrow(a: usize, lda: usize, bpanel: usize, c: usize, ldc: usize, k: i32,
+  m0: i32, m1: i32, n: i32, groups: i32): void {
+  for (let g = 0; g < groups; g++) {
+    const col = <usize>g << 4;
+    let m = m0;
+    for (; m + 1 < m1; m += 2) {
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+      let r0 = a + <usize>m * lda;
+      const end = r0 + (<usize>k << 2);
+      let pb = bpanel + col;
+      for (; r0 < end; r0 += 4, pb += 64) {
+        const w0 = v128.load(pb);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(r0), w0));
+        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(r0 + lda), w0));
+      }
+      const o = c + <usize>m * ldc + (<usize>n << 2) + col;
+      v128.store(o, a0);
+      v128.store(o + ldc, b0);
+    }
+    if (m < m1) {
+      let a0 = f32x4.splat(0);
+      let r0 = a + <usize>m * lda;
+      const end = r0 + (<usize>k << 2);
+      let pb = bpanel + col;
+      for (; r0 < end; r0 += 4, pb += 64) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(r0), v128.load(pb)));
+      v128.store(c + <usize>m * ldc + (<usize>n << 2) + col, a0);
     }
   }
 }
@@ -230,11 +266,11 @@ export function runChunk(job: usize, chunk: i32): void {
       arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13),
       p0, min(p0 + chunkPixels, pixels));
   } else {
-    // a, lda, bp, c, ldc, k, m, n (padded to 16), tileRows, tileCols
+    // a, lda, bp, c, ldc, k, m, n (padded to 16), tileRows, tileCols, n (real)
     const m = arg(job, 6), n = arg(job, 7), tileRows = arg(job, 8), tileCols = arg(job, 9);
     const colTiles = (n + tileCols - 1) / tileCols;
     const m0 = (chunk / colTiles) * tileRows, n0 = (chunk % colTiles) * tileCols;
     gemmTile(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5),
-      m0, min(m0 + tileRows, m), n0, min(n0 + tileCols, n));
+      m0, min(m0 + tileRows, m), n0, min(n0 + tileCols, n), arg(job, 10));
   }
 }

@@ -235,7 +235,7 @@ export class ConvGemmPool {
       tileCols = padded;
     }
     const chunks = Math.ceil(m / tileRows) * Math.ceil(padded / tileCols);
-    this.run(KIND.gemm, [a, 4 * k, bp, c, 4 * padded, k, m, padded, tileRows, tileCols], chunks, m * k * padded);
+    this.run(KIND.gemm, [a, 4 * k, bp, c, 4 * padded, k, m, padded, tileRows, tileCols, n], chunks, m * k * padded);
     if (padded !== n) {
       const result = this.f32(c, m * padded);
       const dst = this.f32(out, m * n);

@@ -122,6 +122,8 @@ const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolea
   { name: 'fc1 forward (few rows, many columns)', a: [10, 392], b: [392, 256], tA: false, tB: false },
   { name: "fc1's weight gradient (a transposed)", a: [10, 392], b: [10, 128], tA: true, tB: false },
   { name: 'many rows, odd count', a: [301, 37], b: [37, 48], tA: false, tB: false },
+  { name: 'columns in a part panel (fc1 forward as run: w3T times images^T)', a: [97, 300], b: [300, 50], tA: false, tB: false },
+  { name: 'columns in a full and a part panel', a: [7, 30], b: [30, 20], tA: false, tB: false },
   { name: 'b transposed (XNNPACK fallback on one side)', a: [12, 64], b: [32, 64], tA: false, tB: true },
   { name: 'both transposed', a: [64, 12], b: [32, 64], tA: true, tB: true },
 ];
