@@ -61,11 +61,17 @@ export function convPixels(x: usize, wp: usize, out: usize, zero: usize,
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
       let pw = wpanel;
+      // Rows of taps wholly inside the image for both pixels are one contiguous run of kw * c
+      // inputs (NHWC), read in one loop; other rows tap by tap, padding reading the zero row.
+      const inside = x0 >= 0 && x0 + kw <= w && x1 >= 0 && x1 + kw <= w;
       for (let ty = 0; ty < kh; ty++) {
-        for (let tx = 0; tx < kw; tx++) {
+        const whole = inside && <u32>(y0 + ty) < <u32>h && <u32>(y1 + ty) < <u32>h;
+        const runs = whole ? 1 : kw;
+        const length = whole ? kw * c : c;
+        for (let tx = 0; tx < runs; tx++) {
           let r0 = tapRow(x, zero, n0, y0 + ty, x0 + tx, h, w, c);
           let r1 = tapRow(x, zero, n1, y1 + ty, x1 + tx, h, w, c);
-          for (let k = 0; k < c; k++, r0 += 4, r1 += 4, pw += 64) {
+          for (let k = 0; k < length; k++, r0 += 4, r1 += 4, pw += 64) {
             const w0 = v128.load(pw), w1 = v128.load(pw, 16), w2 = v128.load(pw, 32), w3 = v128.load(pw, 48);
             const s = v128.load32_splat(r0);
             a0 = f32x4.add(a0, f32x4.mul(s, w0)); a1 = f32x4.add(a1, f32x4.mul(s, w1));
