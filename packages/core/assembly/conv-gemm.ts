@@ -9,6 +9,7 @@
 // runs Adam and fc1's transposed copy (assembly/parts/adam.ts) as jobs of the same threads.
 import { adamRange, transposeRows } from './parts/adam';
 import { maxPoolGradRows } from './parts/max-pool-grad';
+import { reluGradRange } from './parts/relu-grad';
 import { sumRowsColumns } from './parts/sum-rows';
 
 /** Address of the first byte the caller may use. */
@@ -223,6 +224,7 @@ const JOB_ADAM = 2;
 const JOB_TRANSPOSE = 3;
 const JOB_MAX_POOL_GRAD = 4;
 const JOB_SUM_ROWS = 5;
+const JOB_RELU_GRAD = 6;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, i: i32): i32 {
@@ -237,7 +239,7 @@ const JOB_SUM_ROWS = 5;
 /**
  * Runs chunk `chunk` of the job described at `job`: a convolution's output pixels
  * [chunk * chunkPixels, ...), a GEMM's tile (rows x columns) number `chunk`, an Adam update's
- * elements, a transpose's rows, a max-pool gradient's output rows or column sums' columns. Every thread calls this, so the split into chunks is the only
+ * elements, a transpose's rows, a max-pool gradient's output rows, column sums' columns or a ReLU gradient's elements. Every thread calls this, so the split into chunks is the only
  * thing threads share.
  */
 export function runChunk(job: usize, chunk: i32): void {
@@ -248,6 +250,11 @@ export function runChunk(job: usize, chunk: i32): void {
     const i0 = chunk * length;
     adamRange(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), i0, min(i0 + length, n),
       argF32(job, 7), argF32(job, 8), argF32(job, 9), argF32(job, 10));
+  } else if (kind == JOB_RELU_GRAD) {
+    // dy, x, out, n, chunkLength (a multiple of 4)
+    const n = arg(job, 3), length = arg(job, 4);
+    const i0 = chunk * length;
+    reluGradRange(arg(job, 0), arg(job, 1), arg(job, 2), i0, min(i0 + length, n));
   } else if (kind == JOB_SUM_ROWS) {
     // x, out, rows, cols, chunkCols (a multiple of 4)
     const cols = arg(job, 3), chunkCols = arg(job, 4);

@@ -8,6 +8,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { makeIdentity } from './Identity';
+import { registerReluGrad, setReluGradOwnWasm } from './ReluGrad';
 import { makeSum } from './Sum';
 
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
@@ -39,6 +40,8 @@ function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);
+  registerReluGrad();
+  setReluGradOwnWasm(true);
 }
 
 /** Registers the project's wasm kernels once; later calls are no-ops. */
@@ -61,6 +64,8 @@ export function registerWasmKernels(): void {
  */
 export function useKernelSet(set: KernelSet): void {
   if (!stock) throw new Error('registerWasmKernels() has not run');
-  if (set === 'stock') for (const config of Object.values(stock)) replace(config);
-  else installProjectKernels(stock);
+  if (set === 'stock') {
+    for (const config of Object.values(stock)) replace(config);
+    setReluGradOwnWasm(false);
+  } else installProjectKernels(stock);
 }

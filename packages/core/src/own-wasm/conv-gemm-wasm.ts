@@ -69,7 +69,7 @@ export type SpawnHelper = (source: string, data: ConvGemmHelperData) => void;
 // then the kind and the arguments.
 const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, KIND: 8, ARGS: 9 } as const;
 const JOB_INTS = JOB.ARGS + 24;
-const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5 } as const;
+const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5, reluGrad: 6 } as const;
 
 const bitsScratch = new Float32Array(1);
 /** The bits of a float32, as the i32 a job slot holds. */
@@ -264,7 +264,9 @@ export class ConvGemmPool {
    * to the first or last maximum of each window (see assembly/parts/max-pool-grad.ts).
    */
   maxPoolGrad(x: number, dy: number, dx: number, p: PoolGeometry, last: boolean): void {
-    this.f32(dx, p.batch * p.inH * p.inW * p.C).fill(0); // cells no window covers
+    // Windows that tile the input write every cell; otherwise zero the cells no window covers first.
+    const tiled = p.sh === p.fh && p.sw === p.fw && p.padTop === 0 && p.padLeft === 0 && p.outH * p.sh >= p.inH && p.outW * p.sw >= p.inW;
+    if (!tiled) this.f32(dx, p.batch * p.inH * p.inW * p.C).fill(0);
     const rows = p.batch * p.outH;
     const chunkRows = Math.max(1, Math.ceil(rows / this.chunkTarget()));
     const args = [x, dy, dx, p.inH, p.inW, p.C, p.outH, p.outW, p.fh, p.fw, p.sh, p.sw, p.padTop, p.padLeft, last ? 1 : 0, rows, chunkRows];
@@ -276,6 +278,12 @@ export class ConvGemmPool {
     // One chunk per thread, whole cache lines each: every chunk streams all the rows.
     const chunkCols = 16 * Math.max(1, Math.ceil(cols / (this.helpers + 1) / 16));
     this.run(KIND.sumRows, [x, out, rows, cols, chunkCols], Math.ceil(cols / chunkCols), MEMORY_BOUND_WORK * rows * cols);
+  }
+
+  /** out = dy * step(x) over n elements (ReLU's gradient; see assembly/parts/relu-grad.ts). */
+  reluGrad(dy: number, x: number, out: number, n: number): void {
+    const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
+    this.run(KIND.reluGrad, [dy, x, out, n, length], Math.ceil(n / length), MEMORY_BOUND_WORK * n);
   }
 
   /** Reserves `bytes` on the heap for as long as the caller needs them (see free). */

@@ -1,13 +1,15 @@
 // The project's own WebAssembly kernels against the TypeScript code they replace, bitwise:
 // Adam (own-wasm/adam-wasm.ts vs adam.ts's adamStep), MaxPoolGrad's first/last rules
 // (assembly/parts/max-pool-grad.ts in place on the heap vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
-// (kernels/Sum.ts vs tfjs-backend-wasm's own Sum), on values built to hit the
+// (kernels/Sum.ts vs tfjs-backend-wasm's own Sum) and ReLU's one-pass gradient (vs tfjs's
+// formula), on values built to hit the
 // edges (ties, NaN, infinities, signed zeros, denormals, tails that are not a multiple of 4).
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamStep, initAdamState, type AdamHyper } from '../adam';
 import { initEngine } from '../engine';
 import { setMaxPoolGradOwnWasm, withPoolTies } from '../kernels/MaxPoolGrad';
+import { RELU_GRAD, setReluGradOwnWasm } from '../kernels/ReluGrad';
 import { useKernelSet } from '../kernels/register_wasm_kernels';
 import { AdamWasm } from './adam-wasm';
 import { hasWasmSimd } from './embedded-module';
@@ -140,6 +142,38 @@ describe('Sum over all axes but the last, on own WebAssembly', () => {
         expect(bits(t.dataSync() as Float32Array)).toEqual(bits(stock[i].dataSync() as Float32Array));
       });
       tf.dispose([x, ordinary, ...own, ...stock]);
+    });
+  }
+});
+
+describe('ReLU gradient in one pass (kernels/ReluGrad.ts), against tfjs mul(dy, cast(step(x)))', () => {
+  for (const n of [50 * 28 * 28 * 32, 1027]) {
+    it(`gives the same values (NaN as NaN) on ${n} elements with edge values, as a gradient and as a kernel`, async () => {
+      const x = tf.tensor(values(n, 41, true));
+      const dy = tf.tensor(values(n, 42, true));
+      const run = (own: boolean) => {
+        setReluGradOwnWasm(own);
+        const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
+        const r = g.dataSync() as Float32Array;
+        g.dispose();
+        return r;
+      };
+      let own = new Float32Array(0);
+      const profile = await tf.profile(() => {
+        own = run(true);
+      });
+      expect(profile.kernelNames).toContain(RELU_GRAD); // Relu's gradient is the one-pass kernel
+      const formula = run(false);
+      setReluGradOwnWasm(true);
+      const nanAware = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)), (v, i) => (Number.isNaN(a[i]) ? 'NaN' : v));
+      expect(nanAware(own)).toEqual(nanAware(formula));
+      // Every kind of input met: x positive, negative, zero and NaN; dy infinite.
+      const xs = x.dataSync();
+      expect([xs.some((v) => v > 0), xs.some((v) => v < 0), xs.some((v) => v === 0), xs.some(Number.isNaN)]).toEqual([true, true, true, true]);
+      expect(own.some(Number.isNaN) && own.some((v) => v !== 0 && Number.isFinite(v))).toBe(true);
+      const direct = tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
+      expect(nanAware(direct.dataSync() as Float32Array)).toEqual(nanAware(formula));
+      tf.dispose([x, dy, direct]);
     });
   }
 });
