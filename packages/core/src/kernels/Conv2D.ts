@@ -1,5 +1,5 @@
 // Conv2D on the project's own WebAssembly (own-wasm/conv-gemm-wasm.ts) where it applies: NHWC,
-// stride 1, dilation 1, output channels a multiple of 16 and at least 4 input channels; the
+// stride 1, dilation 1, output channels a multiple of 16; the
 // stock XNNPACK kernel otherwise. Both give the same bits; the own one is faster and runs on the
 // project's helper threads. The two convolution-gradient kernels call whatever Conv2D is
 // registered, so they use it too.

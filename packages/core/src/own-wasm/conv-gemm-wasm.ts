@@ -349,9 +349,9 @@ export function addressOf(backend: BackendWasm, info: { dataId: object }): numbe
   return backend.dataIdMap.get(info.dataId)!.memoryOffset;
 }
 
-/** True when convGemm covers the geometry (output channels in panels of 16, at least 4 input channels). */
+/** True when convGemm covers the geometry (output channels in panels of 16). */
 export function convGemmFits(g: ConvGeometry): boolean {
-  return g.co % 16 === 0 && g.c >= 4;
+  return g.co % 16 === 0 && g.c >= 1;
 }
 
 /**

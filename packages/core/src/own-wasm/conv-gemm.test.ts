@@ -68,6 +68,8 @@ const CASES: { name: string; x: number[]; w: number[]; pad: 'same' | 'valid' | n
   { name: 'conv2 dx as a convolution', x: [3, 14, 14, 64], w: [5, 5, 64, 32], pad: 2 },
   { name: 'conv1 dW as a convolution', x: [1, 28, 28, 5], w: [28, 28, 5, 32], pad: 2 },
   { name: 'odd pixel count, valid padding', x: [1, 7, 9, 5], w: [3, 2, 5, 16], pad: 'valid' },
+  { name: 'conv1 forward (one input channel)', x: [3, 28, 28, 1], w: [5, 5, 1, 32], pad: 'same' },
+  { name: 'three input channels, odd pixel count', x: [1, 9, 7, 3], w: [3, 3, 3, 16], pad: 'same' },
 ];
 
 describe('own Conv2D', () => {
@@ -221,12 +223,17 @@ describe('own convolution and GEMM on helper threads', () => {
     const b = put(values(3136 * 64, 24, true, 12544));
     const a2 = put(values(3136 * 50, 25, true, 200));
     const b2 = put(values(50 * 1000, 26, true, 200));
-    const outs = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000].map((n) => heap._malloc(4 * n));
+    const g1: ConvGeometry = { batch: 20, h: 28, w: 28, c: 1, kh: 5, kw: 5, co: 32, oh: 28, ow: 28, padTop: 2, padLeft: 2 };
+    const x1 = put(values(20 * 28 * 28, 27, true, 400));
+    const w1 = put(values(5 * 5 * 32, 28, true, 400));
+    const sizes = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000, 20 * 28 * 28 * 32];
+    const outs = sizes.map((n) => heap._malloc(4 * n));
     const run = () => {
       pool.conv(x, w, outs[0], g);
       pool.gemm(a, b, outs[1], 50, 3136, 64);
       pool.gemm(a2, b2, outs[2], 3136, 50, 1000);
-      return [pool.f32(outs[0], 8 * 14 * 14 * 64), pool.f32(outs[1], 50 * 64), pool.f32(outs[2], 3136 * 1000)].map(bits);
+      pool.conv(x1, w1, outs[3], g1); // one input channel (conv1)
+      return outs.map((at, i) => bits(pool.f32(at, sizes[i])));
     };
     const alone = run();
     expect(pool.startHelpers(1, (source, data) => {

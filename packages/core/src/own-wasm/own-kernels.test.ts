@@ -158,7 +158,7 @@ describe('ReLU gradient in one pass (kernels/ReluGrad.ts), against tfjs mul(dy, 
         g.dispose();
         return r;
       };
-      let own = new Float32Array(0);
+      let own: Float32Array = new Float32Array(0);
       const profile = await tf.profile(() => {
         own = run(true);
       });
