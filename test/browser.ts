@@ -52,7 +52,7 @@ export function untimed<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value, function (this: Json, k, v) {
       if (k === 'elapsedMs' || k === 'wallMs' || k === 'msPerStep') return undefined;
-      if (k === 'threads' && 'backend' in this) return undefined;
+      if ((k === 'threads' || k === 'kernelThreads') && 'backend' in this) return undefined;
       return v;
     }),
   );
