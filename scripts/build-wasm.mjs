@@ -12,11 +12,11 @@ const sources = join(root, 'packages/core/assembly');
 const generated = join(root, 'packages/core/src/generated');
 mkdirSync(generated, { recursive: true });
 
-// Modules that work in place on tfjs-backend-wasm's own heap (own-wasm/conv-gemm-wasm.ts): they
+// Modules that work in place on tfjs-backend-wasm's own heap (own-wasm/heap-kernels.ts): they
 // import its memory instead of defining one, in two builds, for the single-threaded build's plain
 // memory and for the threaded build's shared one (declared up to 4 GiB, above emscripten's maximum),
 // which helper threads import too. They must have no data segments (they would overwrite that heap).
-const IMPORTS_TFJS_MEMORY = new Set(['conv-gemm']);
+const IMPORTS_TFJS_MEMORY = new Set(['heap-kernels']);
 const VARIANTS = {
   own: { suffix: '', label: '', flags: [] },
   plain: { suffix: '', label: ' (plain memory)', flags: ['--importMemory'] },

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './kernels/register_wasm_kernels';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { startConvGemmHelpers, type SpawnHelper } from './own-wasm/conv-gemm-wasm';
+import { startHeapKernelHelpers, type SpawnHelper } from './own-wasm/heap-kernels';
 
 /** How to start the engine; platform adapters (cli, web) fill in what only they know. */
 export interface EngineOptions {
@@ -49,7 +49,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   }
   registerWasmKernels();
   const threads = getThreadsCount();
-  const helpers = options.spawnHelper && threads > 1 ? startConvGemmHelpers(tf.backend() as BackendWasm, threads - 1, options.spawnHelper) : 0;
+  const helpers = options.spawnHelper && threads > 1 ? startHeapKernelHelpers(tf.backend() as BackendWasm, threads - 1, options.spawnHelper) : 0;
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   started = { backend: 'wasm', simd, threads, kernelThreads: helpers + 1, tfjsVersion: version_wasm };
   return started;

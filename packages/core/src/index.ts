@@ -5,7 +5,7 @@ export type { BatchOrderKind, ConfigField, ExperimentConfig, InitScheme, LossKin
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
 export { engineInfo, initEngine } from './engine';
 export type { EngineInfo, EngineOptions } from './engine';
-export type { ConvGemmHelperData, SpawnHelper } from './own-wasm/conv-gemm-wasm';
+export type { HeapKernelsHelperData, SpawnHelper } from './own-wasm/heap-kernels';
 export { parseIdx, encodeIdx } from './idx';
 export type { IdxArray } from './idx';
 export { loadMnist, PIXEL_SCALE } from './mnist';

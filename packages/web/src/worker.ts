@@ -13,7 +13,7 @@ import {
   RunStoppedError,
   seedCsvLine,
   type Checkpoint,
-  type ConvGemmHelperData,
+  type HeapKernelsHelperData,
 } from '@mnist-sym-wasm/core';
 import { detectCapabilities } from './capabilities';
 import { resumedHistory } from './checkpoint-history';
@@ -26,7 +26,7 @@ let wake: (() => void) | null = null;
 let running = false;
 
 /** A helper thread for core's own convolution and GEMM: a nested worker from the source core gives. */
-function spawnWorkerHelper(source: string, data: ConvGemmHelperData): void {
+function spawnWorkerHelper(source: string, data: HeapKernelsHelperData): void {
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   new Worker(url).postMessage(data);
 }

@@ -1,5 +1,5 @@
 // BatchMatMul for single matrices: the untransposed product runs on the project's own GEMM
-// (own-wasm/conv-gemm-wasm.ts: on every thread, the left operand read in place, the right one
+// (own-wasm/heap-kernels.ts: on every thread, the left operand read in place, the right one
 // packed), or on XNNPACK's where that cannot run. The stock wasm kernel uses XNNPACK only without transposes
 // (else a scalar loop, ~50x slower), and XNNPACK packs the right operand on every call, so each
 // transposed case is rewritten to transpose only the smaller operand:
@@ -9,7 +9,7 @@
 // Every form sums each output over k in order from 0, so all give the same bits.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { gemm } from '../own-wasm/conv-gemm-wasm';
+import { ownMatMul } from '../own-wasm/heap-kernels';
 import { disposeIntermediates, transpose } from './wasm-kernel-utils';
 
 let useOwnGemm = true;
@@ -39,7 +39,7 @@ export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
     const stockPlain = () => stock({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
     if (!useOwnGemm || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n === 0) return stockPlain();
     const out = backend.makeOutput(a.shape.length === 3 || b.shape.length === 3 ? [1, m, n] : [m, n], 'float32');
-    if (gemm(backend, a, b, out, m, k, n)) return out;
+    if (ownMatMul(backend, a, b, out, m, k, n)) return out;
     backend.disposeData(out.dataId);
     return stockPlain();
   };

@@ -1,11 +1,11 @@
-// Conv2D on the project's own WebAssembly (own-wasm/conv-gemm-wasm.ts) where it applies: NHWC,
+// Conv2D on the project's own WebAssembly (own-wasm/heap-kernels.ts) where it applies: NHWC,
 // stride 1, dilation 1, output channels a multiple of 16; the
 // stock XNNPACK kernel otherwise. Both give the same bits; the own one is faster and runs on the
 // project's helper threads. The two convolution-gradient kernels call whatever Conv2D is
 // registered, so they use it too.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { convGemm, convGemmFits, type ConvGeometry } from '../own-wasm/conv-gemm-wasm';
+import { ownConv2D, ownConvFits, type ConvGeometry } from '../own-wasm/heap-kernels';
 
 let useOwnWasm = true;
 
@@ -41,7 +41,7 @@ function ownGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAt
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   };
-  return convGemmFits(g) && g.batch * g.oh * g.ow > 0 ? g : null;
+  return ownConvFits(g) && g.batch * g.oh * g.ow > 0 ? g : null;
 }
 
 /** Builds the replacement around the stock kernel function. */
@@ -52,7 +52,7 @@ export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
     const g = useOwnWasm ? ownGeometry(x, filter, args.attrs as unknown as tf.Conv2DAttrs) : null;
     if (!g) return stock(args as Parameters<tf.KernelFunc>[0]);
     const out = backend.makeOutput([g.batch, g.oh, g.ow, g.co], 'float32');
-    if (convGemm(backend, x, filter, out, g)) return out;
+    if (ownConv2D(backend, x, filter, out, g)) return out;
     backend.disposeData(out.dataId);
     return stock(args as Parameters<tf.KernelFunc>[0]);
   }) as unknown as tf.KernelFunc;

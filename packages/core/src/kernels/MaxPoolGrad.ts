@@ -6,7 +6,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { randomInterval, type MT19937 } from '../prng';
 import { heapF32 } from './wasm-kernel-utils';
 import { hasWasmSimd } from '../own-wasm/embedded-module';
-import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/conv-gemm-wasm';
+import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/heap-kernels';
 
 // The first/last rules run on the project's own WebAssembly when the runtime has SIMD (same bits).
 let useOwnWasm = hasWasmSimd();

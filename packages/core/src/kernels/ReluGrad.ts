@@ -4,7 +4,7 @@
 // backend (elsewhere, or with the stock kernel set, tfjs's own formula). Same values.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addressOf, heapKernelsOf } from '../own-wasm/conv-gemm-wasm';
+import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
 
 /** The kernel's name (the project's own; tfjs has no fused ReLU gradient). */
 export const RELU_GRAD = 'MnistSymReluGrad';

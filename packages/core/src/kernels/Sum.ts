@@ -4,7 +4,7 @@
 // row by row. Other reductions, other dtypes, and runtimes without SIMD go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addressOf, heapKernelsOf } from '../own-wasm/conv-gemm-wasm';
+import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
 
 /**
  * True when `axis` is 0, 1, .., rank-2 in that order (as gradients pass it). In another order the

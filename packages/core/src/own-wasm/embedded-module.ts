@@ -33,7 +33,7 @@ export class WasmArena<X extends ArenaExports> {
   private top: number;
   private readonly slots = new Map<string, { at: number; bytes: number }>();
 
-  /** `memory`: for modules built to import one (a shared memory, see conv-gemm-wasm.ts). */
+  /** `memory`: for modules built to import one (a shared memory, see heap-kernels.ts). */
   constructor(base64: string, memory?: WebAssembly.Memory) {
     this.module = compileEmbedded(base64);
     this.exports = new WebAssembly.Instance(this.module, memory ? { env: { memory } } : {}).exports as unknown as X;

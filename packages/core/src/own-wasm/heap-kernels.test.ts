@@ -1,4 +1,4 @@
-// The own convolution and GEMM (own-wasm/conv-gemm-wasm.ts, behind the wasm Conv2D and
+// The own convolution and GEMM (own-wasm/heap-kernels.ts, behind the wasm Conv2D and
 // BatchMatMul) against XNNPACK's (the stock tfjs-backend-wasm kernels), bitwise (NaN as NaN), on
 // the model's shapes, on the shapes the convolution-gradient kernels give Conv2D and on every
 // transpose form of matMul, with edge values (NaN, infinities, signed zeros, denormals); against a
@@ -10,7 +10,7 @@ import { initEngine } from '../engine';
 import { Worker } from 'node:worker_threads';
 import { setMatMulOwnWasm } from '../kernels/BatchMatMul';
 import { setConv2DOwnWasm } from '../kernels/Conv2D';
-import { ConvGemmPool, type ConvGeometry, type TfjsHeapModule } from './conv-gemm-wasm';
+import { HeapKernels, type ConvGeometry, type TfjsHeapModule } from './heap-kernels';
 import { lcgUint32 } from '../../../../test/lcg';
 
 beforeAll(async () => {
@@ -209,7 +209,7 @@ function sharedHeap(): TfjsHeapModule {
 describe('own convolution and GEMM on helper threads', () => {
   it('give the same bits with a helper as without, and the helper computes chunks', async () => {
     const heap = sharedHeap();
-    const pool = new ConvGemmPool(heap);
+    const pool = new HeapKernels(heap);
     expect(pool.shared).toBe(true);
     const put = (v: Float32Array) => {
       const at = heap._malloc(4 * v.length);

@@ -1,21 +1,22 @@
-// Convolution (stride 1, NHWC) and matrix product on the project's own WebAssembly
-// (assembly/conv-gemm.ts), bitwise XNNPACK's for every value that is not NaN, working in place on
-// tfjs-backend-wasm's heap: the module imports that heap's memory (the single-threaded build's
-// plain memory, or the threaded build's shared one), so tensors are read and written where they
-// are, and its scratch comes from the heap's malloc.
+// The project's kernels that work in place on tfjs-backend-wasm's heap (assembly/heap-kernels.ts
+// and parts/): convolution (stride 1, NHWC) and matrix product, bitwise XNNPACK's for every value
+// that is not NaN, and Adam, the max-pool gradient, column sums and ReLU's gradient, bitwise the code
+// they replace. The module imports that heap's memory (the single-threaded build's plain memory, or
+// the threaded build's shared one), so tensors are read and written where they are, and its scratch
+// comes from the heap's malloc.
 //
-// A job is cut into chunks (output pixels, or tiles of the product) that threads take from a shared
-// counter: the calling thread, plus helper threads when the memory is shared. Every output value is
-// computed whole by one thread, so the result does not depend on the number of threads. Helpers are
-// plain workers that run CONV_GEMM_HELPER_SOURCE (self-contained JavaScript): the platform creates
-// them (Node worker_threads, browser Web Workers) through startConvGemmHelpers, so core itself
-// starts no thread. The calling thread takes chunks too, then blocks (Atomics.wait, which Node's
-// main thread and any worker may do) until every chunk is done; a helper slow to start only helps less.
+// A job is cut into chunks (output pixels, tiles, ranges) that threads take from a shared counter:
+// the calling thread, plus helper threads when the memory is shared. Every output value is computed
+// whole by one thread, so the result does not depend on the number of threads. Helpers are plain
+// workers that run HEAP_KERNELS_HELPER_SOURCE (self-contained JavaScript): the platform creates them
+// (Node worker_threads, browser Web Workers) through startHeapKernelHelpers, so core itself starts
+// no thread. The calling thread takes chunks too, then blocks (Atomics.wait, which Node's main
+// thread and any worker may do) until every chunk is done; a helper slow to start only helps less.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { CONV_GEMM_SHARED_WASM_BASE64, CONV_GEMM_WASM_BASE64 } from '../generated/conv-gemm-wasm';
+import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../generated/heap-kernels-wasm';
 import { compileEmbedded, hasWasmSimd } from './embedded-module';
 
-interface ConvGemmExports {
+interface HeapKernelsExports {
   packFilter(w: number, wp: number, taps: number, c: number, co: number): void;
   packColumns(b: number, bp: number, k: number, n: number): void;
   runChunk(job: number, chunk: number): void;
@@ -53,16 +54,16 @@ export interface ConvGeometry {
 }
 
 /** What a helper thread receives (structured-cloneable: a module, a shared memory, a number). */
-export interface ConvGemmHelperData {
+export interface HeapKernelsHelperData {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   jobAt: number;
 }
 
-/** Starts one helper thread running `source` with `data` (the platform's part: see startConvGemmHelpers). */
-export type SpawnHelper = (source: string, data: ConvGemmHelperData) => void;
+/** Starts one helper thread running `source` with `data` (the platform's part: see startHeapKernelHelpers). */
+export type SpawnHelper = (source: string, data: HeapKernelsHelperData) => void;
 
-// The job block (i32 slots at jobAt; assembly/conv-gemm.ts reads KIND and ARGS): the job's
+// The job block (i32 slots at jobAt; assembly/heap-kernels.ts reads KIND and ARGS): the job's
 // sequence number and a stop flag, the chunk counter (the job's sequence in the high 16 bits, the
 // next chunk in the low 16, so a helper still on an old job cannot take a chunk of the new one),
 // the chunks completed, the chunk count, the chunks helpers have done since the start (for tests),
@@ -80,7 +81,7 @@ function f32Bits(x: number): number {
 const MAX_CHUNKS = 0x7fff;
 
 /** A helper's whole program: instantiate the module on the shared memory, then take chunks of every new job. */
-export const CONV_GEMM_HELPER_SOURCE = `
+export const HEAP_KERNELS_HELPER_SOURCE = `
 const start = ({ module, memory, jobAt }) => {
   const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const job = new Int32Array(memory.buffer, jobAt, ${JOB_INTS});
@@ -124,11 +125,11 @@ export interface TfjsHeapModule {
 }
 
 /** The own kernels on one heap, with the helper threads started for it. Addresses are byte offsets. */
-export class ConvGemmPool {
+export class HeapKernels {
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
   readonly module: WebAssembly.Module;
-  readonly exports: ConvGemmExports;
+  readonly exports: HeapKernelsExports;
   readonly jobAt: number;
   private readonly heap: TfjsHeapModule;
   private readonly scratchBlocks = new Map<string, { at: number; bytes: number }>();
@@ -142,8 +143,8 @@ export class ConvGemmPool {
     this.heap = heap;
     this.memory = memory;
     this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    this.module = compileEmbedded(this.shared ? CONV_GEMM_SHARED_WASM_BASE64 : CONV_GEMM_WASM_BASE64);
-    this.exports = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as ConvGemmExports;
+    this.module = compileEmbedded(this.shared ? HEAP_KERNELS_SHARED_WASM_BASE64 : HEAP_KERNELS_WASM_BASE64);
+    this.exports = new WebAssembly.Instance(this.module, { env: { memory } }).exports as unknown as HeapKernelsExports;
     this.jobAt = heap._malloc(4 * JOB_INTS);
     this.jobView = new Int32Array(memory.buffer, this.jobAt, JOB_INTS);
     this.jobView.fill(0);
@@ -166,7 +167,7 @@ export class ConvGemmPool {
     if (!block || block.bytes < bytes) {
       if (block) this.heap._free(block.at);
       const at = this.heap._malloc(bytes);
-      if (!at) throw new Error(`conv-gemm: out of heap memory (${bytes} bytes)`);
+      if (!at) throw new Error(`heap kernels: out of heap memory (${bytes} bytes)`);
       this.scratchBlocks.set(name, (block = { at, bytes }));
     }
     return block.at;
@@ -175,7 +176,7 @@ export class ConvGemmPool {
   /** Runs every chunk of a job of `kind` with `args`, on this thread and, for big jobs, the helpers. */
   run(kind: number, args: number[], chunks: number, work: number): void {
     const job = this.job;
-    if (chunks > MAX_CHUNKS) throw new Error(`conv-gemm: ${chunks} chunks (at most ${MAX_CHUNKS})`);
+    if (chunks > MAX_CHUNKS) throw new Error(`heap kernels: ${chunks} chunks (at most ${MAX_CHUNKS})`);
     this.seq = (this.seq + 1) & 0x7fffffff;
     job[JOB.KIND] = kind;
     job.set(args, JOB.ARGS);
@@ -289,7 +290,7 @@ export class ConvGemmPool {
   /** Reserves `bytes` on the heap for as long as the caller needs them (see free). */
   alloc(bytes: number): number {
     const at = this.heap._malloc(bytes);
-    if (!at) throw new Error(`conv-gemm: out of heap memory (${bytes} bytes)`);
+    if (!at) throw new Error(`heap kernels: out of heap memory (${bytes} bytes)`);
     return at;
   }
 
@@ -301,7 +302,7 @@ export class ConvGemmPool {
   startHelpers(count: number, spawn: SpawnHelper): number {
     if (!this.shared) return 0;
     if (this.helpers > 0 || count <= 0) return this.helpers;
-    for (let i = 0; i < count; i++) spawn(CONV_GEMM_HELPER_SOURCE, { module: this.module, memory: this.memory, jobAt: this.jobAt });
+    for (let i = 0; i < count; i++) spawn(HEAP_KERNELS_HELPER_SOURCE, { module: this.module, memory: this.memory, jobAt: this.jobAt });
     this.helpers = count;
     return count;
   }
@@ -321,13 +322,13 @@ export class ConvGemmPool {
   }
 }
 
-let pool: ConvGemmPool | null = null;
+let pool: HeapKernels | null = null;
 let poolHeap: TfjsHeapModule | null = null;
 let simd: boolean | null = null;
 let helperRequest: { count: number; spawn: SpawnHelper } | null = null;
 
 /** The own kernels on `backend`'s heap, or null where they cannot run (no WebAssembly SIMD). */
-export function heapKernelsOf(backend: BackendWasm): ConvGemmPool | null {
+export function heapKernelsOf(backend: BackendWasm): HeapKernels | null {
   simd ??= hasWasmSimd();
   if (!simd) return null;
   const heap = backend.wasm as unknown as TfjsHeapModule;
@@ -338,7 +339,7 @@ export function heapKernelsOf(backend: BackendWasm): ConvGemmPool | null {
   }
   if (!pool) {
     poolHeap = heap;
-    pool = new ConvGemmPool(heap);
+    pool = new HeapKernels(heap);
     if (helperRequest) pool.startHelpers(helperRequest.count, helperRequest.spawn);
   }
   return pool;
@@ -349,8 +350,8 @@ export function addressOf(backend: BackendWasm, info: { dataId: object }): numbe
   return backend.dataIdMap.get(info.dataId)!.memoryOffset;
 }
 
-/** True when convGemm covers the geometry (output channels in panels of 16). */
-export function convGemmFits(g: ConvGeometry): boolean {
+/** True when ownConv2D covers the geometry (output channels in panels of 16). */
+export function ownConvFits(g: ConvGeometry): boolean {
   return g.co % 16 === 0 && g.c >= 1;
 }
 
@@ -358,7 +359,7 @@ export function convGemmFits(g: ConvGeometry): boolean {
  * out = the convolution (see ConvGeometry) of x (NHWC) with the filter w (HWIO), tensors on
  * `backend`'s heap; false (nothing done) where the own kernels cannot run.
  */
-export function convGemm(backend: BackendWasm, x: { dataId: object }, w: { dataId: object }, out: { dataId: object }, g: ConvGeometry): boolean {
+export function ownConv2D(backend: BackendWasm, x: { dataId: object }, w: { dataId: object }, out: { dataId: object }, g: ConvGeometry): boolean {
   const p = heapKernelsOf(backend);
   if (!p) return false;
   p.conv(addressOf(backend, x), addressOf(backend, w), addressOf(backend, out), g);
@@ -370,7 +371,7 @@ export function convGemm(backend: BackendWasm, x: { dataId: object }, w: { dataI
  * done) where the own kernels cannot run. b is packed into panels of 16 columns, so a should be the
  * larger operand: it is read in place.
  */
-export function gemm(backend: BackendWasm, a: { dataId: object }, b: { dataId: object }, out: { dataId: object }, m: number, k: number, n: number): boolean {
+export function ownMatMul(backend: BackendWasm, a: { dataId: object }, b: { dataId: object }, out: { dataId: object }, m: number, k: number, n: number): boolean {
   const p = heapKernelsOf(backend);
   if (!p) return false;
   p.gemm(addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), m, k, n);
@@ -382,7 +383,7 @@ export function gemm(backend: BackendWasm, a: { dataId: object }, b: { dataId: o
  * (the threaded build); once: later calls are ignored. Returns how many run. Every job after that
  * runs on count + 1 threads, with the same results as on one.
  */
-export function startConvGemmHelpers(backend: BackendWasm, count: number, spawn: SpawnHelper): number {
+export function startHeapKernelHelpers(backend: BackendWasm, count: number, spawn: SpawnHelper): number {
   helperRequest = { count, spawn };
   return heapKernelsOf(backend)?.startHelpers(count, spawn) ?? 0;
 }

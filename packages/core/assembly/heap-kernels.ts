@@ -1,0 +1,88 @@
+// AssemblyScript (compiled with SIMD by scripts/build-wasm.mjs, twice: importing the plain memory
+// of tfjs-backend-wasm's single-threaded build, and the shared memory of its threaded build): the
+// project's kernels that work in place on tfjs's heap, as jobs cut into chunks that every thread
+// runs (own-wasm/heap-kernels.ts writes the job block and hands out the chunks). The kernels are in
+// parts/: convolution, GEMM, Adam (with fc1's transposed copy), the max-pool gradient, column sums
+// (bias gradients) and ReLU's gradient. No data segments: they would overwrite tfjs's heap.
+import { adamRange, transposeRows } from './parts/adam';
+import { convPixels, packFilter } from './parts/conv';
+import { gemmTile, packColumns } from './parts/gemm';
+import { maxPoolGradRows } from './parts/max-pool-grad';
+import { reluGradRange } from './parts/relu-grad';
+import { sumRowsColumns } from './parts/sum-rows';
+
+export { packColumns, packFilter };
+
+// The job block a caller writes before running chunks (own-wasm/heap-kernels.ts keeps the same
+// layout): i32 slots, the job's kind at KIND and its arguments from ARGS on.
+const KIND: usize = 8 << 2;
+const ARGS: usize = 9 << 2;
+const JOB_CONV = 0;
+const JOB_GEMM = 1;
+const JOB_ADAM = 2;
+const JOB_TRANSPOSE = 3;
+const JOB_MAX_POOL_GRAD = 4;
+const JOB_SUM_ROWS = 5;
+const JOB_RELU_GRAD = 6;
+
+// @ts-ignore: decorator
+@inline function arg(job: usize, i: i32): i32 {
+  return load<i32>(job + ARGS + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline function argF32(job: usize, i: i32): f32 {
+  return load<f32>(job + ARGS + (<usize>i << 2));
+}
+
+/**
+ * Runs chunk `chunk` of the job described at `job`: a convolution's output pixels
+ * [chunk * chunkPixels, ...), a GEMM's tile (rows x columns) number `chunk`, an Adam update's
+ * elements, a transpose's rows, a max-pool gradient's output rows, column sums' columns or a ReLU gradient's elements. Every thread calls this, so the split into chunks is the only
+ * thing threads share.
+ */
+export function runChunk(job: usize, chunk: i32): void {
+  const kind = load<i32>(job + KIND);
+  if (kind == JOB_ADAM) {
+    // w, g, m, v, wOut, n, chunkLength (a multiple of 4), alpha, eps, 1 - beta1, 1 - beta2 (f32)
+    const n = arg(job, 5), length = arg(job, 6);
+    const i0 = chunk * length;
+    adamRange(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), i0, min(i0 + length, n),
+      argF32(job, 7), argF32(job, 8), argF32(job, 9), argF32(job, 10));
+  } else if (kind == JOB_RELU_GRAD) {
+    // dy, x, out, n, chunkLength (a multiple of 4)
+    const n = arg(job, 3), length = arg(job, 4);
+    const i0 = chunk * length;
+    reluGradRange(arg(job, 0), arg(job, 1), arg(job, 2), i0, min(i0 + length, n));
+  } else if (kind == JOB_SUM_ROWS) {
+    // x, out, rows, cols, chunkCols (a multiple of 4)
+    const cols = arg(job, 3), chunkCols = arg(job, 4);
+    const c0 = chunk * chunkCols;
+    sumRowsColumns(arg(job, 0), arg(job, 1), arg(job, 2), cols, c0, min(c0 + chunkCols, cols));
+  } else if (kind == JOB_MAX_POOL_GRAD) {
+    // x, dy, dx, inH, inW, C, outH, outW, fh, fw, sh, sw, padTop, padLeft, last, rows (batch * outH), chunkRows
+    const rows = arg(job, 15), chunkRows = arg(job, 16);
+    const r0 = chunk * chunkRows;
+    maxPoolGradRows(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
+      arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13),
+      arg(job, 14) != 0, r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_TRANSPOSE) {
+    // src, dst, rows, cols, chunkRows (a multiple of 8)
+    const rows = arg(job, 2), chunkRows = arg(job, 4);
+    const r0 = chunk * chunkRows;
+    transposeRows(arg(job, 0), arg(job, 1), rows, arg(job, 3), r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_CONV) {
+    const pixels = arg(job, 14), chunkPixels = arg(job, 15);
+    const p0 = chunk * chunkPixels;
+    convPixels(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
+      arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13),
+      p0, min(p0 + chunkPixels, pixels));
+  } else {
+    // a, lda, bp, c, ldc, k, m, n (padded to 16), tileRows, tileCols, n (real)
+    const m = arg(job, 6), n = arg(job, 7), tileRows = arg(job, 8), tileCols = arg(job, 9);
+    const colTiles = (n + tileCols - 1) / tileCols;
+    const m0 = (chunk / colTiles) * tileRows, n0 = (chunk % colTiles) * tileCols;
+    gemmTile(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5),
+      m0, min(m0 + tileRows, m), n0, min(n0 + tileCols, n), arg(job, 10));
+  }
+}
