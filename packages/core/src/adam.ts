@@ -42,7 +42,7 @@ export function wasmBackend(): BackendWasm | null {
 }
 
 /** A float32 tensor's values: a view of the wasm heap (valid until the heap grows), else a copy. */
-export function floatsOf(backend: BackendWasm | null, t: tf.Tensor): Float32Array {
+function floatsOf(backend: BackendWasm | null, t: tf.Tensor): Float32Array {
   return (backend ? backend.typedArrayFromHeap(t) : t.dataSync()) as Float32Array;
 }
 

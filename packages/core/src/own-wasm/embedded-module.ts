@@ -1,7 +1,7 @@
 // The project's own WebAssembly modules (packages/core/assembly, embedded as base64 by
-// scripts/build-wasm.mjs): compiling one once per thread, and laying out its memory (an arena that
-// only grows; growing detaches older views, so callers take views after their allocations), with
-// named scratch blocks reused from call to call.
+// scripts/build-wasm.mjs): compiling one once per thread, and, for a module with its own memory,
+// laying that memory out (an arena that only grows; growing detaches older views, so callers take
+// views after their allocations). The heap kernels use tfjs's memory instead (heap-kernels.ts).
 
 const compiled = new Map<string, WebAssembly.Module>();
 
@@ -19,25 +19,21 @@ export function compileEmbedded(base64: string): WebAssembly.Module {
   return module;
 }
 
-/** Exports every module has (memory only when the module defines its own). */
+/** Exports every module with its own memory has. */
 export interface ArenaExports {
-  memory?: WebAssembly.Memory;
+  memory: WebAssembly.Memory;
   heapStart(): number;
 }
 
 /** An instance of an embedded module and a bump allocator over its memory. */
 export class WasmArena<X extends ArenaExports> {
-  readonly module: WebAssembly.Module;
   readonly exports: X;
   readonly memory: WebAssembly.Memory;
   private top: number;
-  private readonly slots = new Map<string, { at: number; bytes: number }>();
 
-  /** `memory`: for modules built to import one (a shared memory, see heap-kernels.ts). */
-  constructor(base64: string, memory?: WebAssembly.Memory) {
-    this.module = compileEmbedded(base64);
-    this.exports = new WebAssembly.Instance(this.module, memory ? { env: { memory } } : {}).exports as unknown as X;
-    this.memory = memory ?? (this.exports.memory as WebAssembly.Memory);
+  constructor(base64: string) {
+    this.exports = new WebAssembly.Instance(compileEmbedded(base64), {}).exports as unknown as X;
+    this.memory = this.exports.memory;
     this.top = this.exports.heapStart();
   }
 
@@ -48,20 +44,6 @@ export class WasmArena<X extends ArenaExports> {
     const memory = this.memory;
     if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
     return at;
-  }
-
-  /**
-   * The address of a named scratch block of at least `bytes`, kept across calls; outgrown, it is
-   * reserved again, larger (the arena only grows, so the old block is left unused).
-   */
-  scratch(name: string, bytes: number): number {
-    let slot = this.slots.get(name);
-    if (!slot || slot.bytes < bytes) this.slots.set(name, (slot = { at: this.alloc(bytes), bytes }));
-    return slot.at;
-  }
-
-  f32(at: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, at, length);
   }
 }
 
