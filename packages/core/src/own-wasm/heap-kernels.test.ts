@@ -248,4 +248,33 @@ describe('own convolution and GEMM on helper threads', () => {
     expect(run()).toEqual(alone);
     pool.stop();
   });
+
+  it('a helper that fails on its chunk makes the job throw instead of hanging', async () => {
+    const heap = sharedHeap();
+    const pool = new HeapKernels(heap);
+    const put = (v: Float32Array) => {
+      const at = heap._malloc(4 * v.length);
+      pool.f32(at, v.length).set(v);
+      return at;
+    };
+    const a = put(values(64 * 3136, 51, false));
+    const b = put(values(3136 * 64, 52, false));
+    const out = heap._malloc(4 * 64 * 64);
+    // A helper whose module has no kernels: every chunk it takes throws.
+    const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    pool.startHelpers(1, (source, data) => {
+      new Worker(source, { eval: true, workerData: { ...data, module: empty } }).unref();
+    });
+    let error: unknown = null;
+    for (let i = 0; i < 300 && !error; i++) {
+      try {
+        pool.gemm(a, b, out, 64, 3136, 64);
+      } catch (e) {
+        error = e;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(String(error)).toMatch(/heap kernels: a helper thread failed/);
+    pool.stop();
+  });
 });

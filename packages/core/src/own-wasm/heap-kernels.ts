@@ -67,8 +67,9 @@ export type SpawnHelper = (source: string, data: HeapKernelsHelperData) => void;
 // sequence number and a stop flag, the chunk counter (the job's sequence in the high 16 bits, the
 // next chunk in the low 16, so a helper still on an old job cannot take a chunk of the new one),
 // the chunks completed, the chunk count, the chunks helpers have done since the start (for tests),
-// then the kind and the arguments.
-const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, KIND: 8, ARGS: 9 } as const;
+// a flag a helper raises when a chunk threw (the chunk still counts as completed, so the caller
+// never waits forever: it throws instead), then the kind and the arguments.
+const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, failed: 6, KIND: 8, ARGS: 9 } as const;
 const JOB_INTS = JOB.ARGS + 24;
 const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5, reluGrad: 6 } as const;
 
@@ -97,7 +98,11 @@ const start = ({ module, memory, jobAt }) => {
       const c = v & 0xffff;
       if ((v >>> 16) !== tag || c >= chunks) break;
       if (Atomics.compareExchange(job, ${JOB.next}, v, v + 1) !== v) continue;
-      x.runChunk(jobAt, c);
+      try {
+        x.runChunk(jobAt, c);
+      } catch (e) {
+        Atomics.store(job, ${JOB.failed}, 1);
+      }
       Atomics.add(job, ${JOB.helped}, 1);
       Atomics.add(job, ${JOB.completed}, 1);
       Atomics.notify(job, ${JOB.completed});
@@ -197,6 +202,7 @@ export class HeapKernels {
     for (let done = Atomics.load(job, JOB.completed); done < chunks; done = Atomics.load(job, JOB.completed)) {
       Atomics.wait(job, JOB.completed, done);
     }
+    if (Atomics.exchange(job, JOB.failed, 0)) throw new Error('heap kernels: a helper thread failed on its part of a job');
   }
 
   /** Chunks per job: a few per thread, so that the threads even out. */
