@@ -1,12 +1,12 @@
 // BatchMatMul for single matrices: the untransposed product runs on the project's own GEMM
 // (own-wasm/heap-kernels.ts: on every thread, the left operand read in place, the right one
-// packed), or on XNNPACK's where that cannot run. The stock wasm kernel uses XNNPACK only without transposes
-// (else a scalar loop, ~50x slower), and XNNPACK packs the right operand on every call, so each
-// transposed case is rewritten to transpose only the smaller operand:
+// packed), or on XNNPACK's where that cannot run. The stock wasm kernel uses XNNPACK only without
+// transposes (else a scalar loop, ~50x slower), and both GEMMs pack the right operand on every
+// call, so each transposed case is rewritten to transpose only the smaller operand:
 //   A^T B = (A^T) B            (transpose A explicitly)
 //   A B^T = (B A^T)^T          (pack A^T, the small one, not the large B)
 //   A^T B^T = (B A)^T
-// Every form sums each output over k in order from 0, so all give the same bits.
+// Every form sums each output over k in order from 0, so all give the same bits (NaN as NaN).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ownMatMul } from '../own-wasm/heap-kernels';

@@ -1,8 +1,7 @@
 // Conv2D on the project's own WebAssembly (own-wasm/heap-kernels.ts) where it applies: NHWC,
-// stride 1, dilation 1, output channels a multiple of 16; the
-// stock XNNPACK kernel otherwise. Both give the same bits; the own one is faster and runs on the
-// project's helper threads. The two convolution-gradient kernels call whatever Conv2D is
-// registered, so they use it too.
+// stride 1, dilation 1, output channels a multiple of 16; the stock XNNPACK kernel otherwise. Both
+// give the same bits (NaN as NaN); the own one is faster and runs on every thread. The two
+// convolution-gradient kernels call whatever Conv2D is registered, so they use it too.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ownConv2D, ownConvFits, type ConvGeometry } from '../own-wasm/heap-kernels';
