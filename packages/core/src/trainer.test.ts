@@ -352,7 +352,7 @@ describe('resources', () => {
     expect({ tensors: tf.memory().numTensors, ids: backend.numDataIds() }).toEqual(start);
   });
 
-  it('the full-size seed model (32,64,1024, batch 50, constant init): 5 steps stay symmetric, leak-free', () => {
+  it('the full-size seed model (32,64,1024, batch 50, constant init): 5 steps stay symmetric, leak-free, in a steady heap', () => {
     const widths: [number, number, number] = [32, 64, 1024];
     const trainer = new Trainer(configOf({ steps: 5 }), data);
     expect(trainer.config.widths).toEqual(widths);
@@ -366,6 +366,16 @@ describe('resources', () => {
     }
     expect({ tensors: tf.memory().numTensors, ids: backend.numDataIds() }).toEqual(before);
     expect(maxAbs(trainer.paramValues()[0])).toBeGreaterThan(0); // the signal reached conv1
+    // The wasm heap stops growing after the first steps (the own kernels' scratch is reused), and
+    // a disposed trainer hands its Adam state back: a second trainer fits in the same heap.
+    const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+    const heap = heapBytes();
+    for (let step = 6; step <= 8; step++) trainer.trainStep();
+    expect(heapBytes()).toBe(heap);
     trainer.dispose();
+    const second = new Trainer(configOf({ steps: 5 }), data);
+    for (let step = 1; step <= 3; step++) second.trainStep();
+    expect(heapBytes()).toBe(heap);
+    second.dispose();
   });
 });
