@@ -5,15 +5,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { randomInterval, type MT19937 } from '../prng';
 import { heapF32 } from './wasm-kernel-utils';
-import { hasWasmSimd } from '../own-wasm/embedded-module';
 import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/heap-kernels';
 
-// The first/last rules run on the project's own WebAssembly when the runtime has SIMD (same bits).
-let useOwnWasm = hasWasmSimd();
+// The first/last rules run on the project's own WebAssembly wherever it runs (heapKernelsOf says:
+// WebAssembly SIMD), with the same bits.
+let useOwnWasm = true;
 
 /** Turns the own-WebAssembly path of MaxPoolGrad off or on (tests compare both). */
 export function setMaxPoolGradOwnWasm(on: boolean): void {
-  useOwnWasm = on && hasWasmSimd();
+  useOwnWasm = on;
 }
 
 /** Which tied maximum of a pooling window receives the gradient. */

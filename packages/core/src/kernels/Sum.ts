@@ -1,7 +1,8 @@
 // Sum over every axis but the last (the bias gradients: dy summed over batch and positions) on the
-// project's own WebAssembly (in place on the heap, on the kernels' threads): the same float32 additions in the same order as tfjs-backend-wasm's
-// Sum, which first transposes the channels to the front (a full copy) and then sums each channel
-// row by row. Other reductions, other dtypes, and runtimes without SIMD go to the stock kernel.
+// project's own WebAssembly (in place on the heap, on the kernels' threads): the same float32
+// additions in the same order as tfjs-backend-wasm's Sum, which first transposes the channels to
+// the front (a full copy) and then sums each channel row by row. Other reductions, other dtypes,
+// and runtimes without SIMD go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
