@@ -41,6 +41,7 @@ describe('bad flags', () => {
     [['--batch', '0'], /invalid batch: '0'/],
     [['--batch', '5000'], /invalid batch: 5000 exceeds the train split \(1000 images\)/],
     [['--eval-train', 'some'], /invalid eval-train: 'some'/],
+    [['--eval-conv', 'fast'], /invalid eval-conv: 'fast' \(expected winograd\|direct\)/],
     [['--eval-train', '1001'], /invalid eval-train: 1001 exceeds the train split/],
     [['--widths', '1,2'], /invalid widths: '1,2'/],
     [['--threads', '0'], /invalid threads: '0'/],

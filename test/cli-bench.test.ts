@@ -10,13 +10,16 @@ test('bench times the engine at 1 and 2 threads and the stock wasm kernels in on
   const r = runCli(['bench', '--threads', '1,2', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--subjects', 'engine,stock-wasm,tfjs-cpu', '--out', out]);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/\| engine \| wasm \| 1 \| 2 \| [\d.]+ \| 1\.00 \| \d+ \| 0 \| \d+ \|/);
+  expect(r.stdout).toMatch(/\| engine \| wasm \| 1 \| 2 \| [\d.]+ \| 1\.00 \| \d+ \| \d+ \| 0 \| \d+ \|/);
   expect(r.stdout).toMatch(/\| engine \| wasm \| 2 \| 2 \| [\d.]+ \| [\d.]+ \| \d+ \|/);
   expect(r.stdout).toMatch(/\| stock-wasm \| wasm \| 1 \| 2 \| [\d.]+ \| [\d.]+ \|/);
   const report = JSON.parse(readFileSync(out, 'utf8'));
   expect(report.results.map((x: { subject: string; threads: number }) => `${x.subject}/${x.threads}`)).toEqual(['engine/1', 'engine/2', 'stock-wasm/1']);
   expect(report.results[0].stepMs).toHaveLength(2);
   expect(report.results[0].evalImagesPerSecond).toBeGreaterThan(0);
+  // Evaluation is timed with the config's conv2 (Winograd) and with direct sums, engine rows only.
+  expect(report.results[0].evalDirectImagesPerSecond).toBeGreaterThan(0);
+  expect(report.results[2].evalDirectImagesPerSecond).toBe(null);
   expect(report.machine.cores).toBeGreaterThan(0);
   // No tensor may survive a training step.
   expect(report.results.map((x: { tensorsGrowth: number }) => x.tensorsGrowth)).toEqual([0, 0, 0]);

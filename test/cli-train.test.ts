@@ -86,4 +86,25 @@ describe('mnist-sym-wasm train on the small fixture', () => {
     expect(match).not.toBeNull();
     expect(existsSync(join(cwd, match![1], 'summary.json'))).toBe(true);
   });
+
+  test('--eval-conv direct and winograd train the same weights and score alike; the config records it', () => {
+    // Widths where evaluation's Winograd kernel runs (conv2: 16 -> 32 channels); random init so
+    // that conv2's channels differ.
+    const common = [...QUICK, '--steps', '6', '--eval-every', '3', '--widths', '16,32,32', '--init', 'truncated-normal', '--lr', '1e-3'];
+    const runs = ['winograd', 'direct'].map((kind) => {
+      const out = join(base, `conv-${kind}`);
+      const r = runCli(['train', ...common, '--eval-conv', kind, '--out', out]);
+      expect(r.status).toBe(0);
+      return readRun(out);
+    });
+    const [winograd, direct] = runs;
+    expect(winograd.config.config.evalConv).toBe('winograd');
+    expect(direct.config.config.evalConv).toBe('direct');
+    expect(winograd.summary.weightsSha256).toBe(direct.summary.weightsSha256);
+    expect(winograd.metrics.map((m: { step: number }) => m.step)).toEqual(direct.metrics.map((m: { step: number }) => m.step));
+    for (let i = 0; i < winograd.metrics.length; i++) {
+      expect(Math.abs(winograd.metrics[i].test - direct.metrics[i].test)).toBeLessThanOrEqual(0.002);
+      expect(Math.abs(winograd.metrics[i].train - direct.metrics[i].train)).toBeLessThanOrEqual(0.005);
+    }
+  });
 });

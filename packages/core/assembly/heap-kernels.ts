@@ -6,12 +6,14 @@
 // (bias gradients) and ReLU's gradient. No data segments: they would overwrite tfjs's heap.
 import { adamRange, transposeRows } from './parts/adam';
 import { convPixels, packFilter } from './parts/conv';
+import { convPoolWindows } from './parts/conv-pool';
 import { gemmTile, packColumns } from './parts/gemm';
 import { maxPoolGradRows } from './parts/max-pool-grad';
 import { reluGradRange } from './parts/relu-grad';
 import { sumRowsColumns } from './parts/sum-rows';
+import { winogradScratchBytes, winogradTiles } from './parts/winograd';
 
-export { packColumns, packFilter };
+export { packColumns, packFilter, winogradScratchBytes };
 
 // The job block a caller writes before running chunks (own-wasm/heap-kernels.ts keeps the same
 // layout): i32 slots, the job's kind at KIND and its arguments from ARGS on.
@@ -24,6 +26,8 @@ const JOB_TRANSPOSE = 3;
 const JOB_MAX_POOL_GRAD = 4;
 const JOB_SUM_ROWS = 5;
 const JOB_RELU_GRAD = 6;
+const JOB_WINOGRAD = 7;
+const JOB_CONV_POOL = 8;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, i: i32): i32 {
@@ -43,7 +47,20 @@ const JOB_RELU_GRAD = 6;
  */
 export function runChunk(job: usize, chunk: i32): void {
   const kind = load<i32>(job + KIND);
-  if (kind == JOB_ADAM) {
+  if (kind == JOB_CONV_POOL) {
+    // x, wp, bias, out, zero, flag, h, w, c, kh, kw, co, pt, pl, windows, chunkWindows
+    const windows = arg(job, 14), chunkWindows = arg(job, 15);
+    const q0 = chunk * chunkWindows;
+    convPoolWindows(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
+      arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13), q0, min(q0 + chunkWindows, windows));
+  } else if (kind == JOB_WINOGRAD) {
+    // x, u, bias, out, scratch (chunks x winogradScratchBytes), flag, h, w, c, co, tiles, chunkTiles
+    const c = arg(job, 8), co = arg(job, 9), tiles = arg(job, 10), chunkTiles = arg(job, 11);
+    const t0 = chunk * chunkTiles;
+    winogradTiles(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3),
+      <usize>arg(job, 4) + <usize>chunk * <usize>winogradScratchBytes(c, co), arg(job, 5),
+      arg(job, 6), arg(job, 7), c, co, t0, min(t0 + chunkTiles, tiles));
+  } else if (kind == JOB_ADAM) {
     // w, g, m, v, wOut, n, chunkLength (a multiple of 4), alpha, eps, 1 - beta1, 1 - beta2 (f32)
     const n = arg(job, 5), length = arg(job, 6);
     const i0 = chunk * length;

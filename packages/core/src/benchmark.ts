@@ -2,7 +2,7 @@
 // results are ratios measured in one process on one (noisy) machine, never test assertions.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { ExperimentConfig } from './config';
+import type { EvalConvKind, ExperimentConfig } from './config';
 import { useKernelSet, type KernelSet } from './kernels/register_wasm_kernels';
 import type { MnistData } from './mnist';
 import { Trainer } from './trainer';
@@ -20,6 +20,8 @@ export interface BenchTiming {
   medianStepMs: number;
   /** Forward-evaluation throughput (images per second), null when not measured. */
   evalImagesPerSecond: number | null;
+  /** The same evaluation with conv2 by direct sums (--eval-conv direct), engine only; else null. */
+  evalDirectImagesPerSecond: number | null;
   /** Live tensors after the timed steps minus before them (0 = no leak). */
   tensorsGrowth: number;
   /** WebAssembly heap size after the timed steps (bytes; null off wasm). */
@@ -91,13 +93,15 @@ export async function benchmarkSubject(
     const tensorsGrowth = tf.memory().numTensors - tensorsBefore;
     const heap = wasmHeapBytes();
     const profile = options.profile ? await profileStep(trainer) : null;
-    let evalImagesPerSecond: number | null = null;
-    if (options.evalImages > 0) {
-      trainer.evaluate(data.train, Math.min(1000, options.evalImages)); // warm-up (weight packing)
+    const imagesPerSecond = (conv2: EvalConvKind): number => {
+      trainer.evaluate(data.train, Math.min(1000, options.evalImages), conv2); // warm-up (weight packing)
       const t0 = performance.now();
-      const score = trainer.evaluate(data.train, options.evalImages);
-      evalImagesPerSecond = score.images / ((performance.now() - t0) / 1000);
-    }
+      const score = trainer.evaluate(data.train, options.evalImages, conv2);
+      return score.images / ((performance.now() - t0) / 1000);
+    };
+    const evaluates = options.evalImages > 0;
+    const evalImagesPerSecond = evaluates ? imagesPerSecond(config.evalConv) : null;
+    const evalDirectImagesPerSecond = evaluates && subject === 'engine' ? imagesPerSecond('direct') : null;
     return {
       subject,
       backend,
@@ -105,6 +109,7 @@ export async function benchmarkSubject(
       stepMs,
       medianStepMs: median(stepMs),
       evalImagesPerSecond,
+      evalDirectImagesPerSecond,
       tensorsGrowth,
       wasmHeapBytes: heap,
       profile,

@@ -10,6 +10,8 @@ export type LossKind = 'seed' | 'epsilon' | 'stable';
 export type BatchOrderKind = 'tf0' | 'tf1';
 /** `dense`: the seed's network; `twin`: its width-1 twin (one unit per layer, see docs/TWIN.md). */
 export type ModelKind = 'dense' | 'twin';
+/** conv2 in evaluation: Winograd's F(2x2, 5x5) fused with bias, ReLU and pool, or training's direct sums. */
+export type EvalConvKind = 'winograd' | 'direct';
 /** Which tied maximum of a max-pool window receives the gradient (TensorFlow's CPU kernel: first). */
 export type PoolTieKind = 'first' | 'last' | 'random';
 
@@ -47,6 +49,12 @@ export interface ExperimentConfig {
   evalEvery: number;
   /** Train images evaluated: 'all' = the whole train split, N = its first N, 0 = skip. */
   evalTrain: number | 'all';
+  /**
+   * How evaluation computes conv2 (+ bias, ReLU, pool): 'winograd' (F(2x2, 5x5), about twice as
+   * fast, rounding differently from the direct sums) or 'direct' (the training forward's sums).
+   * Training never depends on it; evaluation metrics may differ in their last bits.
+   */
+  evalConv: EvalConvKind;
   /** Relative tolerance of the symmetry diagnostics' `groupsTol` (see symmetry.ts; 0 = exact value equality). */
   symTol: number;
   // --- engine (does not change results) ---
@@ -70,6 +78,7 @@ export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   validationSize: 5000,
   evalEvery: 100,
   evalTrain: 'all',
+  evalConv: 'winograd',
   symTol: 1e-6,
   threads: 'auto',
 });
@@ -205,6 +214,12 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
     valueName: 'n|all',
     help: 'train images to evaluate: all, the first n, or 0 to skip',
     parse: parseEvalTrain,
+  },
+  evalConv: {
+    flag: 'eval-conv',
+    valueName: 'winograd|direct',
+    help: "evaluation's conv2 (dense model): winograd (F(2x2,5x5), ~2x faster, rounds differently) or direct (training's sums)",
+    parse: oneOf(['winograd', 'direct'] as const),
   },
   symTol: {
     flag: 'sym-tol',

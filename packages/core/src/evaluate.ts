@@ -1,7 +1,8 @@
 // Accuracy and mean loss of the model on (the first `count` images of) a split, in chunks of 1000
-// as the question's eval_network does; the softmax/argmax/loss are the head's float32 code.
+// as the question's eval_network does; the softmax/argmax/loss are the head's float32 code. conv2
+// (with its bias, ReLU and pool) by Winograd's F(2x2, 5x5) unless the config says 'direct'.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LossKind } from './config';
+import type { EvalConvKind, LossKind } from './config';
 import { scoreLogits } from './head';
 import type { Split } from './mnist';
 import { gatherPixels } from './mnist';
@@ -25,6 +26,7 @@ export function evaluateSplit(
   split: Split,
   count: number,
   loss: LossKind,
+  conv2: EvalConvKind = 'winograd',
 ): SplitScore {
   const n = Math.min(count, split.count);
   const pixelsPerImage = shape.height * shape.width;
@@ -38,7 +40,7 @@ export function evaluateSplit(
     const idx = indices.subarray(0, size);
     const pixels = buffer.subarray(0, size * pixelsPerImage);
     gatherPixels(split, idx, pixels);
-    const logits = tf.tidy(() => forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage])));
+    const logits = tf.tidy(() => forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage]), { evaluation: conv2 }));
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
     const labels = split.labels.subarray(start, start + size);

@@ -1,7 +1,10 @@
 // The question's CNN, top to bottom: conv5x5-relu-maxpool, conv5x5-relu-maxpool, fc-relu, fc.
 // Parameters are plain tensors in TensorFlow layouts; functional tfjs ops only.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig } from './config';
+import type { EvalConvKind, ExperimentConfig } from './config';
+import { convBiasReluPool } from './kernels/ConvPool';
+import { winogradConvBiasReluPool } from './kernels/WinogradConvPool';
+import { winogradFits } from './winograd';
 import { deriveStream, truncatedNormal } from './prng';
 
 /** Parameter names in the order used everywhere (hash, checkpoints, optimiser state). */
@@ -73,18 +76,32 @@ function matMulViaTransposed(flat: tf.Tensor2D, w3: tf.Tensor2D, w3T: tf.Tensor2
   return op(flat, w3) as tf.Tensor2D;
 }
 
-/**
- * Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). `w3T` (fc1's
- * weights transposed, optional) only changes how fc1's product is computed, not its value.
- */
-export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tensor2D, w3T?: tf.Tensor): tf.Tensor2D {
+/** How forwardLogits computes the model (never what it computes, up to float32 rounding). */
+export interface ForwardOptions {
+  /** fc1's weights transposed (kept by the trainer): only changes how fc1's product is computed, not its value. */
+  w3T?: tf.Tensor;
+  /**
+   * Set for evaluation (no gradients): conv1 + bias + ReLU + pool then run as one fused kernel (the
+   * same bits as the four ops), and conv2 + bias + ReLU + pool by this kind: 'direct' (the same
+   * bits as training's forward, fused like conv1) or 'winograd' (F(2x2, 5x5), about twice as fast,
+   * rounding differently). Shapes a kernel does not cover (odd sizes) run as separate ops.
+   */
+  evaluation?: EvalConvKind;
+}
+
+/** Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). */
+export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor2D {
   const [w1, b1, w2, b2, w3, b3, w4, b4] = params;
+  const { w3T, evaluation } = options;
   const n = x.shape[0];
   const image = tf.reshape(x, [n, shape.height, shape.width, 1]) as tf.Tensor4D;
-  const h1 = tf.relu(tf.add(tf.conv2d(image, w1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D;
-  const p1 = tf.maxPool(h1, 2, 2, 'same');
-  const h2 = tf.relu(tf.add(tf.conv2d(p1, w2 as tf.Tensor4D, 1, 'same'), b2)) as tf.Tensor4D;
-  const p2 = tf.maxPool(h2, 2, 2, 'same');
+  const layer = (input: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, winograd: boolean): tf.Tensor4D => {
+    if (winograd && winogradFits(input.shape, w.shape)) return winogradConvBiasReluPool(input, w as tf.Tensor4D, b as tf.Tensor1D);
+    if (evaluation) return convBiasReluPool(input, w as tf.Tensor4D, b as tf.Tensor1D);
+    return tf.maxPool(tf.relu(tf.add(tf.conv2d(input, w as tf.Tensor4D, 1, 'same'), b)) as tf.Tensor4D, 2, 2, 'same');
+  };
+  const p1 = layer(image, w1, b1, false);
+  const p2 = layer(p1, w2, b2, evaluation === 'winograd');
   const flat = tf.reshape(p2, [n, -1]) as tf.Tensor2D;
   const fc1 = w3T ? matMulViaTransposed(flat, w3 as tf.Tensor2D, w3T as tf.Tensor2D) : tf.matMul(flat, w3 as tf.Tensor2D);
   const h3 = tf.relu(tf.add(fc1, b3)) as tf.Tensor2D;

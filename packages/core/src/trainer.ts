@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamWasm, adamWasmAvailable } from './own-wasm/adam-wasm';
 import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
 import { BatchSampler, type BatchSamplerState } from './batches';
-import type { ExperimentConfig } from './config';
+import type { EvalConvKind, ExperimentConfig } from './config';
 import { ConfigError } from './errors';
 import { evaluateSplit, type SplitScore } from './evaluate';
 import { lossAndGradient } from './head';
@@ -129,7 +129,7 @@ export class Trainer {
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const { value, grads } = withPoolTies(this.poolTies, () =>
-      tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, this.fc1T ?? undefined)) as tf.Scalar)(this.params),
+      tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(this.params),
     );
     let next: tf.Tensor[];
     if (this.adamKernel) {
@@ -146,9 +146,9 @@ export class Trainer {
     return loss;
   }
 
-  /** Scores the first `count` images of a split with the current parameters. */
-  evaluate(split: Split, count: number): SplitScore {
-    return evaluateSplit(this.shape, this.params, split, count, this.config.loss);
+  /** Scores the first `count` images of a split with the current parameters (conv2 as the config says, unless `conv2` is given). */
+  evaluate(split: Split, count: number, conv2: EvalConvKind = this.config.evalConv): SplitScore {
+    return evaluateSplit(this.shape, this.params, split, count, this.config.loss, conv2);
   }
 
   /** Current parameters as float32 arrays, in PARAM_NAMES order. */

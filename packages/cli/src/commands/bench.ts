@@ -101,7 +101,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
         const t = timePytorch(torch, threads, samples, warmup, evalImages);
         results.push({
           subject: 'pytorch', backend: `torch ${t.version} cpu`, threads: t.threads, stepMs: t.stepMs, medianStepMs: median(t.stepMs),
-          evalImagesPerSecond: t.evalImagesPerSecond, tensorsGrowth: null, wasmHeapBytes: null, profile: null,
+          evalImagesPerSecond: t.evalImagesPerSecond, evalDirectImagesPerSecond: null, tensorsGrowth: null, wasmHeapBytes: null, profile: null,
         });
       }
       continue;
@@ -143,15 +143,16 @@ export function formatBench(report: BenchReport): string {
   const rows = report.results.map((r) => {
     const ratio = engine ? (r.medianStepMs / engine.medianStepMs).toFixed(2) : 'n/a';
     const evalCol = r.evalImagesPerSecond === null ? '' : r.evalImagesPerSecond.toFixed(0);
+    const directCol = r.evalDirectImagesPerSecond === null ? '' : r.evalDirectImagesPerSecond.toFixed(0);
     const heap = r.wasmHeapBytes === null ? '' : (r.wasmHeapBytes / 2 ** 20).toFixed(0);
-    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} | ${r.tensorsGrowth ?? ''} | ${heap} |`;
+    return `| ${r.subject} | ${r.backend} | ${r.threads} | ${r.stepMs.length} | ${r.medianStepMs.toFixed(1)} | ${ratio} | ${evalCol} | ${directCol} | ${r.tensorsGrowth ?? ''} | ${heap} |`;
   });
   return [
     `machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
     `engine: tfjs ${report.engine.tfjsVersion}, SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread(s); PyTorch: ${report.pytorch}`,
     '',
-    '| subject | backend | threads | steps timed | median ms/step | x engine, 1 thread | eval images/s | tensor growth | wasm heap MiB |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| subject | backend | threads | steps timed | median ms/step | x engine, 1 thread | eval images/s | eval images/s, direct conv2 | tensor growth | wasm heap MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `peak RSS of this process: ${report.peakRssMiB} MiB`,

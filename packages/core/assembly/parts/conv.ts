@@ -26,7 +26,7 @@ export function packFilter(w: usize, wp: usize, taps: i32, c: i32, co: i32): voi
 
 /** The input row (c floats) at (iy, ix) of image b, or the zero row when that is padding. */
 // @ts-ignore: decorator
-@inline function tapRow(x: usize, zero: usize, b: i32, iy: i32, ix: i32, h: i32, w: i32, c: i32): usize {
+@inline export function tapRow(x: usize, zero: usize, b: i32, iy: i32, ix: i32, h: i32, w: i32, c: i32): usize {
   if (<u32>iy >= <u32>h || <u32>ix >= <u32>w) return zero;
   return x + ((<usize>((b * h + iy) * w + ix) * <usize>c) << 2);
 }

@@ -9,6 +9,8 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
 import { maxPoolGradConfig } from './MaxPoolGrad';
 import { makeIdentity } from './Identity';
 import { registerReluGrad, setReluGradOwnWasm } from './ReluGrad';
+import { registerWinogradConvPool } from './WinogradConvPool';
+import { registerConvPool } from './ConvPool';
 import { makeSum } from './Sum';
 
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
@@ -54,6 +56,8 @@ export function registerWasmKernels(): void {
     saved[name] = config;
   }
   installProjectKernels(saved);
+  registerWinogradConvPool();
+  registerConvPool();
   stock = saved;
 }
 

@@ -12,6 +12,7 @@ import { setMatMulOwnWasm } from '../kernels/BatchMatMul';
 import { setConv2DOwnWasm } from '../kernels/Conv2D';
 import { HeapKernels, type ConvGeometry, type TfjsHeapModule } from './heap-kernels';
 import { lcgUint32 } from '../../../../test/lcg';
+import { winogradFilter } from '../winograd';
 
 beforeAll(async () => {
   await initEngine();
@@ -206,7 +207,7 @@ function sharedHeap(): TfjsHeapModule {
   };
 }
 
-describe('own convolution and GEMM on helper threads', () => {
+describe('own convolution, GEMM and Winograd on helper threads', () => {
   it('give the same bits with a helper as without, and the helper computes chunks', async () => {
     const heap = sharedHeap();
     const pool = new HeapKernels(heap);
@@ -226,13 +227,18 @@ describe('own convolution and GEMM on helper threads', () => {
     const g1: ConvGeometry = { batch: 20, h: 28, w: 28, c: 1, kh: 5, kw: 5, co: 32, oh: 28, ow: 28, padTop: 2, padLeft: 2 };
     const x1 = put(values(20 * 28 * 28, 27, true, 400));
     const w1 = put(values(5 * 5 * 32, 28, true, 400));
-    const sizes = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000, 20 * 28 * 28 * 32];
+    const u = put(winogradFilter(values(5 * 5 * 32 * 64, 29, true, 3200), 32, 64));
+    const bias = put(values(64, 30, false));
+    const b1 = put(values(32, 31, false));
+    const sizes = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000, 20 * 28 * 28 * 32, 8 * 7 * 7 * 64, 20 * 14 * 14 * 32];
     const outs = sizes.map((n) => heap._malloc(4 * n));
     const run = () => {
       pool.conv(x, w, outs[0], g);
       pool.gemm(a, b, outs[1], 50, 3136, 64);
       pool.gemm(a2, b2, outs[2], 3136, 50, 1000);
       pool.conv(x1, w1, outs[3], g1); // one input channel (conv1)
+      pool.winogradConvPool(x, u, bias, outs[4], { batch: 8, h: 14, w: 14, c: 32, co: 64 }); // evaluation's conv2
+      pool.convPool(x1, w1, b1, outs[5], g1); // evaluation's conv1
       return outs.map((at, i) => bits(pool.f32(at, sizes[i])));
     };
     const alone = run();

@@ -15,11 +15,13 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../generated/heap-kernels-wasm';
 import { compileEmbedded, hasWasmSimd } from './embedded-module';
+import type { WinogradGeometry } from '../winograd';
 
 interface HeapKernelsExports {
   packFilter(w: number, wp: number, taps: number, c: number, co: number): void;
   packColumns(b: number, bp: number, k: number, n: number): void;
   runChunk(job: number, chunk: number): void;
+  winogradScratchBytes(c: number, co: number): number;
 }
 
 /** Geometry of one NHWC max-pool (as tfjs's computePool2DInfo gives it). */
@@ -71,7 +73,7 @@ export type SpawnHelper = (source: string, data: HeapKernelsHelperData) => void;
 // never waits forever: it throws instead), then the kind and the arguments.
 const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, failed: 6, KIND: 8, ARGS: 9 } as const;
 const JOB_INTS = JOB.ARGS + 24;
-const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5, reluGrad: 6 } as const;
+const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5, reluGrad: 6, winograd: 7, convPool: 8 } as const;
 
 const bitsScratch = new Float32Array(1);
 /** The bits of a float32, as the i32 a job slot holds. */
@@ -224,6 +226,26 @@ export class HeapKernels {
     this.run(KIND.conv, args, Math.ceil(pixels / chunkPixels), pixels * taps * g.c * g.co);
   }
 
+  /**
+   * out[batch][oh/2][ow/2][co] = maxPool2x2(relu(conv(x, w) + bias)) (see ConvGeometry; the output
+   * as large as the input, oh and ow even): bitwise conv, add, relu and maxPool one after another
+   * (assembly/parts/conv-pool.ts), without their full-size intermediates, when every value before
+   * ReLU is finite; false otherwise (the caller then runs those four ops).
+   */
+  convPool(x: number, w: number, bias: number, out: number, g: ConvGeometry): boolean {
+    const taps = g.kh * g.kw;
+    const wp = this.scratch('filter', 4 * taps * g.c * g.co);
+    const zero = this.scratch('zero', 4 * g.c);
+    this.f32(zero, g.c).fill(0);
+    this.exports.packFilter(w, wp, taps, g.c, g.co);
+    const windows = g.batch * (g.oh / 2) * (g.ow / 2);
+    const chunkWindows = Math.max(1, Math.ceil(windows / this.chunkTarget()));
+    const flag = this.clearedFlag();
+    const args = [x, wp, bias, out, zero, flag, g.h, g.w, g.c, g.kh, g.kw, g.co, g.padTop, g.padLeft, windows, chunkWindows];
+    this.run(KIND.convPool, args, Math.ceil(windows / chunkWindows), 4 * windows * taps * g.c * g.co);
+    return new Int32Array(this.memory.buffer, flag, 1)[0] === 0;
+  }
+
   /** out (m x n) = a (m x k) times b (k x n), all row-major; b is packed, a read in place. */
   gemm(a: number, b: number, out: number, m: number, k: number, n: number): void {
     const padded = 16 * Math.ceil(n / 16);
@@ -291,6 +313,30 @@ export class HeapKernels {
   reluGrad(dy: number, x: number, out: number, n: number): void {
     const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
     this.run(KIND.reluGrad, [dy, x, out, n, length], Math.ceil(n / length), MEMORY_BOUND_WORK * n);
+  }
+
+  /**
+   * out[batch][h/2][w/2][co] = maxPool2x2(relu(conv5x5_same(x, w) + bias)) by Winograd's F(2x2, 5x5)
+   * (assembly/parts/winograd.ts), from u = the packed filter transform (winograd.ts's
+   * winogradFilter); x[batch][h][w][c] with c % 4 == 0, h and w even, co % 16 == 0. False when a
+   * value before ReLU was infinite or NaN (the caller then computes the layer directly).
+   */
+  winogradConvPool(x: number, u: number, bias: number, out: number, g: WinogradGeometry): boolean {
+    const tiles = g.batch * (g.h / 2) * (g.w / 2);
+    const chunkTiles = Math.max(1, Math.ceil(tiles / this.chunkTarget()));
+    const chunks = Math.ceil(tiles / chunkTiles);
+    const scratch = this.scratch('winograd', chunks * this.exports.winogradScratchBytes(g.c, g.co));
+    const flag = this.clearedFlag();
+    const args = [x, u, bias, out, scratch, flag, g.h, g.w, g.c, g.co, tiles, chunkTiles];
+    this.run(KIND.winograd, args, chunks, tiles * 36 * g.c * g.co);
+    return new Int32Array(this.memory.buffer, flag, 1)[0] === 0;
+  }
+
+  /** A heap i32 set to 0, which a kernel sets to 1 to report a non-finite value. */
+  private clearedFlag(): number {
+    const flag = this.scratch('flag', 4);
+    new Int32Array(this.memory.buffer, flag, 1)[0] = 0;
+    return flag;
   }
 
   /** Reserves `bytes` on the heap for as long as the caller needs them (see free). */

@@ -1,0 +1,54 @@
+// Evaluation's conv1: a SAME convolution (stride 1) fused with bias, ReLU and a 2x2 max-pool, as a
+// wasm kernel of the project's own name (assembly/parts/conv-pool.ts, in place, on every thread):
+// bitwise conv2d, add, relu and maxPool one after another (tested), without writing the full-size
+// convolution output three times. Where the fused kernel does not apply (another backend, no
+// WebAssembly SIMD, odd sizes, output channels not a multiple of 16), those four ops run instead,
+// and also when a value before ReLU is infinite or NaN (XNNPACK's max-pool treats NaN in a way of
+// its own: a network gone NaN evaluates exactly as through the four ops).
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { addressOf, heapKernelsOf, type ConvGeometry } from '../own-wasm/heap-kernels';
+
+/** The kernel's name. */
+export const CONV_POOL = 'MnistSymConvPool';
+
+/** Whether the kernel's last run saw only finite values before ReLU. */
+let lastFinite = true;
+
+function geometryOf(x: tf.TensorInfo, filter: tf.TensorInfo): ConvGeometry {
+  const [batch, h, w, c] = x.shape;
+  const [kh, kw, , co] = filter.shape;
+  return { batch, h, w, c, kh, kw, co, oh: h, ow: w, padTop: Math.floor((kh - 1) / 2), padLeft: Math.floor((kw - 1) / 2) };
+}
+
+function fits(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor): boolean {
+  if (tf.getBackend() !== 'wasm' || x.rank !== 4 || filter.rank !== 4 || bias.rank !== 1) return false;
+  const g = geometryOf(x, filter);
+  return filter.shape[2] === g.c && bias.shape[0] === g.co && g.co % 16 === 0 && g.h % 2 === 0 && g.w % 2 === 0 && g.batch * g.h * g.w > 0 &&
+    x.dtype === 'float32' && filter.dtype === 'float32' && heapKernelsOf(tf.backend() as BackendWasm) !== null;
+}
+
+function wasmKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter, bias } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
+  const g = geometryOf(x, filter);
+  const out = backend.makeOutput([g.batch, g.h / 2, g.w / 2, g.co], 'float32');
+  lastFinite = heapKernelsOf(backend)!.convPool(addressOf(backend, x), addressOf(backend, filter), addressOf(backend, bias), addressOf(backend, out), g);
+  return out;
+}
+
+/** Registers the kernel on the wasm backend (once). */
+export function registerConvPool(): void {
+  if (tf.getKernel(CONV_POOL, 'wasm')) return;
+  tf.registerKernel({ kernelName: CONV_POOL, backendName: 'wasm', kernelFunc: wasmKernel as unknown as tf.KernelFunc });
+}
+
+/** maxPool(relu(conv2d(x, filter, 1, 'same') + bias), 2, 2, 'same'): fused where it applies (see the header). */
+export function convBiasReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D {
+  if (fits(x, filter, bias)) {
+    const out = tf.engine().runKernel(CONV_POOL, { x, filter, bias } as unknown as tf.NamedTensorMap) as tf.Tensor4D;
+    if (lastFinite) return out;
+    out.dispose();
+  }
+  return tf.maxPool(tf.relu(tf.add(tf.conv2d(x, filter, 1, 'same'), bias)) as tf.Tensor4D, 2, 2, 'same');
+}
