@@ -29,7 +29,12 @@ async function fetchOne(baseUrl: string, name: string): Promise<Uint8Array> {
 /** Fetches the four files from a folder URL (relative to the page). */
 export async function fetchMnistFiles(baseUrl: string): Promise<MnistFiles> {
   const keys = Object.keys(MNIST_NAMES) as (keyof MnistFiles)[];
-  const bytes = await Promise.all(keys.map((k) => fetchOne(baseUrl, MNIST_NAMES[k])));
+  // Fetched together; a failure is reported for the first file in file order (not whichever
+  // request happened to fail first), so the message is the same every time.
+  const results = await Promise.allSettled(keys.map((k) => fetchOne(baseUrl, MNIST_NAMES[k])));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const bytes = results.map((r) => (r as PromiseFulfilledResult<Uint8Array>).value);
   return Object.fromEntries(keys.map((k, i) => [k, bytes[i]])) as unknown as MnistFiles;
 }
 
