@@ -393,6 +393,16 @@ describe('TensorBoard files and eval', () => {
     const human = runCli(['eval', '--checkpoint', join(full, 'checkpoints/step-00000035.ckpt'), '--split', 'validation']);
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/split\s+validation \(100 images\)/);
-    expect(human.stdout).toMatch(/accuracy\s+\d+\.\d\d%/);
+    expect(human.stdout).toMatch(/accuracy\s+\d+\.\d\d% \(conv2: winograd\)/);
+    // --eval-conv overrides the run's setting: direct sums, the same weights, near the same loss.
+    const direct = runCli(['eval', '--checkpoint', join(full, 'checkpoints/step-00000035.ckpt'), '--split', 'test', '--eval-conv', 'direct', '--json']);
+    expect(direct.status, direct.stderr).toBe(0);
+    const d = JSON.parse(direct.stdout);
+    expect([report.evalConv, d.evalConv]).toEqual(['winograd', 'direct']);
+    expect(d.weightsSha256).toBe(report.weightsSha256);
+    expect(Math.abs(d.loss - report.loss)).toBeLessThan(1e-5 * Math.abs(report.loss));
+    const bad = runCli(['eval', '--checkpoint', join(full, 'checkpoints/step-00000035.ckpt'), '--eval-conv', 'fft']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr.trim()).toMatch(/^error: option '--eval-conv <kind>' argument 'fft' is invalid/);
   });
 });

@@ -1,7 +1,7 @@
 // Public API of @mnist-sym-wasm/core: configuration, data parsing, the engine start, and the run
 // loop with its events. No I/O here: callers pass bytes in and render events out.
 export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
-export type { BatchOrderKind, ConfigField, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
+export type { BatchOrderKind, ConfigField, EvalConvKind, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
 export { engineInfo, initEngine } from './engine';
 export type { EngineInfo, EngineOptions } from './engine';

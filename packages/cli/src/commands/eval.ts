@@ -9,6 +9,7 @@ import {
   Trainer,
   TwinTrainer,
   UserInputError,
+  type EvalConvKind,
   type ExperimentConfig,
   type SymmetryReport,
 } from '@mnist-sym-wasm/core';
@@ -32,12 +33,14 @@ export interface EvalReport {
   weightsSha256: string;
   /** Whether the data evaluated on is the data the checkpoint was trained on. */
   sameDataAsTraining: boolean;
+  /** How conv2 was computed (dense model; null for the twin, which has its own float64 pass). */
+  evalConv: EvalConvKind | null;
   symmetry: SymmetryReport;
   config: ExperimentConfig;
 }
 
 /** Loads the checkpoint and scores its model on the whole split. */
-export async function evaluateCheckpoint(path: string, split: SplitName, dataDir?: string): Promise<EvalReport> {
+export async function evaluateCheckpoint(path: string, split: SplitName, dataDir?: string, evalConv?: EvalConvKind): Promise<EvalReport> {
   const checkpoint = readCheckpointFile(path);
   const config = checkpoint.config;
   // Default data: what the run recorded beside its checkpoints, else the embedded MNIST.
@@ -50,7 +53,9 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
   const trainer = config.model === 'twin' ? new TwinTrainer(config, data) : new Trainer(config, data);
   try {
     trainer.importState(checkpoint.trainer);
-    const score = trainer.evaluate(images, images.count);
+    // Checkpoints written before --eval-conv existed have no evalConv: the default then.
+    const conv = trainer instanceof Trainer ? (evalConv ?? config.evalConv ?? 'winograd') : null;
+    const score = trainer instanceof Trainer ? trainer.evaluate(images, images.count, conv!) : trainer.evaluate(images, images.count);
     return {
       checkpoint: path,
       step: checkpoint.trainer.step,
@@ -60,6 +65,7 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
       loss: score.loss,
       weightsSha256: trainer.weightsSha256(),
       sameDataAsTraining: dataFingerprint(data) === checkpoint.data,
+      evalConv: conv,
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
       config,
     };
@@ -77,7 +83,7 @@ export function formatEvalReport(r: EvalReport): string {
     `checkpoint       ${r.checkpoint}`,
     `step             ${r.step}`,
     `split            ${r.split} (${r.images} images${r.sameDataAsTraining ? '' : ', NOT the data the model was trained on'})`,
-    `accuracy         ${(100 * r.accuracy).toFixed(2)}%`,
+    `accuracy         ${(100 * r.accuracy).toFixed(2)}%${r.evalConv ? ` (conv2: ${r.evalConv})` : ''}`,
     `loss             ${r.loss}`,
     `weights sha256   ${r.weightsSha256}`,
     '',
@@ -94,9 +100,10 @@ export function evalCommand(): Command {
     .requiredOption('--checkpoint <path>', 'checkpoint file (a run folder\'s checkpoints/step-*.ckpt)')
     .addOption(new Option('--split <name>', 'split to evaluate (all its images)').choices(SPLITS).default('test'))
     .option('--data <dir>', 'MNIST folder (default: the one the run recorded, else the embedded MNIST)')
+    .addOption(new Option('--eval-conv <kind>', "conv2 by winograd or direct sums (default: the run's setting)").choices(['winograd', 'direct']))
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { checkpoint: string; split: SplitName; data?: string; json?: boolean }) => {
-      const report = await evaluateCheckpoint(opts.checkpoint, opts.split, opts.data);
+    .action(async (opts: { checkpoint: string; split: SplitName; data?: string; evalConv?: EvalConvKind; json?: boolean }) => {
+      const report = await evaluateCheckpoint(opts.checkpoint, opts.split, opts.data, opts.evalConv);
       process.stdout.write(opts.json ? `${toJson(report)}\n` : formatEvalReport(report));
     });
 }
