@@ -1,5 +1,6 @@
 // Thread count never changes results: 1, 2 and 3 WebAssembly threads (tfjs's and the own kernels'
-// helpers) give the same weights and CSV.
+// helpers) give the same weights, CSV and evaluation metrics (losses included: evaluation's fused
+// and Winograd kernels run on the helpers too at these widths).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -15,6 +16,10 @@ test('--threads 1, 2 and 3: bitwise-identical weights and CSV, and the summary r
     return {
       summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')),
       csv: readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'),
+      metrics: readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+        const { elapsedMs: _e, ...rest } = JSON.parse(l);
+        return JSON.stringify(rest);
+      }),
     };
   });
   expect(runs.map((r) => r.summary.engine.threads)).toEqual([1, 2, 3]);
@@ -23,4 +28,7 @@ test('--threads 1, 2 and 3: bitwise-identical weights and CSV, and the summary r
   expect(runs.map((r) => r.summary.engine.simd)).toEqual([true, true, true]);
   expect(new Set(runs.map((r) => r.summary.weightsSha256)).size).toBe(1);
   expect(new Set(runs.map((r) => r.csv)).size).toBe(1);
+  expect(runs[0].metrics.length).toBe(3); // steps 0, 2, 4
+  expect(runs[1].metrics).toEqual(runs[0].metrics);
+  expect(runs[2].metrics).toEqual(runs[0].metrics);
 });
