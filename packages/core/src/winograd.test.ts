@@ -187,6 +187,16 @@ describe('evaluation with the Winograd conv2', () => {
     expect(w.images).toBe(count);
     expect(w.accuracy).toBe(d.accuracy);
     expect(Math.abs(w.loss - d.loss) / d.loss).toBeLessThan(1e-5);
-    tf.dispose(tensors);
+    // No tensor left behind, by either kind, nor when a NaN weight sends both layers to the ops.
+    const before = tf.memory().numTensors;
+    evaluateSplit(shape, tensors, split, count, 'stable', 'winograd');
+    evaluateSplit(shape, tensors, split, count, 'stable', 'direct');
+    const nanW1 = tf.tensor(params[0].map((v, i) => (i === 7 ? NaN : v)), shapes[0]);
+    const nan = evaluateSplit(shape, [nanW1, ...tensors.slice(1)], split, count, 'stable', 'winograd');
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(nan.loss).toBeNaN();
+    // A network gone NaN scores exactly as with direct sums (the layers fall back to the ops).
+    expect(evaluateSplit(shape, [nanW1, ...tensors.slice(1)], split, count, 'stable', 'direct')).toEqual(nan);
+    tf.dispose([nanW1, ...tensors]);
   });
 });
