@@ -1,5 +1,6 @@
 // The question's CNN, top to bottom: conv5x5-relu-maxpool, conv5x5-relu-maxpool, fc-relu, fc.
-// Parameters are plain tensors in TensorFlow layouts; functional tfjs ops only.
+// Parameters are plain tensors in TensorFlow layouts; functional tfjs ops, and for evaluation the
+// project's fused conv + bias + ReLU + pool kernels (kernels/ConvPool.ts, kernels/WinogradConvPool.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalConvKind, ExperimentConfig } from './config';
 import { convBiasReluPool } from './kernels/ConvPool';
