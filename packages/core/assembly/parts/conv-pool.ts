@@ -7,7 +7,9 @@
 // that of conv2d, add, relu and maxPool run one after another, without the full-size intermediates,
 // whenever every value before ReLU is finite. Otherwise the kernel raises a flag and its caller
 // recomputes the layer with those four ops (XNNPACK's max-pool treats NaN in a way of its own). Every
-// pooled output is computed whole by one caller. Pointers are byte addresses.
+// pooled output is computed whole by one caller. Pointers are byte addresses. The 2x16 tile loop
+// repeats conv.ts's on purpose: calling convPixels for each pixel pair instead (through a scratch
+// row) measured 107 ms against 87 per 1000 conv1 images on one thread.
 
 import { tapRow } from './conv';
 import { nonFinite } from './winograd';
