@@ -1,6 +1,7 @@
 // Evaluation's Winograd conv + bias + ReLU + pool (winograd.ts, kernels/WinogradConvPool.ts,
 // assembly/parts/winograd.ts): the TypeScript twin against a float64 loop of the direct
-// convolution (tolerance: it rounds differently, not wrongly); the WebAssembly kernel and the cpu
+// convolution, and both fused kernels against the cpu backend's ops (tolerance: Winograd rounds
+// differently, not wrongly); the WebAssembly kernel and the cpu
 // backend's kernel bitwise against the twin, edge values included; the evaluation with it against
 // the direct one on the fixtures.
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +11,7 @@ import { initEngine } from './engine';
 import { evaluateSplit } from './evaluate';
 import type { Split } from './mnist';
 import { forwardLogits, initialParams, seedModelShape } from './model';
+import { convBiasReluPool } from './kernels/ConvPool';
 import { WINOGRAD_CONV_POOL, winogradConvBiasReluPool } from './kernels/WinogradConvPool';
 import { winogradConvPool, winogradFilter, winogradFits, type WinogradGeometry } from './winograd';
 import { lcgUint32 } from '../../../test/lcg';
@@ -93,6 +95,23 @@ describe('Winograd F(2x2, 5x5) conv + bias + ReLU + pool', () => {
       expect(worst / scale).toBeLessThan(2e-6);
     });
   }
+
+  it("agrees with the cpu backend's conv2d, add, relu and maxPool to float32 rounding (both fused kernels)", async () => {
+    const g = { batch: 2, h: 14, w: 14, c: 32, co: 64 };
+    const x = values(g.batch * g.h * g.w * g.c, 41, -0.2, 1);
+    const w = values(25 * g.c * g.co, 42, -0.1, 0.1);
+    const b = values(g.co, 43, -0.05, 0.15);
+    const run = (f: (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor) =>
+      tf.tidy(() => f(tf.tensor4d(x, [2, 14, 14, 32]), tf.tensor4d(w, [5, 5, 32, 64]), tf.tensor1d(b)).dataSync() as Float32Array);
+    await tf.setBackend('cpu');
+    const cpu = run((x, w, b) => tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w, 1, 'same'), b)) as tf.Tensor4D, 2, 2, 'same'));
+    await tf.setBackend('wasm');
+    for (const got of [run(winogradConvBiasReluPool), run(convBiasReluPool)]) {
+      let worst = 0;
+      for (let i = 0; i < cpu.length; i++) worst = Math.max(worst, Math.abs(got[i] - cpu[i]));
+      expect(worst).toBeLessThan(2e-6 * Math.max(...cpu));
+    }
+  });
 
   it('the shapes it covers: 5x5 filters, even height and width', () => {
     expect(winogradFits([1, 14, 14, 32], [5, 5, 32, 64])).toBe(true);
