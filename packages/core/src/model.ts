@@ -3,7 +3,7 @@
 // project's fused conv + bias + ReLU + pool kernels (kernels/ConvPool.ts, kernels/WinogradConvPool.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalConvKind, ExperimentConfig } from './config';
-import { convBiasReluPool } from './kernels/ConvPool';
+import { convBiasReluPool, convBiasReluPoolOps } from './kernels/ConvPool';
 import { winogradConvBiasReluPool } from './kernels/WinogradConvPool';
 import { winogradFits } from './winograd';
 import { deriveStream, truncatedNormal } from './prng';
@@ -99,7 +99,7 @@ export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tens
   const layer = (input: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, winograd: boolean): tf.Tensor4D => {
     if (winograd && winogradFits(input.shape, w.shape)) return winogradConvBiasReluPool(input, w as tf.Tensor4D, b as tf.Tensor1D);
     if (evaluation) return convBiasReluPool(input, w as tf.Tensor4D, b as tf.Tensor1D);
-    return tf.maxPool(tf.relu(tf.add(tf.conv2d(input, w as tf.Tensor4D, 1, 'same'), b)) as tf.Tensor4D, 2, 2, 'same');
+    return convBiasReluPoolOps(input, w, b);
   };
   const p1 = layer(image, w1, b1, false);
   const p2 = layer(p1, w2, b2, evaluation === 'winograd');

@@ -55,7 +55,7 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
     trainer.importState(checkpoint.trainer);
     // Checkpoints written before --eval-conv existed have no evalConv: the default then.
     const conv = trainer instanceof Trainer ? (evalConv ?? config.evalConv ?? 'winograd') : null;
-    const score = trainer instanceof Trainer ? trainer.evaluate(images, images.count, conv!) : trainer.evaluate(images, images.count);
+    const score = conv && trainer instanceof Trainer ? trainer.evaluate(images, images.count, conv) : trainer.evaluate(images, images.count);
     return {
       checkpoint: path,
       step: checkpoint.trainer.step,

@@ -12,13 +12,7 @@
 // row) measured 107 ms against 87 per 1000 conv1 images on one thread.
 
 import { tapRow } from './conv';
-import { nonFinite } from './winograd';
-
-/** ReLU as tfjs-backend-wasm's for finite values: x when x > 0, else +0. */
-// @ts-ignore: decorator
-@inline function relu(v: v128): v128 {
-  return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
-}
+import { nonFinite, relu } from './winograd';
 
 /**
  * out[q][co] for pooled outputs q in [q0, q1) (q = (b * h/2 + py) * w/2 + px) of

@@ -59,9 +59,12 @@ export function winogradScratchBytes(c: i32, co: i32): i32 {
   return f32x4.ne(f32x4.sub(v, v), f32x4.splat(0));
 }
 
-/** ReLU as tfjs-backend-wasm's: x when x > 0, else +0 (NaN and -0 included). */
+/**
+ * ReLU as tfjs-backend-wasm's for finite values: x when x > 0, else +0 (-0 included). NaN gives +0
+ * here but stays NaN in tfjs: callers flag non-finite inputs (nonFinite) and fall back.
+ */
 // @ts-ignore: decorator
-@inline function relu(v: v128): v128 {
+@inline export function relu(v: v128): v128 {
   return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
 }
 

@@ -43,12 +43,20 @@ export function registerConvPool(): void {
   tf.registerKernel({ kernelName: CONV_POOL, backendName: 'wasm', kernelFunc: wasmKernel as unknown as tf.KernelFunc });
 }
 
-/** maxPool(relu(conv2d(x, filter, 1, 'same') + bias), 2, 2, 'same'): fused where it applies (see the header). */
+/**
+ * The layer as the four tfjs ops: maxPool(relu(conv2d(x, filter, 1, 'same') + bias), 2, 2, 'same').
+ * Training's forward pass (which needs their gradients), and what both fused kernels fall back to.
+ */
+export function convBiasReluPoolOps(x: tf.Tensor4D, filter: tf.Tensor, bias: tf.Tensor): tf.Tensor4D {
+  return tf.maxPool(tf.relu(tf.add(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'), bias)) as tf.Tensor4D, 2, 2, 'same');
+}
+
+/** The same layer, fused where it applies (see the header). */
 export function convBiasReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D {
   if (fits(x, filter, bias)) {
     const out = tf.engine().runKernel(CONV_POOL, { x, filter, bias } as unknown as tf.NamedTensorMap) as tf.Tensor4D;
     if (lastFinite) return out;
     out.dispose();
   }
-  return tf.maxPool(tf.relu(tf.add(tf.conv2d(x, filter, 1, 'same'), bias)) as tf.Tensor4D, 2, 2, 'same');
+  return convBiasReluPoolOps(x, filter, bias);
 }

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
+import { convBiasReluPoolOps } from './ConvPool';
 import { winogradConvPool, winogradFilter, winogradFits, type WinogradGeometry } from '../winograd';
 
 /** The kernel's name. */
@@ -88,5 +89,5 @@ export function winogradConvBiasReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bi
   const out = tf.engine().runKernel(WINOGRAD_CONV_POOL, { x, filter, bias } as unknown as tf.NamedTensorMap) as tf.Tensor4D;
   if (lastFinite) return out;
   out.dispose();
-  return tf.maxPool(tf.relu(tf.add(tf.conv2d(x, filter, 1, 'same'), bias)) as tf.Tensor4D, 2, 2, 'same');
+  return convBiasReluPoolOps(x, filter, bias);
 }

@@ -243,7 +243,7 @@ export class HeapKernels {
     const flag = this.clearedFlag();
     const args = [x, wp, bias, out, zero, flag, g.h, g.w, g.c, g.kh, g.kw, g.co, g.padTop, g.padLeft, windows, chunkWindows];
     this.run(KIND.convPool, args, Math.ceil(windows / chunkWindows), 4 * windows * taps * g.c * g.co);
-    return new Int32Array(this.memory.buffer, flag, 1)[0] === 0;
+    return !this.raised(flag);
   }
 
   /** out (m x n) = a (m x k) times b (k x n), all row-major; b is packed, a read in place. */
@@ -329,7 +329,7 @@ export class HeapKernels {
     const flag = this.clearedFlag();
     const args = [x, u, bias, out, scratch, flag, g.h, g.w, g.c, g.co, tiles, chunkTiles];
     this.run(KIND.winograd, args, chunks, tiles * 36 * g.c * g.co);
-    return new Int32Array(this.memory.buffer, flag, 1)[0] === 0;
+    return !this.raised(flag);
   }
 
   /** A heap i32 set to 0, which a kernel sets to 1 to report a non-finite value. */
@@ -337,6 +337,11 @@ export class HeapKernels {
     const flag = this.scratch('flag', 4);
     new Int32Array(this.memory.buffer, flag, 1)[0] = 0;
     return flag;
+  }
+
+  /** Whether a kernel raised the flag clearedFlag gave. */
+  private raised(flag: number): boolean {
+    return new Int32Array(this.memory.buffer, flag, 1)[0] !== 0;
   }
 
   /** Reserves `bytes` on the heap for as long as the caller needs them (see free). */
