@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..');
-export const CLI = join(ROOT, 'packages/cli/dist/index.js');
+/** The installed command's file (what `npx mnist-sym-wasm` runs). */
+export const CLI = join(ROOT, 'packages/cli/bin/mnist-sym-wasm.js');
 export const FIXTURE = join(ROOT, 'fixtures/mnist-small');
 /** Flags that make a run on the small fixture (1000 train / 200 test images) quick. */
 export const QUICK = ['--data', FIXTURE, '--validation-size', '100', '--eval-train', '200'];

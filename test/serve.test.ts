@@ -1,11 +1,9 @@
 // `mnist-sym-wasm serve` argument and data errors, through the built CLI (the served page itself is
 // tested in a browser by web.test.ts).
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
-
-const ROOT = resolve(__dirname, '..');
-const CLI = join(ROOT, 'packages/cli/dist/index.js');
+import { CLI, ROOT } from './helpers';
 
 function serve(args: string[]) {
   return spawnSync(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });

@@ -1,6 +1,5 @@
-// Entry point of the mnist-sym-wasm binary. Core must load after node-globals (see there), so the
-// commands are imported dynamically, after the globals exist.
-import './node-globals';
+// Entry point of the mnist-sym-wasm binary (the committed bin file imports it): the command line,
+// or a twin evaluation worker when started as one.
 import { isMainThread, workerData } from 'node:worker_threads';
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'twin-eval') {

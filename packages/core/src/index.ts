@@ -3,7 +3,8 @@
 export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
 export type { BatchOrderKind, ConfigField, EvalConvKind, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
-export { engineInfo, initEngine } from './engine';
+export { engineInfo } from './engine';
+export { initEngine } from './bundled-engine';
 export type { EngineInfo, EngineOptions } from './engine';
 export type { HeapKernelsHelperData, SpawnHelper } from './own-wasm/heap-kernels';
 export { parseIdx, encodeIdx } from './idx';

@@ -70,6 +70,10 @@ const FC1_WEIGHTS = 4;
 export class Trainer {
   readonly shape: ModelShape;
   readonly hyper: AdamHyper;
+  /**
+   * The parameters as tfjs tensors (engine-internal: read them with paramValues()).
+   * @internal
+   */
   params: tf.Tensor[];
   readonly adam: AdamState;
   readonly sampler: BatchSampler;

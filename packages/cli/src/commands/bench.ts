@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command, Option } from 'commander';
 import {
+  initEngine,
   benchmarkSubject,
   CORE_VERSION,
   loadMnist,
@@ -17,7 +18,6 @@ import {
 } from '@mnist-sym-wasm/core';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { findTorchPython, timePytorch } from '../pytorch/pytorch-baseline';
-import { startNodeEngine } from '../node-engine';
 import { toJson } from '../run-directory';
 
 /** What bench can time; pytorch only where a python3 imports torch. */
@@ -90,7 +90,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   const [ownThreads, ...otherThreads] = threadCounts;
   const config = resolveConfig({ threads: ownThreads });
   const data = loadMnist(readMnistFiles(embeddedMnistDir()), config.validationSize);
-  const engine = await startNodeEngine(config.threads);
+  const engine = await initEngine({ threads: config.threads });
   const results: BenchRow[] = [];
   const torch = subjects.includes('pytorch') ? findTorchPython() : null;
   for (const subject of subjects) {

@@ -3,6 +3,7 @@
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import {
+  initEngine,
   dataFingerprint,
   loadMnist,
   symmetryReport,
@@ -15,7 +16,6 @@ import {
 } from '@mnist-sym-wasm/core';
 import { readCheckpointFile, readCheckpointOptions } from '../checkpoint-files';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { startNodeEngine } from '../node-engine';
 import { toJson } from '../run-directory';
 import { formatSymmetryTable } from '../symmetry-table';
 
@@ -49,7 +49,7 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
   const data = loadMnist(readMnistFiles(dir), config.validationSize);
   const images = data[split];
   if (images.count === 0) throw new UserInputError(`the ${split} split is empty (validation size ${config.validationSize})`);
-  await startNodeEngine(config.threads);
+  await initEngine({ threads: config.threads });
   const trainer = config.model === 'twin' ? new TwinTrainer(config, data) : new Trainer(config, data);
   try {
     trainer.importState(checkpoint.trainer);

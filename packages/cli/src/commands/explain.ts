@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
+  initEngine,
   explainSuite,
   loadMnist,
   resolveConfig,
@@ -21,7 +22,6 @@ import {
 import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { renderHtml, renderMarkdown, type ExplainReport } from '../explain-report';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { startNodeEngine } from '../node-engine';
 import { startTwinEvalPool } from '../twin-eval-pool';
 
 /** The quick default: short runs, evaluation on subsets (all overridable by the config flags). */
@@ -58,7 +58,7 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   mkdirSync(outDir, { recursive: true });
   const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
   const data = Number.isFinite(testImages) ? firstImages(all, testImages) : all;
-  const engine = await startNodeEngine(base.threads);
+  const engine = await initEngine({ threads: base.threads });
   const entries = explainSuite(base, { orderSeeds, perturbs, denseLosses: full });
   const started = performance.now();
   const results: SuiteResult[] = [];

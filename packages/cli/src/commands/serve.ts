@@ -34,11 +34,11 @@ export function webDistDir(): string {
   try {
     page = fileURLToPath(import.meta.resolve('@mnist-sym-wasm/web/page'));
   } catch {
-    throw new UserInputError("the web page is not built or not installed (@mnist-sym-wasm/web/page); run 'npx tsup' first");
+    throw new UserInputError("the web page is not installed (@mnist-sym-wasm/web); reinstall mnist-sym-wasm, or in the repository run 'npm run build'");
   }
   const dir = dirname(page);
   if (!existsSync(join(dir, 'index.html')) || !existsSync(page)) {
-    throw new UserInputError(`the web page is not built (${dir} has no index.html/page.js); run 'npx tsup' first`);
+    throw new UserInputError(`the web page is not built (${dir} has no index.html/page.js); in the repository run 'npm run build'`);
   }
   return dir;
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
+  initEngine,
   loadMnist,
   mergeSweepRows,
   parseShard,
@@ -23,7 +24,6 @@ import {
 } from '@mnist-sym-wasm/core';
 import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { startNodeEngine } from '../node-engine';
 
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -60,7 +60,7 @@ export async function sweepRunShard(opts: Record<string, unknown>, log: (line: s
   const mine = shardRuns(plan, shard).filter((r) => !existsSync(join(outDir, 'rows', rowFile(r.index))));
   if (mine.length === 0) return [];
   const data = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), plan[0].config.validationSize);
-  await startNodeEngine(plan[0].config.threads);
+  await initEngine({ threads: plan[0].config.threads });
   const rows: SweepRow[] = [];
   for (const run of mine) {
     if (run.config.validationSize !== plan[0].config.validationSize) throw new UserInputError('sweep: validation-size cannot vary');

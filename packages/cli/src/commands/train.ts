@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import {
+  initEngine,
   CheckpointError,
   dataFingerprint,
   loadMnist,
@@ -17,7 +18,6 @@ import {
 import { readCheckpointOptions, saveCheckpoint, writeCheckpointOptions } from '../checkpoint-files';
 import { addConfigOptions, configFromOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { startNodeEngine } from '../node-engine';
 import { formatSummary, humanReporter, jsonReporter } from '../progress-reporter';
 import { defaultRunDir, RUN_FILES, RunDirectory, toJson } from '../run-directory';
 import { loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../resume';
@@ -78,7 +78,7 @@ export async function train(
   } else {
     run.open();
   }
-  const engine = await startNodeEngine(config.threads);
+  const engine = await initEngine({ threads: config.threads });
   // The twin's evaluations dominate its protocol: spread them over the engine's threads.
   const twinPool = config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, config, engine.threads - 1, process.argv[1]) : undefined;
   run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: dataSource }, 2)}\n`);
