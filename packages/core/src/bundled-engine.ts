@@ -18,6 +18,32 @@ function shippedWasmPaths(): Record<string, string> {
  * `spawnHelper` to use threads; `wasmPaths` overrides where the .wasm binaries are fetched from.
  * Throws if the wasm backend cannot start: no silent fallback.
  */
-export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
-  return initEngineOn({ ...options, wasmPaths: options.wasmPaths ?? shippedWasmPaths() });
+export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  const restore = options.allowThreads && typeof options.threads === 'number' ? sizePthreadPool(options.threads) : () => {};
+  try {
+    return await initEngineOn({ ...options, wasmPaths: options.wasmPaths ?? shippedWasmPaths() });
+  } finally {
+    restore();
+  }
+}
+
+/**
+ * tfjs-backend-wasm's threaded build sizes its pthread pool once, when it loads, from
+ * navigator.hardwareConcurrency / 2 (one thread on a 2-core machine, whatever setThreadsCount
+ * asks; core's Node entry patches os.cpus() for the same reason). While the engine starts,
+ * navigator reports 2 * `threads`; returns what puts it back.
+ */
+function sizePthreadPool(threads: number): () => void {
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (!nav) return () => {};
+  const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  } catch {
+    return () => {}; // not configurable here: the pool follows the real core count
+  }
+  return () => {
+    if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
+    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  };
 }
