@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench';
 import { evalCommand } from './commands/eval';
 import { explainCommand } from './commands/explain';
 import { sweepCommand } from './commands/sweep';
+import { sweepSubmitCommand } from './commands/sweep-submit';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import { ExitCodeError } from './stop-signals';
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(serveCommand());
   program.addCommand(evalCommand());
   program.addCommand(explainCommand());
-  program.addCommand(sweepCommand());
+  program.addCommand(sweepCommand().addCommand(sweepSubmitCommand()));
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);
