@@ -4,7 +4,7 @@
 // node16 and bundler resolution, no skipLibCheck), core bundled into a minified Vite app in
 // Chromium, and `npm publish --dry-run` of each package. The reference hash is the workspace CLI's
 // for the same config. Nothing here imports the workspace's own files.
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import sirv from 'sirv';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HAS_CHROMIUM, launchChromium, warnIfNoChromium } from './browser';
-import { FIXTURE, ROOT, runCli, tempDir } from './helpers';
+import { CLI, FIXTURE, ROOT, tempDir } from './helpers';
 
 warnIfNoChromium('packed-install.test');
 
@@ -26,11 +26,25 @@ const QUERY = 'steps=20&evalEvery=10&evalTrain=200&validationSize=100&widths=16,
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const PACKAGES = ['core', 'cli', 'web'];
 
-/** Runs a command in `cwd`; fails the test with its output when it exits non-zero. */
-function run(command: string, args: string[], cwd = APP, timeout = 300_000): SpawnSyncReturns<string> {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_update_notifier: 'false' } });
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  return r;
+/**
+ * Runs a command in `cwd`; fails the test with its output when it exits non-zero. Asynchronous: a
+ * worker blocked for minutes (npm install) misses vitest's own messages.
+ */
+function run(command: string, args: string[], cwd = APP, timeout = 300_000): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('error', fail);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      if (status === 0) done({ stdout, stderr });
+      else fail(new Error(`${command} ${args.join(' ')} exited ${status}:\n${stdout}\n${stderr}`));
+    });
+  });
 }
 
 /** The `weightsSha256 <hex>` line an example prints. */
@@ -42,16 +56,15 @@ function printedHash(output: string): string {
 
 let reference = '';
 
-beforeAll(() => {
+beforeAll(async () => {
   // The reference: the workspace CLI on the same config.
   const out = join(TMP, 'reference-run');
-  const ref = runCli(['train', '--data', FIXTURE, ...FLAGS, '--threads', '1', '--out', out]);
-  expect(ref.status, ref.stderr).toBe(0);
+  await run(process.execPath, [CLI, 'train', '--data', FIXTURE, ...FLAGS, '--threads', '1', '--out', out], ROOT);
   reference = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).weightsSha256;
 
   const packs = join(TMP, 'packs');
   mkdirSync(packs, { recursive: true });
-  run('npm', ['pack', '--workspaces', '--ignore-scripts', '--pack-destination', packs], ROOT);
+  await run('npm', ['pack', '--workspaces', '--ignore-scripts', '--pack-destination', packs], ROOT);
   mkdirSync(APP, { recursive: true });
   writeFileSync(join(APP, 'package.json'), `${JSON.stringify({ name: 'msw-consumer', private: true, type: 'module' }, null, 2)}\n`);
   const tarballs = readdirSync(packs).map((f) => join(packs, f));
@@ -59,7 +72,7 @@ beforeAll(() => {
   // What a user adds for the TypeScript and Vite examples; the versions the workspace already has.
   const viteApp = JSON.parse(readFileSync(join(ROOT, 'examples/vite-app/package.json'), 'utf8'));
   const extras = ['@types/node@^20.19.0', `vite@${viteApp.devDependencies.vite}`, `terser@${viteApp.devDependencies.terser}`];
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs, ...extras]);
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs, ...extras]);
   // The data a user brings: here the small fixture, beside the app.
   cpSync(FIXTURE, join(APP, 'mnist'), { recursive: true });
 }, 600_000);
@@ -69,19 +82,19 @@ afterAll(() => {
 });
 
 describe('the CLI from the packed tarballs, through npx', () => {
-  test('--help lists the commands', () => {
-    const r = run('npx', ['mnist-sym-wasm', '--help']);
+  test('--help lists the commands', async () => {
+    const r = await run('npx', ['mnist-sym-wasm', '--help']);
     for (const command of ['train', 'eval', 'serve', 'explain', 'sweep', 'bench']) expect(r.stdout).toContain(command);
-    expect(run('npx', ['mnist-sym-wasm', 'explain', '--help']).stdout).toContain('--full');
+    expect((await run('npx', ['mnist-sym-wasm', 'explain', '--help'])).stdout).toContain('--full');
   });
 
-  test('train gives the workspace CLI hash; eval scores its checkpoint', () => {
-    run('npx', ['mnist-sym-wasm', 'train', '--data', 'mnist', ...FLAGS, '--checkpoint-every', '20', '--out', 'run']);
+  test('train gives the workspace CLI hash; eval scores its checkpoint', async () => {
+    await run('npx', ['mnist-sym-wasm', 'train', '--data', 'mnist', ...FLAGS, '--checkpoint-every', '20', '--out', 'run']);
     const summary = JSON.parse(readFileSync(join(APP, 'run/summary.json'), 'utf8'));
     expect(summary.weightsSha256).toBe(reference);
     const checkpoints = readdirSync(join(APP, 'run/checkpoints')).filter((f) => f.endsWith('.ckpt'));
     expect(checkpoints.length).toBeGreaterThan(0);
-    const evaluation = run('npx', ['mnist-sym-wasm', 'eval', '--checkpoint', join('run/checkpoints', checkpoints.at(-1)!), '--split', 'test', '--json']);
+    const evaluation = await run('npx', ['mnist-sym-wasm', 'eval', '--checkpoint', join('run/checkpoints', checkpoints.at(-1)!), '--split', 'test', '--json']);
     expect(JSON.parse(evaluation.stdout.trim().split('\n').at(-1)!).accuracy).toBe(summary.final.test);
   });
 });
@@ -90,16 +103,16 @@ describe('core as a library, from the packed tarball', () => {
   test.each([
     ['plain Node ESM', 'train-node.mjs'],
     ['CommonJS require', 'train-commonjs.cjs'],
-  ])('%s trains to the CLI hash, with 1 thread and every core', (_, file) => {
+  ])('%s trains to the CLI hash, with 1 thread and every core', async (_, file) => {
     copyFileSync(join(ROOT, 'examples', file), join(APP, file));
     for (const threads of ['1', 'auto']) {
-      const r = run(process.execPath, [file, 'mnist', threads]);
+      const r = await run(process.execPath, [file, 'mnist', threads]);
       expect(r.stdout).toMatch(threads === '1' ? /engine: 1 thread\(s\)/ : /engine: \d+ thread\(s\)/);
       expect(printedHash(r.stdout)).toBe(reference);
     }
   });
 
-  test('TypeScript, strict and without skipLibCheck: node16 compiles and trains to the CLI hash; bundler type-checks', () => {
+  test('TypeScript, strict and without skipLibCheck: node16 compiles and trains to the CLI hash; bundler type-checks', async () => {
     mkdirSync(join(APP, 'ts'), { recursive: true });
     copyFileSync(join(ROOT, 'examples/train-typescript.ts'), join(APP, 'ts/train-typescript.ts'));
     const base = { target: 'ES2022', strict: true, skipLibCheck: false, types: ['node'] };
@@ -111,15 +124,15 @@ describe('core as a library, from the packed tarball', () => {
       join(APP, 'tsconfig.bundler.json'),
       JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', noEmit: true }, include: ['ts'] }),
     );
-    run(process.execPath, [TSC, '-p', 'tsconfig.node16.json']);
-    run(process.execPath, [TSC, '-p', 'tsconfig.bundler.json']);
-    expect(printedHash(run(process.execPath, ['build/train-typescript.js', 'mnist']).stdout)).toBe(reference);
+    await run(process.execPath, [TSC, '-p', 'tsconfig.node16.json']);
+    await run(process.execPath, [TSC, '-p', 'tsconfig.bundler.json']);
+    expect(printedHash((await run(process.execPath, ['build/train-typescript.js', 'mnist'])).stdout)).toBe(reference);
   });
 });
 
-test('every package publishes (npm publish --dry-run)', () => {
+test('every package publishes (npm publish --dry-run)', async () => {
   for (const name of PACKAGES) {
-    const r = run('npm', ['publish', '--dry-run', '--ignore-scripts'], join(ROOT, 'packages', name));
+    const r = await run('npm', ['publish', '--dry-run', '--ignore-scripts'], join(ROOT, 'packages', name));
     expect(r.stderr).toMatch(/\(dry-run\)/);
   }
 });
@@ -180,7 +193,7 @@ describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
   test('a Vite app (production build, terser) bundles core and trains in a worker to the CLI hash, with and without isolation', async () => {
     const app = join(APP, 'vite-app');
     cpSync(join(ROOT, 'examples/vite-app'), app, { recursive: true, filter: (f) => !f.includes('node_modules') && !f.endsWith('/dist') });
-    run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
+    await run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
     const dist = join(app, 'dist');
     expect(readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.wasm')).length).toBeGreaterThan(0);
     cpSync(join(APP, 'mnist'), join(dist, 'mnist'), { recursive: true });
