@@ -66,6 +66,14 @@ function runAndSignal(
   });
 }
 
+/** After a kill -9: `--resume` reports the stale lock and how to clear it; then clear it as told. */
+function clearStaleLock(dir: string): void {
+  const refused = runCli(['train', '--resume', dir, '--json']);
+  expect(refused.status, refused.stderr).toBe(2);
+  expect(refused.stderr).toMatch(new RegExp(`^error: '${dir}' has a stale lock: pid \\d+ .* is no longer running .*remove '${dir}/run.lock' and retry\n$`));
+  rmSync(join(dir, 'run.lock'));
+}
+
 /** Everything a run folder says about its results, wall-clock fields removed. */
 function results(dir: string) {
   const noTime = (r: Record<string, unknown>) => {
@@ -233,6 +241,8 @@ describe('interrupt and resume through the CLI', () => {
         expect(r.stderr).toContain(`resume with: mnist-sym-wasm train --resume ${dir}`);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
+      if (c.code === null) clearStaleLock(dir); // a kill -9 leaves the run's lock behind
+      else expect(existsSync(join(dir, 'run.lock'))).toBe(false); // any exit that runs code gives it back
       const resumed = runCli(['train', '--resume', dir, '--json']);
       expect(resumed.status, resumed.stderr).toBe(0);
       expect(results(dir), `interrupted after step ${r.lastStep}`).toEqual(expected);
@@ -256,6 +266,7 @@ describe('interrupt and resume through the CLI', () => {
     const check = runCli(['eval', '--checkpoint', join(dir, 'checkpoints/step-00000015.ckpt'), '--json']);
     expect(check.status, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout).step).toBe(15);
+    clearStaleLock(dir);
     const resumed = runCli(['train', '--resume', dir, '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(results(dir)).toEqual(expected);

@@ -3,7 +3,8 @@
 // only the newest `keep` are kept. `options.json` beside them records what a resume inherits.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, UserInputError, type Checkpoint } from '@mnist-sym-wasm/core';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, resolveConfig, UserInputError, type Checkpoint } from '@mnist-sym-wasm/core';
+import { processAlive } from './run-lock';
 
 /** Sub-folder of --out holding the checkpoints. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -116,11 +117,36 @@ export function readCheckpointFile(path: string): Checkpoint {
   } catch (e) {
     throw new CheckpointError(`cannot read checkpoint '${path}': ${describe(e)}`);
   }
+  let checkpoint: Checkpoint;
   try {
-    return decodeCheckpoint(bytes);
+    checkpoint = decodeCheckpoint(bytes);
   } catch (e) {
     if (e instanceof CheckpointError) throw new CheckpointError(`'${path}': ${e.message}`);
     throw e;
+  }
+  checkConfigFields(path, checkpoint.config as unknown);
+  return checkpoint;
+}
+
+/**
+ * The checksum proves the bytes are as written, not that the writer wrote a valid config: each
+ * field must be one core's resolver accepts, already in resolved form (lr 1e-4, never "abc" or
+ * "1e-4"). Fields a newer build added may be absent (e.g. evalConv): their defaults then apply.
+ */
+function checkConfigFields(path: string, config: unknown): void {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new CheckpointError(`'${path}': checkpoint config is not an object`);
+  }
+  for (const [key, value] of Object.entries(config)) {
+    let resolved: unknown;
+    try {
+      resolved = (resolveConfig({ [key]: value }) as unknown as Record<string, unknown>)[key];
+    } catch (e) {
+      throw new CheckpointError(`'${path}': checkpoint config field '${key}' is invalid: ${(e as Error).message}`);
+    }
+    if (JSON.stringify(resolved) !== JSON.stringify(value)) {
+      throw new CheckpointError(`'${path}': checkpoint config field '${key}' holds ${JSON.stringify(value)}, not a resolved value`);
+    }
   }
 }
 
@@ -135,10 +161,16 @@ export function saveCheckpoint(runDir: string, checkpoint: Checkpoint, keep: num
   return path;
 }
 
-/** Removes temp files a killed writer left behind (never a finished file). */
+/**
+ * Removes temp files left behind by a killed writer: `*.tmp-<pid>` of this process or of a pid no
+ * longer running on this host (called under the folder's lock). A live process's are never touched.
+ */
 export function removeStaleTemps(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (/\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir)) {
+    const m = /\.tmp-(\d+)$/.exec(name);
+    if (m && (Number(m[1]) === process.pid || !processAlive(Number(m[1])))) rmSync(join(dir, name), { force: true });
+  }
 }
 
 /** Records the options a resume inherits. */
@@ -152,9 +184,25 @@ export function writeCheckpointOptions(runDir: string, options: CheckpointOption
 export function readCheckpointOptions(runDir: string): CheckpointOptions | null {
   const path = join(runDir, CHECKPOINT_DIR, OPTIONS_FILE);
   if (!existsSync(path)) return null;
+  let value: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as CheckpointOptions;
+    value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserInputError(`cannot read '${path}': ${describe(e)}`);
+    throw new UserInputError(`cannot read '${path}': ${e instanceof SyntaxError ? 'not valid JSON' : describe(e)}`);
   }
+  const o = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const bad = (field: string, want: string): never => {
+    throw new UserInputError(`'${path}' is damaged: field '${field}' is missing or not ${want}`);
+  };
+  const count = (key: string, min: number) =>
+    typeof o[key] === 'number' && Number.isSafeInteger(o[key]) && (o[key] as number) >= min ? (o[key] as number) : bad(key, `an integer >= ${min}`);
+  const text = (key: string): string => (typeof o[key] === 'string' && o[key] !== '' ? (o[key] as string) : bad(key, 'a string'));
+  const textOrNull = (key: string): string | null => (o[key] === null ? null : typeof o[key] === 'string' ? text(key) : bad(key, 'a string or null'));
+  return {
+    data: text('data'),
+    dataPath: textOrNull('dataPath'),
+    checkpointEvery: count('checkpointEvery', 0),
+    keep: count('keep', 1),
+    tensorboard: textOrNull('tensorboard'),
+  };
 }

@@ -21,11 +21,18 @@ export interface ResumePoint {
   path: string;
 }
 
+/** Refuses a --resume path that is not a folder. */
+export function checkRunFolder(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserInputError(`cannot resume: '${dir}' is not a run folder`);
+}
+
 /** The newest checkpoint of the run in `dir`; a damaged one is refused, never skipped silently. */
 export function loadResumePoint(dir: string): ResumePoint {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserInputError(`cannot resume: '${dir}' is not a run folder`);
+  checkRunFolder(dir);
   const all = listCheckpoints(dir);
-  if (all.length === 0) throw new UserInputError(`cannot resume: '${dir}' holds no checkpoint (${CHECKPOINT_DIR}/step-*.ckpt)`);
+  if (all.length === 0) {
+    throw new UserInputError(`cannot resume: '${dir}' holds no checkpoint (${CHECKPOINT_DIR}/step-*.ckpt); a run stopped before its first checkpoint cannot be resumed: start it again with another --out`);
+  }
   const newest = all[all.length - 1];
   try {
     return { checkpoint: readCheckpointFile(newest.path), path: newest.path };

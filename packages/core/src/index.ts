@@ -13,7 +13,7 @@ export { loadMnist, PIXEL_SCALE } from './mnist';
 export type { MnistData, MnistFiles, Split } from './mnist';
 export { PARAM_NAMES, paramShapes, seedModelShape } from './model';
 export type { ModelShape, ParamName } from './model';
-export { Trainer, TF_ADAM } from './trainer';
+export { Trainer, TF_ADAM, validateAgainstData } from './trainer';
 export { evaluationSteps, runExperiment, RunStoppedError } from './run-experiment';
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run-experiment';
 export { formatPercentF6, seedCsvLine } from './seed-csv';

@@ -7,14 +7,16 @@ import {
   dataFingerprint,
   loadMnist,
   symmetryReport,
+  DataError,
   Trainer,
   TwinTrainer,
   UserInputError,
   type EvalConvKind,
   type ExperimentConfig,
+  type MnistData,
   type SymmetryReport,
 } from '@mnist-sym-wasm/core';
-import { readCheckpointFile, readCheckpointOptions } from '../checkpoint-files';
+import { CHECKPOINT_DIR, OPTIONS_FILE, readCheckpointFile, readCheckpointOptions } from '../checkpoint-files';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { toJson } from '../run-directory';
 import { formatSymmetryTable } from '../symmetry-table';
@@ -44,9 +46,21 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
   const checkpoint = readCheckpointFile(path);
   const config = checkpoint.config;
   // Default data: what the run recorded beside its checkpoints, else the embedded MNIST.
+  const optionsPath = join(dirname(path), '..', CHECKPOINT_DIR, OPTIONS_FILE);
   const recorded = readCheckpointOptions(join(dirname(path), '..'));
   const dir = dataDir ?? recorded?.dataPath ?? embeddedMnistDir();
-  const data = loadMnist(readMnistFiles(dir), config.validationSize);
+  let data: MnistData;
+  try {
+    data = loadMnist(readMnistFiles(dir), config.validationSize);
+  } catch (e) {
+    if (dataDir === undefined && recorded?.dataPath && e instanceof DataError) {
+      throw new DataError(`the data the run recorded in '${optionsPath}' cannot be read (${e.message}); pass --data with that MNIST folder`);
+    }
+    throw e;
+  }
+  const sameData = dataFingerprint(data) === checkpoint.data;
+  // Which data is used, and why, for messages that name the real cause.
+  const source = dataDir !== undefined ? `'${dataDir}'` : recorded ? `'${dir}' (recorded in '${optionsPath}')` : `the embedded MNIST (no '${optionsPath}' beside the checkpoint records its data)`;
   const images = data[split];
   if (images.count === 0) throw new UserInputError(`the ${split} split is empty (validation size ${config.validationSize})`);
   await initEngine({ threads: config.threads });
@@ -64,12 +78,16 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
       accuracy: score.accuracy,
       loss: score.loss,
       weightsSha256: trainer.weightsSha256(),
-      sameDataAsTraining: dataFingerprint(data) === checkpoint.data,
+      sameDataAsTraining: sameData,
       evalConv: conv,
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
       config,
     };
   } catch (e) {
+    if (e instanceof RangeError && !sameData) {
+      // The data order saved in the checkpoint indexes another train split: the data is the problem.
+      throw new DataError(`checkpoint '${path}' was trained on other MNIST data than ${source} (${e.message}); pass --data with the folder it was trained on`);
+    }
     if (e instanceof RangeError) throw new UserInputError(`checkpoint '${path}' does not fit its own config: ${e.message}`);
     throw e;
   } finally {

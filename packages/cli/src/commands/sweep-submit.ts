@@ -70,6 +70,8 @@ export function sbatchScript(opts: SubmitOptions, outDir: string, shards: number
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -euo pipefail',
     'echo "shard ${SLURM_ARRAY_TASK_ID}/' + shards + ' on $(hostname), attempt ${SLURM_RESTART_COUNT:-0}"',
+    '# A requeued task: Slurm ended the previous attempt, whose shard lock (maybe on another node) is stale.',
+    `if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then rm -f ${shellWord(outDir)}/"shard-\${SLURM_ARRAY_TASK_ID}-of-${shards}.lock"; fi`,
     `exec ${run} --shard "\${SLURM_ARRAY_TASK_ID}/${shards}" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
     '',
   ].join('\n');

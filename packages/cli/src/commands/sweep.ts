@@ -3,7 +3,7 @@
 // --shard $SLURM_ARRAY_TASK_ID/n, a Kubernetes indexed Job with $JOB_COMPLETION_INDEX) spreads it;
 // every shard writes plan.json and one rows/run-<index>.json per finished run into the shared --out
 // (finished runs are skipped on a re-run). `merge` combines any number of such folders into one table.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -19,17 +19,16 @@ import {
   SYMMETRY_KEYS,
   toJson,
   UserInputError,
+  validateAgainstData,
   type SweepRow,
   type SweepTable,
 } from '@mnist-sym-wasm/core';
+import { removeStaleTemps, writeFileAtomic } from '../checkpoint-files';
 import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+import { createOutputDir } from '../run-directory';
+import { lockRunFolder } from '../run-lock';
+import { readPlanFile, readRowFile } from '../sweep-files';
 
 function seedList(raw: string | undefined, fallback: number): number[] {
   if (raw === undefined) return [fallback];
@@ -50,23 +49,30 @@ export async function sweepRunShard(opts: Record<string, unknown>, log: (line: s
   const plan = sweepPlan(given, axes, seedList(opts.seeds as string | undefined, Number(given.seed ?? 0)));
   const shard = parseShard((opts.shard as string | undefined) ?? '0/1');
   const outDir = (opts.out as string | undefined) ?? 'runs/sweep';
-  mkdirSync(join(outDir, 'rows'), { recursive: true });
+  // Everything checkable is checked before the folder is created or changed.
+  const sizes = new Set(plan.map((r) => r.config.validationSize));
+  if (sizes.size > 1) throw new UserInputError(`invalid vary: validation-size cannot vary within a sweep (got ${[...sizes].join(', ')}); run one sweep per size`);
+  const data = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), plan[0].config.validationSize);
+  for (const run of plan) validateAgainstData(run.config, data);
   const planText = `${toJson({ planSize: plan.length, runs: plan }, 1)}\n`;
   const planPath = join(outDir, 'plan.json');
+  createOutputDir(outDir);
+  createOutputDir(join(outDir, 'rows'));
+  // Shards share the folder; each shard has one writer (a second runner of the same shard is refused).
+  lockRunFolder(outDir, `sweep run --shard ${shard.index}/${shard.count}`, `shard-${shard.index}-of-${shard.count}.lock`);
   if (existsSync(planPath) && readFileSync(planPath, 'utf8') !== planText) {
     throw new UserInputError(`'${outDir}' holds a different sweep (plan.json differs); choose another --out`);
   }
-  writeAtomic(planPath, planText);
+  writeFileAtomic(planPath, planText);
+  removeStaleTemps(join(outDir, 'rows'));
   const mine = shardRuns(plan, shard).filter((r) => !existsSync(join(outDir, 'rows', rowFile(r.index))));
   if (mine.length === 0) return [];
-  const data = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), plan[0].config.validationSize);
   await initEngine({ threads: plan[0].config.threads });
   const rows: SweepRow[] = [];
   for (const run of mine) {
-    if (run.config.validationSize !== plan[0].config.validationSize) throw new UserInputError('sweep: validation-size cannot vary');
     const summary = await runExperiment(run.config, data);
     const row = sweepRow(run, summary);
-    writeAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary }, 1)}\n`);
+    writeFileAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary }, 1)}\n`);
     rows.push(row);
     log(`run ${run.index} ${JSON.stringify(run.varied)}: test ${(100 * summary.final.test).toFixed(2)}%`);
   }
@@ -80,18 +86,19 @@ function rowFile(index: number): string {
 /** Merges sweep folders (each with plan.json and rows/) into one table. */
 export function sweepMerge(dirs: string[]): SweepTable & { planSize: number } {
   let planText: string | null = null;
+  let planSize = 0;
   const rowSets: SweepRow[][] = [];
   for (const dir of dirs) {
     const path = join(dir, 'plan.json');
     if (!existsSync(path)) throw new UserInputError(`'${dir}' is not a sweep folder (no plan.json)`);
-    const text = readFileSync(path, 'utf8');
-    if (planText !== null && text !== planText) throw new UserInputError(`'${dir}' belongs to a different sweep (plan.json differs)`);
-    planText = text;
+    const plan = readPlanFile(path);
+    if (planText !== null && plan.text !== planText) throw new UserInputError(`'${dir}' belongs to a different sweep (plan.json differs)`);
+    planText = plan.text;
+    planSize = plan.planSize;
     const rowsDir = join(dir, 'rows');
     const files = existsSync(rowsDir) ? readdirSync(rowsDir).filter((f) => /^run-\d+\.json$/.test(f)) : [];
-    rowSets.push(files.map((f) => (JSON.parse(readFileSync(join(rowsDir, f), 'utf8')) as { row: SweepRow }).row));
+    rowSets.push(files.map((f) => readRowFile(join(rowsDir, f), plan.planSize)));
   }
-  const planSize = (JSON.parse(planText!) as { planSize: number }).planSize;
   return { planSize, ...mergeSweepRows(planSize, rowSets) };
 }
 
@@ -146,12 +153,12 @@ export function sweepCommand(): Command {
       throw new UserInputError(`sweep incomplete: ${table.missing.length} of ${table.planSize} runs missing (first: ${table.missing.slice(0, 5).join(', ')}); pass --partial to merge anyway`);
     }
     const out = opts.out ?? dirs[0];
-    mkdirSync(out, { recursive: true });
+    createOutputDir(out);
     const { head, body } = tableCells(table.rows);
-    writeAtomic(join(out, 'sweep.json'), `${toJson(table, 1)}\n`);
-    writeAtomic(join(out, 'sweep.csv'), `${[head, ...body].map((r) => r.join(';')).join('\n')}\n`);
+    writeFileAtomic(join(out, 'sweep.json'), `${toJson(table, 1)}\n`);
+    writeFileAtomic(join(out, 'sweep.csv'), `${[head, ...body].map((r) => r.join(';')).join('\n')}\n`);
     const md = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-    writeAtomic(join(out, 'sweep.md'), `${md}\n`);
+    writeFileAtomic(join(out, 'sweep.md'), `${md}\n`);
     process.stdout.write(opts.json ? `${toJson(table)}\n` : `${md}\n${table.missing.length ? `missing: ${table.missing.join(', ')}\n` : ''}`);
   });
   sweep.addCommand(run);

@@ -11,6 +11,7 @@ import {
   runExperiment,
   RunStoppedError,
   UserInputError,
+  validateAgainstData,
   type EvalRecord,
   type ExperimentConfig,
   type RunSummary,
@@ -20,7 +21,7 @@ import { addConfigOptions, configFromOptions, givenConfigOptions } from '../conf
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { formatSummary, humanReporter, jsonReporter } from '../progress-reporter';
 import { defaultRunDir, RUN_FILES, RunDirectory, toJson } from '../run-directory';
-import { loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../resume';
+import { checkRunFolder, loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../resume';
 import { catchStopSignals, ExitCodeError, SIGNAL_EXIT_CODES } from '../stop-signals';
 import { TensorBoardWriter } from '../tensorboard-writer';
 import { startTwinEvalPool } from '../twin-eval-pool';
@@ -49,14 +50,15 @@ function count(raw: string | undefined, name: string, min: number): number | und
 }
 
 /**
- * Runs one experiment end to end, or continues `resume` (its folder is options.resume); returns
- * its summary after every file is written. SIGINT/SIGTERM stop it at the next step boundary with a
- * checkpoint (ExitCodeError 130/143).
+ * Runs one experiment end to end, or continues `resume` (its folder is options.resume, already
+ * locked by the caller); returns its summary after every file is written. Flags, data and the
+ * config against the data are checked before the folder is created or changed. SIGINT/SIGTERM
+ * stop it at the next step boundary with a checkpoint (ExitCodeError 130/143).
  */
 export async function train(
   config: ExperimentConfig,
   options: TrainOptions,
-  resume?: ResumePoint,
+  resume?: ResumePoint & { run: RunDirectory },
 ): Promise<{ summary: RunSummary; outDir: string }> {
   const saved = resume ? readCheckpointOptions(options.resume!) : null;
   const checkpointEvery = count(options.checkpointEvery, 'checkpoint-every', 0) ?? saved?.checkpointEvery ?? 0;
@@ -65,12 +67,13 @@ export async function train(
   const dataPath = dataSource === EMBEDDED_DATA ? null : options.data !== undefined ? resolve(options.data) : (saved?.dataPath ?? dataSource);
   const dataDir = dataPath ?? embeddedMnistDir();
   const data = loadMnist(readMnistFiles(dataDir), config.validationSize);
+  validateAgainstData(config, data);
   if (resume && resume.checkpoint.data !== dataFingerprint(data)) {
     // Checked here too (core checks again) so that a refused resume leaves the folder untouched.
     throw new CheckpointError(`'${resume.path}' was trained on different MNIST data than '${dataSource}'`);
   }
   const outDir = resume ? options.resume! : (options.out ?? defaultRunDir());
-  const run = new RunDirectory(outDir);
+  const run = resume?.run ?? new RunDirectory(outDir);
   let records: EvalRecord[] = [];
   if (resume) {
     records = truncateRunLogs(outDir, config, resume.checkpoint.trainer.step);
@@ -81,7 +84,6 @@ export async function train(
   const engine = await initEngine({ threads: config.threads });
   // The twin's evaluations dominate its protocol: spread them over the engine's threads.
   const twinPool = config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, config, engine.threads - 1, process.argv[1]) : undefined;
-  run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: dataSource }, 2)}\n`);
   const tensorboard =
     options.tensorboard || saved?.tensorboard ? new TensorBoardWriter(outDir, saved?.tensorboard ?? undefined) : null;
   tensorboard?.rebuild(records);
@@ -99,6 +101,8 @@ export async function train(
       {
         twinEvalPool: twinPool,
         onEvent: (event) => {
+          // Written once the engine has accepted config and data, so a failed start leaves none.
+          if (event.type === 'start') run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: dataSource }, 2)}\n`);
           if (event.type === 'eval') {
             run.append(RUN_FILES.csv, event.csvLine);
             run.append(RUN_FILES.metrics, `${toJson(event.record)}\n`);
@@ -155,13 +159,16 @@ export function trainCommand(): Command {
   addConfigOptions(command);
   command.action(async (opts: Record<string, unknown>) => {
     const options = opts as TrainOptions;
-    let resume: ResumePoint | undefined;
+    let resume: (ResumePoint & { run: RunDirectory }) | undefined;
     let config: ExperimentConfig;
     if (options.resume !== undefined) {
       if (options.out !== undefined && resolve(options.out) !== resolve(options.resume)) {
         throw new UserInputError('--out and --resume name different folders; a resumed run writes into the folder it continues');
       }
-      resume = loadResumePoint(options.resume);
+      checkRunFolder(options.resume);
+      const run = new RunDirectory(options.resume);
+      run.lockFor('train --resume'); // before reading: the run cannot change under us
+      resume = { ...loadResumePoint(options.resume), run };
       config = resumedConfig(resume.checkpoint, givenConfigOptions(opts));
     } else {
       config = configFromOptions(opts);
