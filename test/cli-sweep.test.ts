@@ -24,6 +24,7 @@ describe('sweep in two shards', () => {
   test('merge refuses an incomplete sweep, then combines the shards in plan order', () => {
     expect(early.status).toBe(2);
     expect(early.stderr).toMatch(/sweep incomplete: 2 of 4 runs missing \(first: 1, 3\)/);
+    expect(early.stderr).toContain('; shard 1/2 never started; pass --partial');
     expect(merged.status).toBe(0);
     const table = JSON.parse(merged.stdout);
     expect(table.missing).toEqual([]);

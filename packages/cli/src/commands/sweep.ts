@@ -29,6 +29,7 @@ import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { createOutputDir } from '../run-directory';
 import { lockRunFolder } from '../run-lock';
 import { readPlanFile, readRowFile } from '../sweep-files';
+import { describeIncompleteShards, readShardStatuses, writeShardStatus } from '../sweep-shard-status';
 
 function seedList(raw: string | undefined, fallback: number): number[] {
   if (raw === undefined) return [fallback];
@@ -65,16 +66,26 @@ export async function sweepRunShard(opts: Record<string, unknown>, log: (line: s
   }
   writeFileAtomic(planPath, planText);
   removeStaleTemps(join(outDir, 'rows'));
-  const mine = shardRuns(plan, shard).filter((r) => !existsSync(join(outDir, 'rows', rowFile(r.index))));
+  const all = shardRuns(plan, shard);
+  const mine = all.filter((r) => !existsSync(join(outDir, 'rows', rowFile(r.index))));
+  const status = { shard: shard.index, count: shard.count, runs: all.length, finished: all.length - mine.length };
+  writeShardStatus(outDir, { ...status, state: mine.length === 0 ? 'done' : 'running' });
   if (mine.length === 0) return [];
-  await initEngine({ threads: plan[0].config.threads });
   const rows: SweepRow[] = [];
-  for (const run of mine) {
-    const summary = await runExperiment(run.config, data);
-    const row = sweepRow(run, summary);
-    writeFileAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary }, 1)}\n`);
-    rows.push(row);
-    log(`run ${run.index} ${JSON.stringify(run.varied)}: test ${(100 * summary.final.test).toFixed(2)}%`);
+  try {
+    await initEngine({ threads: plan[0].config.threads });
+    for (const run of mine) {
+      const summary = await runExperiment(run.config, data);
+      const row = sweepRow(run, summary);
+      writeFileAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary }, 1)}\n`);
+      rows.push(row);
+      status.finished += 1;
+      writeShardStatus(outDir, { ...status, state: status.finished === all.length ? 'done' : 'running' });
+      log(`run ${run.index} ${JSON.stringify(run.varied)}: test ${(100 * summary.final.test).toFixed(2)}%`);
+    }
+  } catch (e) {
+    writeShardStatus(outDir, { ...status, state: 'failed', error: e instanceof Error ? e.message : String(e) });
+    throw e;
   }
   return rows;
 }
@@ -150,7 +161,10 @@ export function sweepCommand(): Command {
   merge.action((dirs: string[], opts: { out?: string; partial?: boolean; json?: boolean }) => {
     const table = sweepMerge(dirs);
     if (table.missing.length > 0 && !opts.partial) {
-      throw new UserInputError(`sweep incomplete: ${table.missing.length} of ${table.planSize} runs missing (first: ${table.missing.slice(0, 5).join(', ')}); pass --partial to merge anyway`);
+      const shards = describeIncompleteShards(dirs.flatMap(readShardStatuses), table.missing);
+      throw new UserInputError(
+        `sweep incomplete: ${table.missing.length} of ${table.planSize} runs missing (first: ${table.missing.slice(0, 5).join(', ')})${shards.length ? `; ${shards.join('; ')}` : ''}; pass --partial to merge anyway`,
+      );
     }
     const out = opts.out ?? dirs[0];
     createOutputDir(out);
