@@ -72,3 +72,16 @@ test('bench times the PyTorch CPU baseline at each thread count when torch is in
   }
   expect(r.stdout).toMatch(/\| pytorch \| torch [^|]+ cpu \| 2 \| 2 \| [\d.]+ \|/);
 });
+
+test('bench refuses an unusable --out with one line before benchmarking anything', () => {
+  const dir = tempDir();
+  for (const [out, message] of [
+    [join(dir, 'missing', 'bench.json'), /^error: invalid --out: folder '.*missing' does not exist\n$/],
+    [dir, /^error: invalid --out: '.*' is a folder \(expected a file path\)\n$/],
+  ] as const) {
+    const r = runCli(['bench', '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  }
+});

@@ -1,7 +1,8 @@
 // `mnist-sym-wasm bench`: times the training step and evaluation of the engine and of the
 // baselines available on this machine, in one process, and prints medians and ratios.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command, Option } from 'commander';
 import {
@@ -191,8 +192,28 @@ export function benchCommand(): Command {
     .option('--json', 'print the JSON report instead of the table')
     .option('--profile', 'also time one more step kernel by kernel (tf.profile) and print where it went')
     .action(async (opts: BenchOptions) => {
+      if (opts.out) checkReportPath(opts.out); // before minutes of benchmarking, not after
       const report = await bench(opts);
-      if (opts.out) writeFileSync(opts.out, `${toJson(report, 2)}\n`);
+      if (opts.out) {
+        try {
+          writeFileSync(opts.out, `${toJson(report, 2)}\n`);
+        } catch (e) {
+          throw new UserInputError(`cannot write --out '${opts.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
       process.stdout.write(opts.json ? `${toJson(report, 2)}\n` : formatBench(report));
     });
+}
+
+/** Refuses a --out file that cannot be written: a folder, or a file in a missing or read-only folder. */
+function checkReportPath(path: string): void {
+  const full = resolve(path);
+  if (existsSync(full) && statSync(full).isDirectory()) throw new UserInputError(`invalid --out: '${path}' is a folder (expected a file path)`);
+  const dir = dirname(full);
+  if (!existsSync(dir)) throw new UserInputError(`invalid --out: folder '${dirname(path)}' does not exist`);
+  try {
+    accessSync(existsSync(full) ? full : dir, constants.W_OK);
+  } catch {
+    throw new UserInputError(`invalid --out: '${path}' is not writable`);
+  }
 }
