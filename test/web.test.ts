@@ -141,14 +141,24 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   test('shows missing data and a crashed worker as clear errors', async () => {
     const page = await open(`${PARITY_QUERY}&data=nowhere/&autorun=1`);
     await settled(page);
-    expect(await page.textContent('[data-testid=error]')).toMatch(/^missing data: .*\/nowhere\/ has no train-images-idx3-ubyte \(or \.gz\)/);
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^missing data: .*\/nowhere\/ has no train-labels-idx1-ubyte \(or \.gz\) .*; the folder comes from the URL parameter data=nowhere\/$/);
     expect(await page.isEnabled('[data-testid=start]')).toBe(true);
+    // evalTrain larger than the train split: refused from the train labels, before the images are fetched.
+    const requested: string[] = [];
+    page.on('request', (request) => void requested.push(request.url()));
+    await page.goto(`${base}?validationSize=100&evalTrain=5000&autorun=1`);
+    await settled(page);
+    expect(await page.textContent('[data-testid=error]')).toBe('invalid eval-train: 5000 exceeds the train split (1000 images)');
+    const fetched = requested.filter((u) => u.includes('/mnist/')).map((u) => new URL(u).pathname);
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.filter((p) => !p.startsWith('/mnist/train-labels-idx1-ubyte'))).toEqual([]);
     await page.route('**/worker.js', (route) =>
       route.fulfill({ status: 200, contentType: 'text/javascript', headers: { 'Cross-Origin-Embedder-Policy': 'require-corp' }, body: 'throw new Error("simulated crash");' }),
     );
     await page.goto(`${base}?${PARITY_QUERY}&autorun=1`);
     await settled(page);
-    expect(await page.textContent('[data-testid=error]')).toMatch(/^the engine worker crashed: .*simulated crash$/);
+    // The worker's own error, and where it was thrown.
+    expect(await page.textContent('[data-testid=error]')).toMatch(/^the engine worker crashed: .*simulated crash \(at http:\/\/127\.0\.0\.1:\d+\/worker\.js:1:\d+\)$/);
     expect(await page.isEnabled('[data-testid=start]')).toBe(true);
     await page.close();
   });
@@ -204,6 +214,21 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     const summary = await download(page, 'summary');
     expect(await page.textContent('[data-testid=summary-json]')).toBe(summary.text);
     expect(untimed(JSON.parse(summary.text))).toEqual(untimed(cliSummary));
+    await page.close();
+  });
+
+  test('a threaded build that fails to start falls back to single-threaded SIMD, saying why, with the same weights', async () => {
+    const page = await open(PARITY_QUERY);
+    // The threaded binary missing: detection allows the threaded build, its start then fails.
+    await page.route('**/tfjs-backend-wasm-threaded-simd.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(`${base}?${PARITY_QUERY}&autorun=1`);
+    await settled(page);
+    expect(await page.textContent('[data-testid=error]')).toBe('');
+    const engine = await page.textContent('[data-testid=engine]');
+    console.log(`[web.test] fallback: ${engine}`);
+    expect(engine).toMatch(/, 1 thread \(own kernels: 1\);.*; single-threaded SIMD build: the threaded SIMD build failed to start: .*HTTP status code is not ok/);
+    expect(PARITY_SHA_FROM_CLI.value, 'the parity test (which runs the CLI) must pass first').not.toBe('');
+    expect(await page.textContent('[data-testid=weights-sha256]')).toBe(PARITY_SHA_FROM_CLI.value);
     await page.close();
   });
 

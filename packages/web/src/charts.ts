@@ -1,5 +1,7 @@
 // Live charts of a run with uPlot: batch loss per step, train/test accuracy per evaluation, and
 // (when records carry `symmetry`) the number of distinct unit groups per layer.
+// Before uPlot: it builds a number formatter from navigator.language when its module loads.
+import './locale';
 import uPlot from 'uplot';
 import type { EvalRecord } from '@mnist-sym-wasm/core';
 

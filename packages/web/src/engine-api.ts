@@ -1,6 +1,7 @@
 // The contract between the page and the engine worker: one API object (exposed with comlink) and
 // the events it reports through a proxied callback.
 import type { ExperimentConfig, MnistFiles, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
+import type { BuildChoice } from './capabilities';
 
 /** Checkpoint bytes (core's encodeCheckpoint; the CLI's .ckpt format) and the step they hold. */
 export interface CheckpointBytes {
@@ -17,8 +18,15 @@ export interface CheckpointInfo {
   hasHistory: boolean;
 }
 
-/** What the worker reports: the core run's events, plus the pause state it actually reached. */
-export type WorkerEvent = RunEvent | { type: 'paused'; step: number } | { type: 'resumed'; step: number };
+/**
+ * What the worker reports: the build it chose (before the engine starts, so the page knows which
+ * one failed), the core run's events, and the pause state it actually reached.
+ */
+export type WorkerEvent =
+  | ({ type: 'build' } & BuildChoice)
+  | RunEvent
+  | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number };
 
 /** One run's inputs. The four files' buffers are transferred to the worker, not copied. */
 export interface StartRequest {
@@ -33,6 +41,11 @@ export interface StartRequest {
    * evaluations as `eval` events (after `start`), so the page's CSV/metrics equal an uninterrupted run's.
    */
   checkpoint?: Uint8Array;
+  /**
+   * The threaded build's start error from an earlier worker of this page: the worker then takes
+   * the single-threaded SIMD build (a failed tfjs start cannot be retried in the same worker).
+   */
+  threadedFailed?: string;
 }
 
 /** How a run ended (errors are thrown, with a one-line message). */

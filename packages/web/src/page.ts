@@ -19,8 +19,9 @@ import {
   type MnistFiles,
   type RunSummary,
 } from '@mnist-sym-wasm/core';
-import { detectCapabilities, unsupportedReason } from './capabilities';
+import { chooseBuild, detectCapabilities, unsupportedReason, type BuildChoice } from './capabilities';
 import { RunCharts } from './charts';
+import { pageLocale } from './locale';
 import { fetchMnistFiles, readPickedFiles } from './data-source';
 import type { CheckpointBytes, CheckpointInfo, EngineApi, StartResult, WorkerEvent } from './engine-api';
 import { configToSearch, DEFAULT_DATA_URL, fieldChoices, fieldText, readPageParams } from './url-config';
@@ -113,7 +114,9 @@ function writeUrl(config: ExperimentConfig): void {
 function onFormChange(): void {
   if (run) return;
   try {
-    writeUrl(formConfig());
+    const config = formConfig();
+    writeUrl(config);
+    ui.engine.textContent = describeBrowser(config);
     showError(null);
   } catch (e) {
     showError((e as Error).message);
@@ -122,10 +125,24 @@ function onFormChange(): void {
 
 // ---- the run ----
 
+/**
+ * How long the threaded build may take from the worker's choice to the run's `start` event
+ * (normally 1–3 s). Firefox ESR 153 here sometimes never gets there on a fresh browser's first
+ * threaded start (seen twice in about a dozen runs under load); the run then falls back to the
+ * single-threaded build, which has no pthreads to wait for.
+ */
+const THREADED_START_MS = 20_000;
+
 interface RunState {
+  /** The current attempt's worker (a failed threaded start is retried on a fresh one). */
   worker: Worker;
   api: Comlink.Remote<EngineApi>;
   config: ExperimentConfig;
+  /** The build the worker chose, and whether the engine started on it (its `start` event came). */
+  build: BuildChoice | null;
+  started: boolean;
+  /** Fails the current attempt when a threaded start stalls (see THREADED_START_MS). */
+  stall: { timer?: ReturnType<typeof setTimeout>; fail?: (e: Error) => void };
   paused: boolean;
   steps: number;
   /** Step this session started from (the checkpoint's when resuming), for the rate. */
@@ -180,16 +197,38 @@ function renderProgress(r: RunState): void {
     ` · batch loss ${done > 0 ? r.lastLoss.toPrecision(5) : 'n/a'} · test ${r.lastTest}${r.paused ? ' · paused' : ''}`;
 }
 
-function describeEngine(e: EngineInfo): string {
-  return `tfjs ${e.tfjsVersion} ${e.backend}, SIMD ${e.simd ? 'on' : 'off'}, ${e.threads} thread${e.threads === 1 ? '' : 's'} (own kernels: ${e.kernelThreads}); crossOriginIsolated: ${capabilities.crossOriginIsolated ? 'yes' : 'no'}`;
+function describeEngine(e: EngineInfo, build: BuildChoice | null): string {
+  return (
+    `tfjs ${e.tfjsVersion} ${e.backend}, SIMD ${e.simd ? 'on' : 'off'}, ${e.threads} thread${e.threads === 1 ? '' : 's'} (own kernels: ${e.kernelThreads}); ` +
+    `crossOriginIsolated: ${capabilities.crossOriginIsolated ? 'yes' : 'no'}${build ? `; ${build.reason}` : ''}`
+  );
+}
+
+/** What the page expects to run before a run starts (the worker decides again in its own scope). */
+function describeBrowser(config: ExperimentConfig): string {
+  const locale = pageLocale.used === pageLocale.reported ? '' : `; numbers in ${pageLocale.used} (the browser's language '${pageLocale.reported}' is not a tag Intl accepts)`;
+  const unsupported = unsupportedReason(capabilities);
+  return `${unsupported ?? `this browser: ${chooseBuild(capabilities, config.threads).reason}`}${locale}`;
 }
 
 function onEvent(r: RunState, dataLabel: string, event: WorkerEvent): void {
   if (run !== r) return;
   switch (event.type) {
+    case 'build':
+      r.build = event;
+      ui.engine.textContent = `starting the ${event.reason}…`;
+      if (event.build === 'threaded-simd') {
+        r.stall.timer = setTimeout(
+          () => r.stall.fail?.(new Error(`the threaded SIMD build failed to start: no start within ${THREADED_START_MS / 1000} s`)),
+          THREADED_START_MS,
+        );
+      }
+      break;
     case 'start':
+      r.started = true;
+      clearTimeout(r.stall.timer);
       files.config = configFileText(event.config, event.engine, dataLabel);
-      ui.engine.textContent = describeEngine(event.engine);
+      ui.engine.textContent = describeEngine(event.engine, r.build);
       r.resumedAt = performance.now();
       r.steps = r.firstStep = event.resumedFrom ?? 0;
       setStatus(
@@ -237,13 +276,15 @@ function showSummary(summary: RunSummary): void {
   ui.sha.closest('section')!.hidden = false;
 }
 
-async function loadData(): Promise<{ files: MnistFiles; label: string }> {
+async function loadData(config: ExperimentConfig): Promise<{ files: MnistFiles; label: string }> {
   if (ui.dataFiles.checked) {
     const picked = ui.dataPicker.files;
     if (!picked || picked.length === 0) throw new Error('missing data: pick the four MNIST files (raw or .gz), or choose the server data');
     return { files: await readPickedFiles(picked), label: `files:${[...picked].map((f) => f.name).join(',')}` };
   }
-  return { files: await fetchMnistFiles(dataUrl), label: new URL(dataUrl, location.href).href };
+  // Name the URL parameter in a failure when it chose the folder.
+  const from = dataUrl === params.dataUrl && params.dataParam !== null ? `the URL parameter data=${params.dataParam}` : undefined;
+  return { files: await fetchMnistFiles(dataUrl, from, config), label: new URL(dataUrl, location.href).href };
 }
 
 /** Rejects when the worker dies (script error, out of memory): Comlink calls would never settle. */
@@ -251,7 +292,15 @@ function whenCrashed(worker: Worker): Promise<never> {
   return new Promise((_resolve, reject) => {
     worker.addEventListener('error', (e) => {
       e.preventDefault();
-      reject(new Error(`the engine worker crashed: ${e.message || 'it failed to load or run (details in the browser console)'}`));
+      // The worker's own error and where it was thrown; a script that fails to load has neither.
+      const where = e.filename ? ` (at ${e.filename}:${e.lineno}:${e.colno})` : '';
+      reject(
+        new Error(
+          e.message
+            ? `the engine worker crashed: ${e.message}${where}`
+            : `the engine worker crashed: its script ${new URL('./worker.js', import.meta.url).href} failed to load or run, and the browser gave no message${where}`,
+        ),
+      );
     });
     worker.addEventListener('messageerror', () => reject(new Error('the engine worker crashed: a message could not be decoded')));
   });
@@ -281,12 +330,15 @@ async function startRun(): Promise<void> {
     return;
   }
   writeUrl(config);
-  const { worker, api, crashed } = engineWorker();
   const resumeFrom = loaded;
+  const first = engineWorker();
   const r: RunState = {
-    worker,
-    api,
+    worker: first.worker,
+    api: first.api,
     config,
+    build: null,
+    started: false,
+    stall: {},
     paused: false,
     steps: 0,
     firstStep: 0,
@@ -297,7 +349,6 @@ async function startRun(): Promise<void> {
   };
   run = r;
   lastCheckpoint = null;
-  Object.assign(files, { csv: '', metrics: '', config: '', summary: '' });
   charts.reset();
   ui.sha.textContent = '';
   ui.summary.textContent = '';
@@ -305,16 +356,19 @@ async function startRun(): Promise<void> {
   ui.progress.textContent = '';
   setButtons();
   try {
-    setStatus('loading data…');
-    const data = await Promise.race([loadData(), crashed]);
-    setStatus('starting the engine…');
-    const buffers = Object.values(data.files).map((a: Uint8Array) => a.buffer as ArrayBuffer);
-    // A copy of the picked checkpoint goes over, so the page can resume it again.
-    const checkpoint = resumeFrom?.bytes.slice();
-    if (checkpoint) buffers.push(checkpoint.buffer as ArrayBuffer);
-    const request = Comlink.transfer({ config, files: data.files, dataLabel: data.label, ...(checkpoint ? { checkpoint } : {}) }, buffers);
-    const listener = Comlink.proxy((event: WorkerEvent) => onEvent(r, data.label, event));
-    const result: StartResult = await Promise.race([r.api.start(request, listener), crashed]);
+    let result: StartResult;
+    try {
+      result = await attempt(r, first.crashed, resumeFrom);
+    } catch (e) {
+      // A threaded build that detection allowed but that failed to start: a failed tfjs start
+      // cannot be retried in its worker, so a fresh one runs the single-threaded SIMD build.
+      if (r.build?.build !== 'threaded-simd' || r.started) throw e;
+      clearTimeout(r.stall.timer);
+      r.worker.terminate();
+      const next = engineWorker();
+      Object.assign(r, { worker: next.worker, api: next.api, build: null });
+      result = await attempt(r, next.crashed, resumeFrom, (e as Error)?.message ?? String(e));
+    }
     lastCheckpoint = result.checkpoint ?? null;
     if (result.status === 'done') {
       setStatus(`done: ${result.summary.steps} steps, test accuracy ${pct(result.summary.final.test)}`);
@@ -326,10 +380,30 @@ async function startRun(): Promise<void> {
     setStatus('failed');
     showError((e as Error)?.message ?? String(e));
   } finally {
-    worker.terminate();
+    clearTimeout(r.stall.timer);
+    r.worker.terminate();
     run = null;
     setButtons();
   }
+}
+
+/** One start on r's current worker: loads the data (transferred to it), runs, and returns the result. */
+async function attempt(r: RunState, crashed: Promise<never>, resumeFrom: typeof loaded, threadedFailed?: string): Promise<StartResult> {
+  Object.assign(files, { csv: '', metrics: '', config: '', summary: '' });
+  setStatus('loading data…');
+  const data = await Promise.race([loadData(r.config), crashed]);
+  setStatus('starting the engine…');
+  const buffers = Object.values(data.files).map((a: Uint8Array) => a.buffer as ArrayBuffer);
+  // A copy of the picked checkpoint goes over, so the page can resume it again.
+  const checkpoint = resumeFrom?.bytes.slice();
+  if (checkpoint) buffers.push(checkpoint.buffer as ArrayBuffer);
+  const request = Comlink.transfer(
+    { config: r.config, files: data.files, dataLabel: data.label, ...(checkpoint ? { checkpoint } : {}), ...(threadedFailed ? { threadedFailed } : {}) },
+    buffers,
+  );
+  const listener = Comlink.proxy((event: WorkerEvent) => onEvent(r, data.label, event));
+  const stalled = new Promise<never>((_resolve, reject) => (r.stall = { fail: reject }));
+  return await Promise.race([r.api.start(request, listener), crashed, stalled]);
 }
 
 // ---- controls and downloads ----
@@ -449,6 +523,7 @@ for (const [key, name, type] of DOWNLOADS) {
 
 setButtons();
 setStatus('ready');
+ui.engine.textContent = describeBrowser(params.config);
 const unsupported = unsupportedReason(capabilities);
 if (params.error || unsupported) {
   showError(params.error ?? unsupported);

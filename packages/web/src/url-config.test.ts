@@ -11,6 +11,17 @@ describe('page URL parameters', () => {
     expect(p.dataUrl).toBe(DEFAULT_DATA_URL);
     expect(p.config).toEqual(resolveConfig({ steps: '300', evalEvery: '100', evalTrain: '1000' }));
     expect(readPageParams('?data=files').dataUrl).toBe('files/');
+    expect(readPageParams('?data=files').dataParam).toBe('files');
+    expect(readPageParams('').dataParam).toBeNull();
+  });
+
+  test('a data parameter that cannot be a folder URL is refused, naming the parameter', () => {
+    expect(readPageParams('?data=http://[bad/').error).toBe(
+      "URL parameter: invalid data: 'http://[bad/' is not a URL (expected the folder of the four MNIST files, e.g. data=mnist/)",
+    );
+    expect(readPageParams('?data=javascript:alert(1)').error).toMatch(/^URL parameter: invalid data: 'javascript:alert\(1\)' is a javascript: URL/);
+    expect(readPageParams('?data=https://example.org/mnist/').error).toBeNull();
+    expect(readPageParams('?data=../other/').error).toBeNull();
   });
 
   test('invalid values and unknown keys become one-line errors, with the defaults kept', () => {

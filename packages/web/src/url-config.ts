@@ -16,6 +16,22 @@ export interface PageParams {
   error: string | null;
   autorun: boolean;
   dataUrl: string;
+  /** The `data` parameter as given, or null when absent (errors about the data then name it). */
+  dataParam: string | null;
+}
+
+/** Why `value` cannot be the data folder (a relative or http(s) URL), or null when it can. */
+function badDataUrl(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value, 'http://page.invalid/');
+  } catch {
+    return `invalid data: '${value}' is not a URL (expected the folder of the four MNIST files, e.g. data=mnist/)`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `invalid data: '${value}' is a ${url.protocol} URL (expected an http(s) folder of the four MNIST files, e.g. data=mnist/)`;
+  }
+  return null;
 }
 
 /** A config value as the text a form field or URL parameter holds. */
@@ -29,15 +45,21 @@ export function readPageParams(search: string): PageParams {
   const raw: Record<string, string> = {};
   let autorun = false;
   let dataUrl = DEFAULT_DATA_URL;
+  let dataParam: string | null = null;
+  let dataError: string | null = null;
   for (const [key, value] of params) {
     if (key === 'autorun') autorun = value === '1' || value === 'true' || value === '';
-    else if (key === 'data') dataUrl = value.endsWith('/') ? value : `${value}/`;
-    else raw[key] = value;
+    else if (key === 'data') {
+      dataParam = value;
+      dataError = badDataUrl(value);
+      if (!dataError) dataUrl = value.endsWith('/') ? value : `${value}/`;
+    } else raw[key] = value;
   }
   try {
-    return { raw, config: resolveConfig(raw), error: null, autorun, dataUrl };
+    const config = resolveConfig(raw);
+    return { raw, config, error: dataError && `URL parameter: ${dataError}`, autorun, dataUrl, dataParam };
   } catch (e) {
-    return { raw, config: resolveConfig(), error: `URL parameter: ${(e as Error).message}`, autorun, dataUrl };
+    return { raw, config: resolveConfig(), error: `URL parameter: ${(e as Error).message}`, autorun, dataUrl, dataParam };
   }
 }
 

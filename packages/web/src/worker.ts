@@ -13,9 +13,10 @@ import {
   RunStoppedError,
   seedCsvLine,
   type Checkpoint,
+  type EngineInfo,
   type HeapKernelsHelperData,
 } from '@mnist-sym-wasm/core';
-import { detectCapabilities } from './capabilities';
+import { chooseBuild, detectCapabilities, type BuildChoice } from './capabilities';
 import { resumedHistory } from './checkpoint-history';
 import type { CheckpointBytes, CheckpointInfo, EngineApi, StartRequest, StartResult, WorkerEvent } from './engine-api';
 
@@ -80,6 +81,49 @@ function sizePthreadPool(threads: number): void {
   Object.defineProperty(globalThis.navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
 }
 
+/**
+ * initEngine on the chosen build, with the real cause in its error: tfjs catches the build's own
+ * start error and only prints it (console.warn, as emscripten prints its aborts), then core can
+ * only say that the backend did not start. So what is printed meanwhile goes into the message.
+ */
+async function startEngine(choice: BuildChoice): Promise<EngineInfo> {
+  const threaded = choice.build === 'threaded-simd';
+  if (threaded) sizePthreadPool(choice.threads);
+  const printed: string[] = [];
+  const saved = { warn: console.warn, error: console.error };
+  const keep =
+    (print: (...args: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      printed.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' '));
+      print(...args);
+    };
+  console.warn = keep(saved.warn);
+  console.error = keep(saved.error);
+  // An error thrown in this worker's own scope meanwhile (e.g. by a pthread's message handler).
+  const onError = (e: ErrorEvent) => printed.push(`${e.message} (at ${e.filename}:${e.lineno}:${e.colno})`);
+  addEventListener('error', onError);
+  try {
+    return await initEngine({
+      wasmPaths: new URL('./', import.meta.url).href, // the binaries sit beside this bundle
+      threads: choice.threads,
+      allowThreads: threaded,
+      spawnHelper: spawnWorkerHelper,
+    });
+  } catch (e) {
+    const cause = printed
+      .filter((line) => !/^Initialization of backend \w+ failed$/.test(line))
+      .map((line) => line.trim().replace(/\s*\n\s*/g, ' | '))
+      .join(' | ')
+      .slice(0, 600);
+    const label = threaded ? 'threaded SIMD' : 'single-threaded SIMD';
+    throw new Error(`the ${label} build failed to start: ${cause || (e as Error).message}`);
+  } finally {
+    console.warn = saved.warn;
+    console.error = saved.error;
+    removeEventListener('error', onError);
+  }
+}
+
 const api: EngineApi = {
   async start(request: StartRequest, onEvent: (event: WorkerEvent) => void | Promise<void>): Promise<StartResult> {
     if (running) throw new Error('a run is already in progress in this worker');
@@ -97,15 +141,11 @@ const api: EngineApi = {
       const resume = request.checkpoint ? decodeCheckpoint(request.checkpoint) : undefined;
       const history = resume ? (resumedHistory(resume, config) ?? []) : [];
       const data = loadMnist(request.files, config.validationSize);
-      // Threads: the threaded SIMD build when the page is cross-origin isolated (`serve` sends the
-      // headers) and more than one thread, with 'auto' = every core (tfjs's own default is half
-      // of them); else the single-threaded SIMD build. The wasm binaries sit beside this bundle. See docs/WEB.md.
-      const threads = config.threads === 'auto' ? Math.max(1, navigator.hardwareConcurrency || 1) : config.threads;
-      // threads=1 takes the single-threaded build even when isolated (a way round browsers whose
-      // workers cannot start the threaded one).
-      const allowThreads = detectCapabilities().crossOriginIsolated && threads > 1;
-      if (allowThreads) sizePthreadPool(threads);
-      const engine = await initEngine({ wasmPaths: new URL('./', import.meta.url).href, threads, allowThreads, spawnHelper: spawnWorkerHelper });
+      // The build (threaded SIMD, else single-threaded SIMD) is chosen in capabilities.ts from what
+      // this worker's scope can do; the page hears it before the engine starts. See docs/WEB.md.
+      const choice = chooseBuild(detectCapabilities(), config.threads, request.threadedFailed);
+      emit({ type: 'build', ...choice });
+      const engine = await startEngine(choice);
       if (!engine.simd) throw new Error('the WebAssembly SIMD build did not start; results would not match the CLI');
       let result: StartResult;
       try {
