@@ -1,12 +1,13 @@
-// `sweep submit` against a real Slurm: a one-node cluster of Debian's slurm-wlm and munge, started
-// by scripts/slurm-cluster.sh for this file and stopped after it. A small sweep goes through
-// `sweep submit --wait`; one array task is requeued midway (killed and run again); the merged table
-// must equal the same sweep run locally shard by shard. Skipped, with a notice, without Slurm.
+// `sweep submit` and `explain --submit` against a real Slurm: a one-node cluster of Debian's
+// slurm-wlm and munge, started by scripts/slurm-cluster.sh for this file and stopped after it. A
+// small sweep goes through `sweep submit --wait`; one array task is requeued midway (killed and run
+// again); the merged table must equal the same sweep run locally shard by shard. A tiny explain runs
+// as a job. Skipped, with a notice, without Slurm.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CLI, QUICK, ROOT, runCli, tempDir } from './helpers';
+import { CLI, FIXTURE, QUICK, ROOT, runCli, tempDir } from './helpers';
 
 const CLUSTER = join(ROOT, 'scripts/slurm-cluster.sh');
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -15,6 +16,8 @@ if (!HAS_SLURM) {
   console.warn('\n[slurm-sweep.test] SKIPPED: Slurm is absent (apt-get install slurm-wlm munge, as root); the Slurm tests did not run.\n');
 }
 
+/** A tiny explain suite (seconds). */
+const EXPLAIN = ['--validation-size', '100', '--widths', '4,8,16', '--steps', '6', '--eval-every', '3', '--eval-train', '100', '--test-images', '100', '--perturbs', '1e-3', '--order-seeds', '1'];
 /** The sweep: 2 shards of 3 runs of a second or so. */
 const SWEEP = ['--widths', '2,3,4', '--steps', '30', '--eval-every', '0', ...QUICK, '--vary', 'pool-ties=first,random', '--seeds', '0-2'];
 
@@ -34,6 +37,19 @@ test('--dry-run prints the array script: one task per shard, shard and threads f
   const bad = runCli(['sweep', 'submit', ...SWEEP, '--shards', '0', '--out', out, '--dry-run']);
   expect(bad.status).toBe(2);
   expect(bad.stderr).toBe("error: invalid --shards: '0' (expected a whole number >= 1)\n");
+});
+
+test('explain --submit --dry-run prints one job running the same explain with Slurm threads; Slurm flags need --submit', () => {
+  const out = join(tempDir(), 'explain');
+  const r = runCli(['explain', ...EXPLAIN, '--full', '--submit', '--cpus-per-task', '2', '--out', out, '--dry-run']);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain('#SBATCH --cpus-per-task=2');
+  expect(r.stdout).not.toContain('--array');
+  expect(r.stdout).toMatch(/\nexec \S+ \S+ explain --full --test-images 100 --order-seeds 1 --perturbs 1e-3 .*--out \S+ --threads "\$\{SLURM_CPUS_PER_TASK:-1\}"\n/);
+  expect(existsSync(out)).toBe(false);
+  const stray = runCli(['explain', ...EXPLAIN, '--wait', '--out', out]);
+  expect(stray.status).toBe(2);
+  expect(stray.stderr).toBe('error: --wait needs --submit\n');
 });
 
 describe.skipIf(!HAS_SLURM)('sweep submit on a one-node Slurm cluster', () => {
@@ -84,5 +100,20 @@ describe.skipIf(!HAS_SLURM)('sweep submit on a one-node Slurm cluster', () => {
     const table = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
     expect(table.missing).toEqual([]);
     expect(untimed(table.rows)).toEqual(untimed(localTable.rows));
+  }, 300_000);
+
+  test('explain --submit --wait runs the suite as a job and leaves its report', async () => {
+    const out = join(tempDir(), 'explain');
+    // Asynchronous: a worker blocked for this long misses vitest's own messages.
+    const child = spawn(process.execPath, [CLI, 'explain', ...EXPLAIN, '--data', FIXTURE, '--submit', '--wait', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    expect(await new Promise((done) => child.on('close', done)), stdout + stderr).toBe(0);
+    expect(stdout).toMatch(/^submitted job \d+/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.results).toHaveLength(9);
+    expect(report.protocol.steps).toBe(6);
   }, 300_000);
 });

@@ -24,6 +24,8 @@ import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { renderHtml, renderMarkdown, type ExplainReport } from '../explain-report';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { createOutputDir } from '../run-directory';
+import { addSlurmOptions } from '../slurm';
+import { SLURM_ONLY, submitExplain } from './explain-submit';
 import { lockRunFolder } from '../run-lock';
 import { startTwinEvalPool } from '../twin-eval-pool';
 
@@ -47,6 +49,11 @@ function firstImages(data: MnistData, count: number): MnistData {
   return { ...data, test: { count: n, images: data.test.images.subarray(0, n * px), labels: data.test.labels.subarray(0, n) } };
 }
 
+/** explain's default output folder: runs/explain-<timestamp>. */
+function defaultExplainDir(): string {
+  return join('runs', `explain-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
+}
+
 /** Runs the suite and writes the report files into `outDir`; returns the report. */
 export async function explain(opts: Record<string, unknown>, log: (line: string) => void): Promise<{ report: ExplainReport; outDir: string }> {
   const full = Boolean(opts.full);
@@ -57,7 +64,7 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
   const testImages = testRaw === undefined ? (full ? Infinity : QUICK_TEST_IMAGES) : Number(testRaw);
   const orderSeeds = numberList((opts.orderSeeds as string | undefined) ?? (full ? '1,2,3,4' : '1,2'), 'order-seeds');
   const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-10,1e-6,1e-3' : '1e-3'), 'perturbs');
-  const outDir = (opts.out as string | undefined) ?? join('runs', `explain-${new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')}`);
+  const outDir = (opts.out as string | undefined) ?? defaultExplainDir();
   const all = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), base.validationSize);
   const data = Number.isFinite(testImages) ? firstImages(all, testImages) : all;
   const entries = explainSuite(base, { orderSeeds, perturbs, denseLosses: full });
@@ -105,9 +112,14 @@ export function explainCommand(): Command {
     .option('--perturbs <list>', 'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-10,1e-6,1e-3: even 1e-10 breaks the symmetry, see docs/ANSWER.md)')
     .option('--data <dir>', 'folder with the four MNIST IDX files (default: the embedded MNIST)')
     .option('--out <dir>', 'output folder (default: runs/explain-<timestamp>)')
-    .option('--json', 'print the report as JSON on stdout instead of the findings');
+    .option('--json', 'print the report as JSON on stdout instead of the findings')
+    .option('--submit', 'submit this explain to Slurm as one job instead of running it here (with the options below)');
+  addSlurmOptions(command, 'mnist-sym-wasm-explain');
   addConfigOptions(command);
   command.action(async (opts: Record<string, unknown>) => {
+    if (opts.submit) return submitExplain(opts, defaultExplainDir());
+    const stray = SLURM_ONLY.find((key) => opts[key] !== undefined);
+    if (stray) throw new UserInputError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --submit`);
     const { report, outDir } = await explain(opts, (line) => process.stderr.write(`${line}\n`));
     if (opts.json) process.stdout.write(`${toJson(report)}\n`);
     else process.stdout.write(`${report.findings.map((f) => `- ${f}`).join('\n')}\n\nreport: ${join(outDir, 'report.html')}\n`);
