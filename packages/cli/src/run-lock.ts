@@ -1,9 +1,9 @@
-// One writer per run folder: a lock file created atomically (O_CREAT|O_EXCL, fs 'wx') that names
-// its holder (pid, host, command, start time) and goes when the holder exits. A second writer is
-// refused with a one-line error naming the holder; a lock left by a killed run is reported as stale
-// with how to clear it, never taken over silently (on a shared or network folder a pid tells nothing
-// about another machine, or another container sharing this host name).
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// One writer per run folder: a lock file, linked into place atomically, that names its holder (pid,
+// host, command, start time) and goes when the holder exits. A second writer is refused with a
+// one-line error naming the holder; a lock left by a killed run is reported as stale with how to
+// clear it, never taken over silently (on a shared or network folder a pid tells nothing about
+// another machine, or another container sharing this host name).
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserInputError } from '@mnist-sym-wasm/core';
@@ -41,14 +41,14 @@ function readHolder(path: string): LockHolder | null {
     const h = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
     return Number.isSafeInteger(h?.pid) && h.pid > 0 && typeof h.host === 'string' ? h : null;
   } catch {
-    return null; // unreadable, or caught between its creation and its one write
+    return null; // unreadable or damaged (a lock is linked into place whole, never seen half-written)
   }
 }
 
 function refusal(dir: string, path: string): string {
   const h = readHolder(path);
   const clear = `remove '${path}' and retry`;
-  if (!h) return `'${dir}' is locked by another writer ('${path}' names none yet); if no mnist-sym-wasm command is writing there, ${clear}`;
+  if (!h) return `'${dir}' is locked ('${path}' names no holder: damaged?); if no mnist-sym-wasm command is writing there, ${clear}`;
   const who = `pid ${h.pid} on ${h.host} (${h.command}, since ${h.started})`;
   if (h.host === hostname() && !processAlive(h.pid)) {
     return `'${dir}' has a stale lock: ${who} is no longer running (killed?); if no other process is writing there, ${clear}`;
@@ -62,23 +62,25 @@ function refusal(dir: string, path: string): string {
  */
 export function lockRunFolder(dir: string, command: string, name = LOCK_FILE): RunLock {
   const path = join(dir, name);
-  let fd: number;
+  const me: LockHolder = { pid: process.pid, host: hostname(), command, started: new Date().toISOString() };
+  // The holder is written to a file of our own first, then linked into place: link() is atomic and
+  // fails if the lock exists, so a lock is never seen without its holder.
+  const mine = `${path}.tmp-${process.pid}`;
   try {
-    fd = openSync(path, 'wx');
+    writeFileSync(mine, `${JSON.stringify(me)}\n`);
+  } catch (e) {
+    rmSync(mine, { force: true });
+    throw new UserInputError(`cannot write into '${dir}': cannot write '${mine}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    linkSync(mine, path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new UserInputError(refusal(dir, path));
     throw new UserInputError(`cannot write into '${dir}': cannot create '${path}': ${code ?? (e as Error).message}`);
+  } finally {
+    rmSync(mine, { force: true });
   }
-  const me: LockHolder = { pid: process.pid, host: hostname(), command, started: new Date().toISOString() };
-  try {
-    writeSync(fd, `${JSON.stringify(me)}\n`);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(path, { force: true });
-    throw new UserInputError(`cannot write into '${dir}': cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  closeSync(fd);
   let held = true;
   const release = () => {
     if (!held) return;
