@@ -13,7 +13,7 @@
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 import type { BatchSamplerState } from './batches';
-import { CONFIG_KEYS, type ExperimentConfig } from './config';
+import { CONFIG_KEYS, DEFAULT_CONFIG, type ExperimentConfig } from './config';
 import { CheckpointError } from './errors';
 import type { MnistData } from './mnist';
 import type { MT19937State } from './prng';
@@ -84,7 +84,7 @@ interface CheckpointHeader {
   step: number;
   adam: { step: number; beta1Power: number; beta2Power: number };
   sampler: Omit<BatchSamplerState, 'arrangement'>;
-  /** TrainerState.rngs (the pool-tie stream, when drawn from). */
+  /** TrainerState.rngs (the pool-tie and reduce-order streams, when drawn from). */
   rngs: Record<string, MT19937State>;
   run: RunProgress;
   arrays: ArrayEntry[];
@@ -249,7 +249,8 @@ export function checkResumeConfig(checkpoint: Checkpoint, config: ExperimentConf
       `checkpoint was written by engine ${checkpoint.engineVersion}, this is ${CORE_VERSION}: results would not be bitwise the same`,
     );
   }
-  const saved = checkpoint.config as unknown as Record<string, unknown>;
+  // A field added after the checkpoint was written is absent from it: that run had its default.
+  const saved = { ...DEFAULT_CONFIG, ...checkpoint.config } as unknown as Record<string, unknown>;
   const wanted = config as unknown as Record<string, unknown>;
   const keys = new Set([...CONFIG_KEYS, ...Object.keys(saved)] as string[]);
   const changed = [...keys].filter((k) => !(RESUME_SAFE_KEYS as readonly string[]).includes(k) && !same(saved[k], wanted[k]));

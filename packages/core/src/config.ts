@@ -14,6 +14,10 @@ export type ModelKind = 'dense' | 'twin';
 export type EvalConvKind = 'winograd' | 'direct';
 /** Which tied maximum of a max-pool window receives the gradient (TensorFlow's CPU kernel: first). */
 export type PoolTieKind = 'first' | 'last' | 'random';
+/** `fixed`: every reduction sums its terms in one order (as TF's CPU kernels); `shuffled`: see ExperimentConfig.reduceOrder. */
+export type ReduceOrderKind = 'fixed' | 'shuffled';
+/** Which reductions `reduceOrder: 'shuffled'` applies to (only 'bias' is implemented so far). */
+export type ReduceShuffleKind = 'bias' | 'filter' | 'all';
 
 /** Everything that determines a run. Two runs with equal configs produce bitwise-equal results. */
 export interface ExperimentConfig {
@@ -28,6 +32,14 @@ export interface ExperimentConfig {
   perturb: number;
   /** Max-pool gradient tie rule: first (TF CPU), last (stock tfjs wasm), random (seeded, deriveStream(seed, 2)). */
   poolTies: PoolTieKind;
+  /**
+   * 'shuffled' emulates 2016 GPU kernels' atomic-add reductions: each output of the reductions
+   * `reduceShuffle` names sums its terms in float32, one at a time, in an order drawn for that
+   * output at that step (numpy's permutation, stream deriveStream(seed, 4)); 'fixed' = row order.
+   */
+  reduceOrder: ReduceOrderKind;
+  /** Reductions shuffled by reduceOrder 'shuffled': 'bias' = every layer's bias gradient (TF's CUDA BiasAddGrad). */
+  reduceShuffle: ReduceShuffleKind;
   // --- objective and optimiser ---
   /** Loss formula. */
   loss: LossKind;
@@ -69,6 +81,8 @@ export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   init: 'constant',
   perturb: 0,
   poolTies: 'first',
+  reduceOrder: 'fixed',
+  reduceShuffle: 'bias',
   loss: 'seed',
   lr: 1e-4,
   steps: 20000,
@@ -129,6 +143,14 @@ function oneOf<T extends string>(choices: readonly T[]) {
   };
 }
 
+// 'filter' (the conv filter gradients, as cuDNN's non-deterministic backward-filter algorithms) and
+// 'all' are named in the flag so that the choice is visible, and refused until implemented.
+function parseReduceShuffle(raw: unknown, name: string): ReduceShuffleKind {
+  const kind = oneOf(['bias', 'filter', 'all'] as const)(raw, name);
+  if (kind !== 'bias') throw new ConfigError(`invalid ${name}: '${kind}' is not implemented yet (only 'bias' is)`);
+  return kind;
+}
+
 function parseWidths(raw: unknown, name: string): [number, number, number] {
   const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
   if (!parts || parts.length !== 3) fail(name, raw, 'three widths a,b,c');
@@ -180,6 +202,18 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
     valueName: 'first|last|random',
     help: 'which tied maximum of a max-pool window gets the gradient: first (TF CPU), last (tfjs wasm), random (seeded)',
     parse: oneOf(['first', 'last', 'random'] as const),
+  },
+  reduceOrder: {
+    flag: 'reduce-order',
+    valueName: 'fixed|shuffled',
+    help: 'fixed: reductions sum in row order; shuffled: each output in a seeded random float32 order per step (GPU atomic adds)',
+    parse: oneOf(['fixed', 'shuffled'] as const),
+  },
+  reduceShuffle: {
+    flag: 'reduce-shuffle',
+    valueName: 'bias|filter|all',
+    help: "reductions that --reduce-order shuffled shuffles: bias gradients ('filter' and 'all' not implemented yet)",
+    parse: parseReduceShuffle,
   },
   loss: {
     flag: 'loss',

@@ -198,6 +198,8 @@ function logRounded(x: number): number {
  */
 export class MT19937 {
   private readonly mt = new Uint32Array(N);
+  /** The same words as int32 (generate, shuffleFast). */
+  private readonly mi = new Int32Array(this.mt.buffer);
   private pos = N;
   private hasGauss = false;
   private cachedGauss = 0;
@@ -270,19 +272,23 @@ export class MT19937 {
     this.cachedGauss = 0;
   }
 
+  // The same bits as on uint32s, on an int32 view: V8 then keeps every word in a register instead of
+  // boxing those above 2^31 (measured: ~2.4x faster generate + temper).
   private generate(): void {
-    const mt = this.mt;
+    const mt = this.mi;
+    const upper = UPPER_MASK | 0;
+    const a = MATRIX_A | 0;
     let kk = 0;
     for (; kk < N - M; kk++) {
-      const y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
-      mt[kk] = mt[kk + M] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const y = (mt[kk] & upper) | (mt[kk + 1] & LOWER_MASK);
+      mt[kk] = mt[kk + M] ^ (y >>> 1) ^ (-(y & 1) & a);
     }
     for (; kk < N - 1; kk++) {
-      const y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
-      mt[kk] = mt[kk + (M - N)] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+      const y = (mt[kk] & upper) | (mt[kk + 1] & LOWER_MASK);
+      mt[kk] = mt[kk + (M - N)] ^ (y >>> 1) ^ (-(y & 1) & a);
     }
-    const y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
-    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    const y = (mt[N - 1] & upper) | (mt[0] & LOWER_MASK);
+    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (-(y & 1) & a);
     this.pos = 0;
   }
 
@@ -295,6 +301,41 @@ export class MT19937 {
     y ^= (y << 15) & 0xefc60000;
     y ^= y >>> 18;
     return y >>> 0;
+  }
+
+  /**
+   * {@link shuffleInPlace}'s draws and swaps with the state in locals and int32 arithmetic (V8 then
+   * boxes no uint32 above 2^31): about 1.5x faster than calling randomInterval, for the ~2M draws
+   * per step of shuffled reduction orders. Arrays of at most 2^31 elements.
+   */
+  shuffleFast(arr: Uint32Array | Int32Array | number[]): void {
+    const mt = this.mi;
+    let pos = this.pos;
+    for (let i = arr.length - 1; i > 0; i--) {
+      let mask = i;
+      mask |= mask >>> 1;
+      mask |= mask >>> 2;
+      mask |= mask >>> 4;
+      mask |= mask >>> 8;
+      mask |= mask >>> 16;
+      let j: number;
+      do {
+        if (pos >= N) {
+          this.generate();
+          pos = 0;
+        }
+        let y = mt[pos++];
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        y ^= y >>> 18;
+        j = y & mask; // mask < 2^31: the low bits of the uint32 output, as randomInterval takes them
+      } while (j > i);
+      const t = arr[j];
+      arr[j] = arr[i];
+      arr[i] = t;
+    }
+    this.pos = pos;
   }
 
   /** Uniform double in [0, 1) with 53 random bits, numpy's `random_sample()`. */
@@ -394,6 +435,10 @@ export function randomInterval(rng: MT19937, max: number): number {
  */
 export function shuffleInPlace(arr: Uint32Array | Int32Array | number[], rng: MT19937): void {
   if (arr.length > 0xffffffff) throw new RangeError(`shuffleInPlace: array too long (${arr.length})`);
+  if (arr.length <= 0x80000000) {
+    rng.shuffleFast(arr);
+    return;
+  }
   for (let i = arr.length - 1; i > 0; i--) {
     const j = randomInterval(rng, i);
     const t = arr[j];
@@ -441,7 +486,7 @@ export function truncatedNormal(rng: MT19937, count: number, stddev: number): Fl
 
 /**
  * An independent stream for one purpose (1 = weight init, 2 = pool tie-breaking, 3 = init
- * perturbation, ...) seeded by
+ * perturbation, 4 = shuffled reduction orders, ...) seeded by
  * init_by_array([seed, stream]), i.e. `np.random.RandomState([seed, stream])`.
  * The data order stream is NOT derived: it is `new MT19937(seed)`, so `--seed N` reproduces the
  * reshuffles numpy made after `np.random.seed(N)`.

@@ -11,6 +11,7 @@ import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData, type Split } from './mnist';
 import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
 import { withPoolTies, type PoolTiePolicy } from './kernels/MaxPoolGrad';
+import { withReduceOrder, type ReduceOrderPolicy } from './kernels/Sum';
 import { deriveStream, MT19937, type MT19937State } from './prng';
 import { hashFloat32Arrays } from './weights-hash';
 
@@ -42,24 +43,30 @@ export interface TrainerState {
   sampler: BatchSamplerState;
   /**
    * Every other RNG stream training draws from, by name: `poolTies` (deriveStream(seed, 2)) with
-   * pool ties 'random'. Absent or {} when the run has none.
+   * pool ties 'random', `reduceOrder` (deriveStream(seed, 4)) with reduce order 'shuffled'.
+   * Absent or {} when the run has none.
    */
   rngs?: Record<string, MT19937State>;
 }
 
+/** A trainer's RNG streams by their TrainerState.rngs name; undefined = not drawn from in this run. */
+export type RngStreams = Record<string, MT19937 | undefined>;
+
 /** The named RNG streams of a trainer's state (see TrainerState.rngs). */
-export function rngStates(poolTies: PoolTiePolicy): Record<string, MT19937State> {
-  return poolTies.rng ? { poolTies: poolTies.rng.getState() } : {};
+export function rngStates(streams: RngStreams): Record<string, MT19937State> {
+  const out: Record<string, MT19937State> = {};
+  for (const [name, rng] of Object.entries(streams)) if (rng) out[name] = rng.getState();
+  return out;
 }
 
 /** Validates `state.rngs` against the trainer's streams; returns the setter to apply after all checks. */
-export function prepareRngImport(poolTies: PoolTiePolicy, state: TrainerState): () => void {
+export function prepareRngImport(streams: RngStreams, state: TrainerState): () => void {
   const have = Object.keys(state.rngs ?? {}).sort().join(',');
-  const want = poolTies.rng ? 'poolTies' : '';
+  const want = Object.keys(streams).filter((name) => streams[name]).sort().join(',');
   if (have !== want) throw new RangeError(`trainer state: RNG streams [${have}] do not match this run's [${want}]`);
-  const tie = state.rngs?.poolTies ? MT19937.fromState(state.rngs.poolTies) : null; // validates
+  const restored = Object.entries(state.rngs ?? {}).map(([name, s]) => [name, MT19937.fromState(s)] as const); // validates
   return () => {
-    if (tie) poolTies.rng!.setState(tie.getState());
+    for (const [name, rng] of restored) streams[name]!.setState(rng.getState());
   };
 }
 
@@ -79,6 +86,8 @@ export class Trainer {
   readonly sampler: BatchSampler;
   /** This run's max-pool tie rule; 'random' draws from its own stream (deriveStream(seed, 2)). */
   readonly poolTies: PoolTiePolicy;
+  /** The bias gradients' summation order; 'shuffled' draws from its own stream (deriveStream(seed, 4)). */
+  readonly reduceOrder: ReduceOrderPolicy;
   /** Training steps done so far. */
   step = 0;
   private readonly pixels: Float32Array;
@@ -112,6 +121,12 @@ export class Trainer {
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.pixels = new Float32Array(config.batch * data.rows * data.cols);
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
+    this.reduceOrder = { order: config.reduceOrder, rng: config.reduceOrder === 'shuffled' ? deriveStream(config.seed, 4) : undefined };
+  }
+
+  /** The RNG streams checkpoints carry (TrainerState.rngs). */
+  private rngStreams(): RngStreams {
+    return { poolTies: this.poolTies.rng, reduceOrder: this.reduceOrder.rng };
   }
 
   /** One Adam step on the next batch; returns the batch loss (NaN included) before the update. */
@@ -132,8 +147,10 @@ export class Trainer {
         gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(result.dlogits, logits.shape)),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    const { value, grads } = withPoolTies(this.poolTies, () =>
-      tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(this.params),
+    const { value, grads } = withReduceOrder(this.reduceOrder, () =>
+      withPoolTies(this.poolTies, () =>
+        tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(this.params),
+      ),
     );
     let next: tf.Tensor[];
     if (this.adamKernel) {
@@ -177,7 +194,7 @@ export class Trainer {
       params: this.paramValues().map((a) => a.slice()),
       adam: { ...this.adam, m: this.adam.m.map((a) => a.slice()), v: this.adam.v.map((a) => a.slice()) },
       sampler: this.sampler.getState(),
-      rngs: rngStates(this.poolTies),
+      rngs: rngStates(this.rngStreams()),
     };
   }
 
@@ -198,7 +215,7 @@ export class Trainer {
         throw new RangeError(`trainer state: ${what} do not fit a model of widths ${this.shape.widths.join(',')}`);
       }
     }
-    const applyRngs = prepareRngImport(this.poolTies, state);
+    const applyRngs = prepareRngImport(this.rngStreams(), state);
     this.sampler.setState(state.sampler); // validates fully before changing anything
     applyRngs();
     const shapes = paramShapes(this.shape);

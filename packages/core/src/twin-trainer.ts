@@ -5,6 +5,7 @@ import { copyAdamState, initAdamState, type AdamHyper, type AdamState } from './
 import { adamStepArrays } from './adam-arrays';
 import { BatchSampler } from './batches';
 import type { ExperimentConfig } from './config';
+import { ConfigError } from './errors';
 import { type SplitScore, EVAL_CHUNK } from './evaluate';
 import { lossAndGradient, scoreLogits } from './head';
 import type { MnistData, Split } from './mnist';
@@ -126,6 +127,10 @@ export class TwinTrainer {
     private readonly pool?: TwinEvalPool,
   ) {
     validateAgainstData(config, data);
+    if (config.reduceOrder !== 'fixed') {
+      // Each copy of a dense unit gets its own summation order, so copies part; one twin unit cannot follow.
+      throw new ConfigError("invalid reduce-order: 'shuffled' separates the copies the twin merges; use --model dense");
+    }
     this.shape = seedModelShape([1, 1, 1], data.rows, data.cols);
     this.geometry = twinGeometry(data.rows, data.cols, this.shape.classes);
     this.hyper = { lr: config.lr, ...TF_ADAM };
@@ -239,7 +244,7 @@ export class TwinTrainer {
       params: this.paramValues(),
       adam: { ...this.adam, m: this.adam.m.map((a) => a.slice()), v: this.adam.v.map((a) => a.slice()) },
       sampler: this.sampler.getState(),
-      rngs: rngStates(this.poolTies),
+      rngs: rngStates({ poolTies: this.poolTies.rng }),
     };
   }
 
@@ -255,7 +260,7 @@ export class TwinTrainer {
         throw new RangeError('trainer state: arrays do not fit a width-1 twin');
       }
     }
-    const applyRngs = prepareRngImport(this.poolTies, state);
+    const applyRngs = prepareRngImport({ poolTies: this.poolTies.rng }, state);
     this.sampler.setState(state.sampler);
     applyRngs();
     this.params = state.params.map((a) => a.slice());

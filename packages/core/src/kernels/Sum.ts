@@ -2,10 +2,59 @@
 // project's own WebAssembly (in place on the heap, on the kernels' threads): the same float32
 // additions in the same order as tfjs-backend-wasm's Sum, which first transposes the channels to
 // the front (a full copy) and then sums each channel row by row. Other reductions, other dtypes,
-// and runtimes without SIMD go to the stock kernel.
+// and runtimes without SIMD go to the stock kernel. Under withReduceOrder('shuffled') the same sums
+// run in a seeded random order per output instead (a 2016 GPU's atomic adds, replayable).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
+import { shuffleInPlace, type MT19937 } from '../prng';
+import { heapF32 } from './wasm-kernel-utils';
+
+/** The order in which the Sums over all axes but the last (the bias gradients) add their terms. */
+export interface ReduceOrderPolicy {
+  order: 'fixed' | 'shuffled';
+  /** Required for 'shuffled': each output's order is drawn from it, output by output (see sumColumnsShuffled). */
+  rng?: MT19937;
+}
+
+// Like the pool tie rule (MaxPoolGrad.ts): kernels receive inputs and attributes only, so the policy
+// is installed around one gradient computation. Inside a training step the only Sums over all axes
+// but the last are the four bias gradients (tfjs's Add gradient for the broadcast bias).
+let active: ReduceOrderPolicy = { order: 'fixed' };
+
+/** Runs `fn` (synchronous: the wasm backend runs kernels eagerly) with `policy`, then restores the previous one, even on throw. */
+export function withReduceOrder<T>(policy: ReduceOrderPolicy, fn: () => T): T {
+  if (policy.order === 'shuffled' && !policy.rng) throw new Error("reduce order 'shuffled' needs an rng");
+  const previous = active;
+  active = policy;
+  try {
+    return fn();
+  } finally {
+    active = previous;
+  }
+}
+
+/**
+ * out[c] = x[p[0]][c] + x[p[1]][c] + ... for a rows x cols float32 matrix: a float32 sum from +0, one
+ * term at a time, where p is a fresh `np.random.permutation(rows)` from `rng` for each column
+ * c = 0, 1, ... in turn (what an atomic-add reduction gives, in an order the scheduler happened to
+ * pick). The identity permutation gives the fixed-order kernel's bits. Runs on the calling thread,
+ * so results do not depend on the thread count. Cost: a swap (~1.4 MT19937 draws with numpy's
+ * rejection) and an add per term, 1.9M terms per step of the seed model: ~60 ms on a busy 2-core
+ * machine, where a fixed-order step took ~300 ms (100-step runs, small fixture, 2 threads).
+ */
+export function sumColumnsShuffled(x: Float32Array, rows: number, cols: number, rng: MT19937, out: Float32Array = new Float32Array(cols)): Float32Array {
+  const order = new Uint32Array(rows);
+  for (let c = 0; c < cols; c++) {
+    for (let r = 0; r < rows; r++) order[r] = r;
+    shuffleInPlace(order, rng);
+    let acc = 0;
+    // Both operands are float32, so rounding their double sum to float32 is float32 addition.
+    for (let r = 0; r < rows; r++) acc = Math.fround(acc + x[order[r] * cols + c]);
+    out[c] = acc;
+  }
+  return out;
+}
 
 /**
  * True when `axis` is 0, 1, .., rank-2 in that order (as gradients pass it). In another order the
@@ -23,15 +72,16 @@ export function makeSum(stock: tf.KernelFunc): tf.KernelFunc {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
     const rank = x.shape.length;
+    const fits = x.dtype === 'float32' && isAllButLast(axis, rank) && tf.util.sizeFromShape(x.shape) > 0;
     const kernels = heapKernelsOf(backend);
-    if (!kernels || x.dtype !== 'float32' || !isAllButLast(axis, rank) || tf.util.sizeFromShape(x.shape) === 0) {
-      return stock(args as Parameters<tf.KernelFunc>[0]);
-    }
+    const shuffled = fits && active.order === 'shuffled';
+    if (!fits || (!kernels && !shuffled)) return stock(args as Parameters<tf.KernelFunc>[0]);
     const cols = x.shape[rank - 1];
     const rows = tf.util.sizeFromShape(x.shape) / cols;
     const outShape = keepDims ? [...new Array(rank - 1).fill(1), cols] : [cols];
     const out = backend.makeOutput(outShape, 'float32');
-    kernels.sumRows(addressOf(backend, x), addressOf(backend, out), rows, cols);
+    if (shuffled) sumColumnsShuffled(heapF32(backend, x), rows, cols, active.rng!, heapF32(backend, out));
+    else kernels!.sumRows(addressOf(backend, x), addressOf(backend, out), rows, cols);
     return out;
   }) as unknown as tf.KernelFunc;
 }
