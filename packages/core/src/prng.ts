@@ -295,12 +295,7 @@ export class MT19937 {
   /** Next raw 32-bit output (numpy's `random_raw()` / `randint(0, 2**32, dtype=uint32)`). */
   nextUint32(): number {
     if (this.pos >= N) this.generate();
-    let y = this.mt[this.pos++];
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
+    return temper(this.mt[this.pos++]) >>> 0;
   }
 
   /**
@@ -312,24 +307,14 @@ export class MT19937 {
     const mt = this.mi;
     let pos = this.pos;
     for (let i = arr.length - 1; i > 0; i--) {
-      let mask = i;
-      mask |= mask >>> 1;
-      mask |= mask >>> 2;
-      mask |= mask >>> 4;
-      mask |= mask >>> 8;
-      mask |= mask >>> 16;
+      const mask = allOnesMask(i);
       let j: number;
       do {
         if (pos >= N) {
           this.generate();
           pos = 0;
         }
-        let y = mt[pos++];
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9d2c5680;
-        y ^= (y << 15) & 0xefc60000;
-        y ^= y >>> 18;
-        j = y & mask; // mask < 2^31: the low bits of the uint32 output, as randomInterval takes them
+        j = temper(mt[pos++]) & mask; // mask < 2^31: the low bits of the uint32 output, as randomInterval takes them
       } while (j > i);
       const t = arr[j];
       arr[j] = arr[i];
@@ -408,19 +393,32 @@ export class MT19937 {
   }
 }
 
+/** MT19937's tempering of one state word; the bits of the output (as int32: `>>> 0` for uint32). */
+function temper(word: number): number {
+  let y = word;
+  y ^= y >>> 11;
+  y ^= (y << 7) & 0x9d2c5680;
+  y ^= (y << 15) & 0xefc60000;
+  return y ^ (y >>> 18);
+}
+
+/** The smallest all-ones mask >= `max` (as int32: `>>> 0` for max >= 2^31). */
+function allOnesMask(max: number): number {
+  let mask = max;
+  mask |= mask >>> 1;
+  mask |= mask >>> 2;
+  mask |= mask >>> 4;
+  mask |= mask >>> 8;
+  return mask | (mask >>> 16);
+}
+
 /**
  * numpy's `random_interval(max)`: uniform integer in [0, max] by masking to the smallest
  * all-ones mask >= max and rejecting values above max (not modulo, not Lemire).
  */
 export function randomInterval(rng: MT19937, max: number): number {
   if (max === 0) return 0;
-  let mask = max;
-  mask |= mask >>> 1;
-  mask |= mask >>> 2;
-  mask |= mask >>> 4;
-  mask |= mask >>> 8;
-  mask |= mask >>> 16;
-  mask >>>= 0;
+  const mask = allOnesMask(max) >>> 0;
   let value: number;
   do {
     value = (rng.nextUint32() & mask) >>> 0;

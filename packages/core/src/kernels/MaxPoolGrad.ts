@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { randomInterval, type MT19937 } from '../prng';
+import { scopedPolicy } from './scoped-policy';
 import { heapF32 } from './wasm-kernel-utils';
 import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/heap-kernels';
 
@@ -26,29 +27,19 @@ export interface PoolTiePolicy {
   rng?: MT19937;
 }
 
-// tfjs calls kernels with inputs and attributes only, so the policy cannot travel with the call: it
-// is installed around one gradient computation by withPoolTies and restored afterwards.
-let active: PoolTiePolicy = { rule: 'first' };
+// The tie rule in force (see scoped-policy.ts): installed around one gradient computation by withPoolTies.
+const poolTies = scopedPolicy<PoolTiePolicy>({ rule: 'first' }, (policy) => {
+  if (policy.rule === 'random' && !policy.rng) throw new Error("pool tie rule 'random' needs an rng");
+});
 
 /** Selects the default tie rule ('first' or 'last') used outside withPoolTies (default: 'first'). */
 export function setPoolTieRule(rule: 'first' | 'last'): void {
-  active = { rule };
+  poolTies.set({ rule });
 }
 
-/**
- * Runs `fn` (synchronous: the wasm backend runs kernels eagerly) with `policy` as the tie rule and
- * restores the previous one afterwards, even on throw; each Trainer passes its own rng, so nothing
- * carries over from one run to another.
- */
+/** Runs `fn` with `policy` as the tie rule (each Trainer passes its own rng), then restores the previous one. */
 export function withPoolTies<T>(policy: PoolTiePolicy, fn: () => T): T {
-  if (policy.rule === 'random' && !policy.rng) throw new Error("pool tie rule 'random' needs an rng");
-  const previous = active;
-  active = policy;
-  try {
-    return fn();
-  } finally {
-    active = previous;
-  }
+  return poolTies.run(policy, fn);
 }
 
 /**
@@ -86,17 +77,18 @@ export function maxPoolGradFirstMax(args: {
     fh, fw, sh: strideHeight, sw: strideWidth, padTop, padLeft,
   };
   // The own kernel (in place, on the kernels' threads): channels a multiple of 4, windows that never overlap.
-  const kernels = active.rule !== 'random' && useOwnWasm && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw ? heapKernelsOf(backend) : null;
+  const kernels = poolTies.current.rule !== 'random' && useOwnWasm && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw ? heapKernelsOf(backend) : null;
   if (kernels) {
-    kernels.maxPoolGrad(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dxInfo), geometry, active.rule === 'last');
+    kernels.maxPoolGrad(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dxInfo), geometry, poolTies.current.rule === 'last');
     return dxInfo;
   }
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
   const dx = heapF32(backend, dxInfo);
   dx.fill(0);
-  const takeEqual = active.rule === 'last';
-  const rng = active.rule === 'random' ? active.rng! : null;
+  const { rule, rng: tieRng } = poolTies.current;
+  const takeEqual = rule === 'last';
+  const rng = rule === 'random' ? tieRng! : null;
   const best = new Float32Array(C);
   const bestIndex = new Int32Array(C);
   const ties = new Int32Array(C);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
 import { shuffleInPlace, type MT19937 } from '../prng';
+import { scopedPolicy } from './scoped-policy';
 import { heapF32 } from './wasm-kernel-utils';
 
 /** The order in which the Sums over all axes but the last (the bias gradients) add their terms. */
@@ -17,21 +18,15 @@ export interface ReduceOrderPolicy {
   rng?: MT19937;
 }
 
-// Like the pool tie rule (MaxPoolGrad.ts): kernels receive inputs and attributes only, so the policy
-// is installed around one gradient computation. Inside a training step the only Sums over all axes
-// but the last are the four bias gradients (tfjs's Add gradient for the broadcast bias).
-let active: ReduceOrderPolicy = { order: 'fixed' };
-
-/** Runs `fn` (synchronous: the wasm backend runs kernels eagerly) with `policy`, then restores the previous one, even on throw. */
-export function withReduceOrder<T>(policy: ReduceOrderPolicy, fn: () => T): T {
+// The summation order in force (see scoped-policy.ts). Inside a training step the only Sums over all
+// axes but the last are the four bias gradients (tfjs's Add gradient for the broadcast bias).
+const reduceOrder = scopedPolicy<ReduceOrderPolicy>({ order: 'fixed' }, (policy) => {
   if (policy.order === 'shuffled' && !policy.rng) throw new Error("reduce order 'shuffled' needs an rng");
-  const previous = active;
-  active = policy;
-  try {
-    return fn();
-  } finally {
-    active = previous;
-  }
+});
+
+/** Runs `fn` with `policy` as the bias gradients' summation order, then restores the previous one. */
+export function withReduceOrder<T>(policy: ReduceOrderPolicy, fn: () => T): T {
+  return reduceOrder.run(policy, fn);
 }
 
 /**
@@ -74,13 +69,14 @@ export function makeSum(stock: tf.KernelFunc): tf.KernelFunc {
     const rank = x.shape.length;
     const fits = x.dtype === 'float32' && isAllButLast(axis, rank) && tf.util.sizeFromShape(x.shape) > 0;
     const kernels = heapKernelsOf(backend);
-    const shuffled = fits && active.order === 'shuffled';
+    const { order, rng } = reduceOrder.current;
+    const shuffled = fits && order === 'shuffled';
     if (!fits || (!kernels && !shuffled)) return stock(args as Parameters<tf.KernelFunc>[0]);
     const cols = x.shape[rank - 1];
     const rows = tf.util.sizeFromShape(x.shape) / cols;
     const outShape = keepDims ? [...new Array(rank - 1).fill(1), cols] : [cols];
     const out = backend.makeOutput(outShape, 'float32');
-    if (shuffled) sumColumnsShuffled(heapF32(backend, x), rows, cols, active.rng!, heapF32(backend, out));
+    if (shuffled) sumColumnsShuffled(heapF32(backend, x), rows, cols, rng!, heapF32(backend, out));
     else kernels!.sumRows(addressOf(backend, x), addressOf(backend, out), rows, cols);
     return out;
   }) as unknown as tf.KernelFunc;
