@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { UserInputError } from '@mnist-sym-wasm/core';
+import { CONFIG_FIELDS, CONFIG_KEYS, UserInputError } from '@mnist-sym-wasm/core';
+import { givenConfigOptions } from './config-options';
 
 /** The sbatch settings a user picks. */
 export interface SlurmOptions {
@@ -52,6 +53,35 @@ export function sbatchDirectives(opts: SlurmOptions, job: { array?: number; outp
     ...(opts.partition ? [`--partition=${opts.partition}`] : []),
     ...(opts.time ? [`--time=${opts.time}`] : []),
   ].map((d) => `#SBATCH ${d}`);
+}
+
+/**
+ * The config flags given to `command` (e.g. 'sweep submit'), to pass on to the job; --threads is
+ * refused, since a job's threads are its CPUs (SLURM_CPUS_PER_TASK).
+ */
+export function forwardedConfigFlags(opts: Record<string, unknown>, command: string): string[] {
+  const given = givenConfigOptions(opts);
+  if (given.threads !== undefined) throw new UserInputError(`${command}: threads come from --cpus-per-task (SLURM_CPUS_PER_TASK); drop --threads`);
+  return CONFIG_KEYS.flatMap((key) => (given[key] === undefined ? [] : [`--${CONFIG_FIELDS[key].flag}`, String(given[key])]));
+}
+
+/**
+ * A job script: its #SBATCH lines, a log line per attempt, the removal of the lock a requeued
+ * attempt's predecessor left (Slurm has ended it, on whatever node it ran), then `exec command`
+ * with the task's CPUs as threads. `who` and `staleLock` are shell text (they may expand variables).
+ */
+export function slurmScript(job: { title: string; directives: string[]; who: string; staleLock: string; command: string }): string {
+  return [
+    '#!/bin/bash',
+    `# ${job.title}`,
+    ...job.directives,
+    'set -euo pipefail',
+    `echo "${job.who} on $(hostname), attempt \${SLURM_RESTART_COUNT:-0}"`,
+    '# A requeued attempt: Slurm ended the previous one, whose lock (maybe on another node) is stale.',
+    `if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then rm -f ${job.staleLock}; fi`,
+    `exec ${job.command} --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
+    '',
+  ].join('\n');
 }
 
 /** Writes the script to `<dir>/<name>` atomically; returns its path. */

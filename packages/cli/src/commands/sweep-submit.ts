@@ -3,13 +3,13 @@
 // submits it with `sbatch --parsable`, and prints the job id and the merge command; `--wait` waits
 // for the array (`sbatch --wait`), says which shards are incomplete, and merges. Shards skip runs
 // that already have a row, so a requeued or rerun task finishes its shard without duplicating rows.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { CONFIG_FIELDS, CONFIG_KEYS, UserInputError } from '@mnist-sym-wasm/core';
-import { addConfigOptions, givenConfigOptions } from '../config-options';
-import { addSlurmOptions, positiveInt, sbatchDirectives, shellWord, submitScript, writeScript, type SlurmOptions } from '../slurm';
+import { UserInputError } from '@mnist-sym-wasm/core';
+import { addConfigOptions } from '../config-options';
+import { mergeSweepFolders, sweepMerge } from './sweep';
+import { addSlurmOptions, forwardedConfigFlags, positiveInt, sbatchDirectives, shellWord, slurmScript, submitScript, writeScript, type SlurmOptions } from '../slurm';
 
 interface SubmitOptions extends SlurmOptions {
   shards: string;
@@ -23,10 +23,7 @@ interface SubmitOptions extends SlurmOptions {
 
 /** `sweep run` arguments that every array task shares (everything but --shard and --threads). */
 function sweepRunArgs(opts: SubmitOptions, outDir: string): string[] {
-  const args: string[] = [];
-  const given = givenConfigOptions(opts);
-  if (given.threads !== undefined) throw new UserInputError("sweep submit: threads come from --cpus-per-task (SLURM_CPUS_PER_TASK); drop --threads");
-  for (const key of CONFIG_KEYS) if (given[key] !== undefined) args.push(`--${CONFIG_FIELDS[key].flag}`, String(given[key]));
+  const args = forwardedConfigFlags(opts, 'sweep submit');
   for (const axis of opts.vary ?? []) args.push('--vary', axis);
   if (opts.seeds !== undefined) args.push('--seeds', opts.seeds);
   if (opts.data !== undefined) args.push('--data', resolve(opts.data));
@@ -37,36 +34,19 @@ function sweepRunArgs(opts: SubmitOptions, outDir: string): string[] {
 /** The sbatch script of the sweep: one array task per shard. */
 export function sbatchScript(opts: SubmitOptions, outDir: string, shards: number, command: string[]): string {
   const run = [...command, 'sweep', 'run', ...sweepRunArgs(opts, outDir)].map(shellWord).join(' ');
-  return [
-    '#!/bin/bash',
-    `# mnist-sym-wasm sweep, ${shards} shard(s): written by \`mnist-sym-wasm sweep submit\`.`,
-    ...sbatchDirectives(opts, { array: shards, output: join(outDir, 'slurm', '%A_%a.out') }),
-    'set -euo pipefail',
-    'echo "shard ${SLURM_ARRAY_TASK_ID}/' + shards + ' on $(hostname), attempt ${SLURM_RESTART_COUNT:-0}"',
-    '# A requeued task: Slurm ended the previous attempt, whose shard lock (maybe on another node) is stale.',
-    `if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then rm -f ${shellWord(outDir)}/"shard-\${SLURM_ARRAY_TASK_ID}-of-${shards}.lock"; fi`,
-    `exec ${run} --shard "\${SLURM_ARRAY_TASK_ID}/${shards}" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
-    '',
-  ].join('\n');
+  return slurmScript({
+    title: `mnist-sym-wasm sweep, ${shards} shard(s): written by \`mnist-sym-wasm sweep submit\`.`,
+    directives: sbatchDirectives(opts, { array: shards, output: join(outDir, 'slurm', '%A_%a.out') }),
+    who: `shard \${SLURM_ARRAY_TASK_ID}/${shards}`,
+    staleLock: `${shellWord(outDir)}/"shard-\${SLURM_ARRAY_TASK_ID}-of-${shards}.lock"`,
+    command: `${run} --shard "\${SLURM_ARRAY_TASK_ID}/${shards}"`,
+  });
 }
 
-/** Plan indices without a row, grouped by the shard that owns them (index mod shards). */
-export function incompleteShards(outDir: string, shards: number): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  const planPath = join(outDir, 'plan.json');
-  if (!existsSync(planPath)) {
-    for (let s = 0; s < shards; s++) out.set(s, []);
-    return out;
-  }
-  const planSize = (JSON.parse(readFileSync(planPath, 'utf8')) as { planSize: number }).planSize;
-  const rowsDir = join(outDir, 'rows');
-  const done = new Set(existsSync(rowsDir) ? readdirSync(rowsDir).flatMap((f) => (/^run-(\d+)\.json$/.exec(f) ? [Number(/^run-(\d+)/.exec(f)![1])] : [])) : []);
-  for (let i = 0; i < planSize; i++) {
-    if (done.has(i)) continue;
-    const shard = i % shards;
-    out.set(shard, [...(out.get(shard) ?? []), i]);
-  }
-  return out;
+/** Shards that owe runs (plan index mod shards), in order; every shard when none wrote the plan. */
+function incompleteShards(outDir: string, shards: number): number[] {
+  if (!existsSync(join(outDir, 'plan.json'))) return Array.from({ length: shards }, (_, i) => i);
+  return [...new Set(sweepMerge([outDir]).missing.map((index) => index % shards))].sort((a, b) => a - b);
 }
 
 /** The commander definition of `sweep submit`. */
@@ -98,13 +78,11 @@ export function sweepSubmitCommand(): Command {
     });
     if (!opts.wait) return;
     const incomplete = incompleteShards(outDir, shards);
-    if (incomplete.size > 0) {
-      const list = [...incomplete.keys()].sort((a, b) => a - b);
-      process.stderr.write(`incomplete shard(s): ${list.join(', ')} (logs: ${join(outDir, 'slurm')}); rerun them: sbatch --array=${list.join(',')} ${scriptPath}\n`);
-      if (!opts.partial) throw new UserInputError(`sweep incomplete: ${list.length} of ${shards} shard(s) did not finish (sbatch exit ${code}); merge anyway with ${merge} --partial`);
+    if (incomplete.length > 0) {
+      process.stderr.write(`incomplete shard(s): ${incomplete.join(', ')} (logs: ${join(outDir, 'slurm')}); rerun them: sbatch --array=${incomplete.join(',')} ${scriptPath}\n`);
+      if (!opts.partial) throw new UserInputError(`sweep incomplete: ${incomplete.length} of ${shards} shard(s) did not finish (sbatch exit ${code}); merge anyway with ${merge} --partial`);
     }
-    const merged = spawnSync(command[0], [command[1], 'sweep', 'merge', outDir, ...(opts.partial ? ['--partial'] : [])], { stdio: 'inherit' });
-    if (merged.status !== 0) process.exitCode = merged.status ?? 1;
+    mergeSweepFolders([outDir], { partial: opts.partial });
   });
   submit.exitOverride();
   return submit;

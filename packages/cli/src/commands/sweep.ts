@@ -137,6 +137,35 @@ function tableCells(rows: SweepRow[]): { head: string[]; body: string[][] } {
   return { head, body };
 }
 
+export interface MergeOptions {
+  out?: string;
+  partial?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `sweep merge`: combines the folders' rows into sweep.json, sweep.csv and sweep.md (in `out`,
+ * default the first folder) and prints the table; an incomplete sweep is refused unless `partial`,
+ * naming the missing runs and what became of the shards that owe them.
+ */
+export function mergeSweepFolders(dirs: string[], opts: MergeOptions): void {
+  const table = sweepMerge(dirs);
+  if (table.missing.length > 0 && !opts.partial) {
+    const shards = describeIncompleteShards(dirs.flatMap(readShardStatuses), table.missing);
+    throw new UserInputError(
+      `sweep incomplete: ${table.missing.length} of ${table.planSize} runs missing (first: ${table.missing.slice(0, 5).join(', ')})${shards.length ? `; ${shards.join('; ')}` : ''}; pass --partial to merge anyway`,
+    );
+  }
+  const out = opts.out ?? dirs[0];
+  createOutputDir(out);
+  const { head, body } = tableCells(table.rows);
+  writeFileAtomic(join(out, 'sweep.json'), `${toJson(table, 1)}\n`);
+  writeFileAtomic(join(out, 'sweep.csv'), `${[head, ...body].map((r) => r.join(';')).join('\n')}\n`);
+  const md = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  writeFileAtomic(join(out, 'sweep.md'), `${md}\n`);
+  process.stdout.write(opts.json ? `${toJson(table)}\n` : `${md}\n${table.missing.length ? `missing: ${table.missing.join(', ')}\n` : ''}`);
+}
+
 /** The commander definition of `sweep` with its `run` and `merge` subcommands. */
 export function sweepCommand(): Command {
   const sweep = new Command('sweep').description('run a sweep over seeds and config values in shards (cluster array jobs), then merge the shards');
@@ -158,23 +187,7 @@ export function sweepCommand(): Command {
     .option('--out <dir>', 'where to write the merged table (default: the first folder)')
     .option('--partial', 'write the table even if some planned runs have no result yet')
     .option('--json', 'print the merged table as JSON');
-  merge.action((dirs: string[], opts: { out?: string; partial?: boolean; json?: boolean }) => {
-    const table = sweepMerge(dirs);
-    if (table.missing.length > 0 && !opts.partial) {
-      const shards = describeIncompleteShards(dirs.flatMap(readShardStatuses), table.missing);
-      throw new UserInputError(
-        `sweep incomplete: ${table.missing.length} of ${table.planSize} runs missing (first: ${table.missing.slice(0, 5).join(', ')})${shards.length ? `; ${shards.join('; ')}` : ''}; pass --partial to merge anyway`,
-      );
-    }
-    const out = opts.out ?? dirs[0];
-    createOutputDir(out);
-    const { head, body } = tableCells(table.rows);
-    writeFileAtomic(join(out, 'sweep.json'), `${toJson(table, 1)}\n`);
-    writeFileAtomic(join(out, 'sweep.csv'), `${[head, ...body].map((r) => r.join(';')).join('\n')}\n`);
-    const md = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-    writeFileAtomic(join(out, 'sweep.md'), `${md}\n`);
-    process.stdout.write(opts.json ? `${toJson(table)}\n` : `${md}\n${table.missing.length ? `missing: ${table.missing.join(', ')}\n` : ''}`);
-  });
+  merge.action((dirs: string[], opts: MergeOptions) => mergeSweepFolders(dirs, opts));
   sweep.addCommand(run);
   sweep.addCommand(merge);
   for (const c of [run, merge]) c.exitOverride();
