@@ -73,22 +73,13 @@ function transferable(checkpoint: Checkpoint): CheckpointBytes {
 }
 
 /**
- * tfjs-backend-wasm's threaded build sizes its pthread pool once, when it loads, from
- * navigator.hardwareConcurrency / 2 (so one thread on a 2-core machine, whatever setThreadsCount
- * asks); the CLI's Node adapter patches os.cpus() for the same reason. Make it `threads`.
- */
-function sizePthreadPool(threads: number): void {
-  Object.defineProperty(globalThis.navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
-}
-
-/**
  * initEngine on the chosen build, with the real cause in its error: tfjs catches the build's own
  * start error and only prints it (console.warn, as emscripten prints its aborts), then core can
  * only say that the backend did not start. So what is printed meanwhile goes into the message.
  */
 async function startEngine(choice: BuildChoice): Promise<EngineInfo> {
+  // core's initEngine sizes tfjs's pthread pool to choice.threads (bundled-engine.ts).
   const threaded = choice.build === 'threaded-simd';
-  if (threaded) sizePthreadPool(choice.threads);
   const printed: string[] = [];
   const saved = { warn: console.warn, error: console.error };
   const keep =
