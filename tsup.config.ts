@@ -18,7 +18,19 @@ async function copyTfjsWasm(outDir: string): Promise<void> {
 
 const cliPackage = JSON.parse(readFileSync('packages/cli/package.json', 'utf8')) as { dependencies: Record<string, string> };
 
-const nodeBuiltins = ['fs', 'path', 'os', 'util', 'worker_threads', 'perf_hooks', 'crypto', 'url', 'module', 'node-fetch', 'string_decoder'];
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'util',
+  'worker_threads',
+  'perf_hooks',
+  'crypto',
+  'url',
+  'module',
+  'node-fetch',
+  'string_decoder',
+];
 
 export default defineConfig([
   {
@@ -59,7 +71,9 @@ export default defineConfig([
     tsconfig: 'tsconfig.json',
     banner: (ctx) =>
       ctx.format === 'esm'
-        ? { js: "import { createRequire as __coreCreateRequire } from 'node:module';\nconst require = __coreCreateRequire(import.meta.url);" }
+        ? {
+            js: "import { createRequire as __coreCreateRequire } from 'node:module';\nconst require = __coreCreateRequire(import.meta.url);",
+          }
         : {},
   },
   {

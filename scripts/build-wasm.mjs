@@ -20,15 +20,38 @@ const IMPORTS_TFJS_MEMORY = new Set(['heap-kernels']);
 const VARIANTS = {
   own: { suffix: '', label: '', flags: [] },
   plain: { suffix: '', label: ' (plain memory)', flags: ['--importMemory'] },
-  shared: { suffix: '_SHARED', label: ' (shared memory)', flags: ['--importMemory', '--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'] },
+  shared: {
+    suffix: '_SHARED',
+    label: ' (shared memory)',
+    flags: ['--importMemory', '--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'],
+  },
 };
 
 async function compile(file, flags) {
   let binary = null;
   let text = '';
   const { error, stderr } = await asc.main(
-    [join(sources, file), '--outFile', 'out.wasm', '--textFile', 'out.wat', '--runtime', 'stub', '--optimizeLevel', '3',
-      '--shrinkLevel', '0', '--noAssert', '--enable', 'simd', '--use', 'abort=', '--initialMemory', '1', ...flags],
+    [
+      join(sources, file),
+      '--outFile',
+      'out.wasm',
+      '--textFile',
+      'out.wat',
+      '--runtime',
+      'stub',
+      '--optimizeLevel',
+      '3',
+      '--shrinkLevel',
+      '0',
+      '--noAssert',
+      '--enable',
+      'simd',
+      '--use',
+      'abort=',
+      '--initialMemory',
+      '1',
+      ...flags,
+    ],
     {
       writeFile: (out, contents) => {
         if (out.endsWith('.wasm')) binary = contents;
@@ -43,7 +66,9 @@ async function compile(file, flags) {
   return { binary, text };
 }
 
-for (const file of readdirSync(sources).filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync(sources)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   const name = basename(file, '.ts');
   const constName = `${name.toUpperCase().replace(/-/g, '_')}_WASM_BASE64`;
   const variants = IMPORTS_TFJS_MEMORY.has(name) ? [VARIANTS.plain, VARIANTS.shared] : [VARIANTS.own];

@@ -12,8 +12,22 @@ import { CLI, FIXTURE, runCli, tempDir } from './helpers';
 
 // A model that moves (truncated-normal init, stable loss, large lr) so the CSV lines differ.
 const FLAGS = [
-  '--data', FIXTURE, '--validation-size', '100', '--widths', '4,4,8', '--eval-train', '100',
-  '--init', 'truncated-normal', '--loss', 'stable', '--lr', '0.03', '--eval-every', '10',
+  '--data',
+  FIXTURE,
+  '--validation-size',
+  '100',
+  '--widths',
+  '4,4,8',
+  '--eval-train',
+  '100',
+  '--init',
+  'truncated-normal',
+  '--loss',
+  'stable',
+  '--lr',
+  '0.03',
+  '--eval-every',
+  '10',
 ];
 const STEPS = 35;
 const TRAIN = ['train', ...FLAGS, '--steps', String(STEPS), '--checkpoint-every', '15', '--keep', '2', '--tensorboard', '--json'];
@@ -70,7 +84,9 @@ function runAndSignal(
 function clearStaleLock(dir: string): void {
   const refused = runCli(['train', '--resume', dir, '--json']);
   expect(refused.status, refused.stderr).toBe(2);
-  expect(refused.stderr).toMatch(new RegExp(`^error: '${dir}' has a stale lock: pid \\d+ .* is no longer running .*remove '${dir}/run.lock' and retry\n$`));
+  expect(refused.stderr).toMatch(
+    new RegExp(`^error: '${dir}' has a stale lock: pid \\d+ .* is no longer running .*remove '${dir}/run.lock' and retry\n$`),
+  );
   rmSync(join(dir, 'run.lock'));
 }
 
@@ -82,10 +98,15 @@ function results(dir: string) {
   };
   return {
     csv: readFileSync(join(dir, 'validation-curve-accuracy.csv'), 'utf8'),
-    metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => noTime(JSON.parse(l))),
+    metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => noTime(JSON.parse(l))),
     summary: noTime(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))),
     config: readFileSync(join(dir, 'config.json'), 'utf8'),
-    tensorboard: readEvents(eventFile(dir)).slice(1).map((e) => ({ step: e.step, scalars: e.scalars })),
+    tensorboard: readEvents(eventFile(dir))
+      .slice(1)
+      .map((e) => ({ step: e.step, scalars: e.scalars })),
   };
 }
 
@@ -140,9 +161,13 @@ function protoFields(buf: Uint8Array): Field[] {
     const key = Number(varint());
     const f: Field = { no: key >> 3, wire: key & 7 };
     if (f.wire === 0) f.int = varint();
-    else if (f.wire === 1) (f.f64 = view.getFloat64(i, true)), (i += 8);
-    else if (f.wire === 5) (f.f32 = view.getFloat32(i, true)), (i += 4);
-    else if (f.wire === 2) {
+    else if (f.wire === 1) {
+      f.f64 = view.getFloat64(i, true);
+      i += 8;
+    } else if (f.wire === 5) {
+      f.f32 = view.getFloat32(i, true);
+      i += 4;
+    } else if (f.wire === 2) {
       const n = Number(varint());
       f.bytes = buf.subarray(i, i + n);
       i += n;
@@ -217,13 +242,30 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('interrupt and resume through the CLI', () => {
   test('the uninterrupted run wrote its checkpoints and options', () => {
     expect(readdirSync(join(full, 'checkpoints')).sort()).toEqual(['options.json', 'step-00000030.ckpt', 'step-00000035.ckpt']);
-    expect(expected.csv.trimEnd().split('\n').map((l) => l.split(';')[0])).toEqual(['0', '10', '20', '30', '35']);
-    expect(new Set(expected.csv.trimEnd().split('\n').map((l) => l.split(';')[2])).size).toBeGreaterThan(1);
+    expect(
+      expected.csv
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(';')[0]),
+    ).toEqual(['0', '10', '20', '30', '35']);
+    expect(
+      new Set(
+        expected.csv
+          .trimEnd()
+          .split('\n')
+          .map((l) => l.split(';')[2]),
+      ).size,
+    ).toBeGreaterThan(1);
   });
 
   const seed = Number(process.env.MSW_RESUME_SEED ?? Date.now() % 100000);
   const cases: { name: string; atStep: number; signals: NodeJS.Signals[]; gapMs?: number; code: number | null }[] = [
-    ...randomSteps(3, seed).map((s) => ({ name: `SIGINT at step >= ${s} (seed ${seed})`, atStep: s, signals: ['SIGINT'] as NodeJS.Signals[], code: 130 })),
+    ...randomSteps(3, seed).map((s) => ({
+      name: `SIGINT at step >= ${s} (seed ${seed})`,
+      atStep: s,
+      signals: ['SIGINT'] as NodeJS.Signals[],
+      code: 130,
+    })),
     { name: 'SIGTERM', atStep: randomSteps(1, seed + 1)[0], signals: ['SIGTERM'], code: 143 },
     // 5 ms apart: the second usually lands before the stop checkpoint (exit at once, resume from 15).
     { name: 'double Ctrl-C after the first checkpoint', atStep: 17, signals: ['SIGINT', 'SIGINT'], gapMs: 5, code: 130 },
@@ -237,11 +279,14 @@ describe('interrupt and resume through the CLI', () => {
       expect(r.lastStep).toBeLessThan(STEPS);
       expect(existsSync(join(dir, 'summary.json'))).toBe(false);
       if (c.signals.length === 1 && c.code !== null) {
-        expect(r.stderr).toMatch(new RegExp(`interrupted by ${c.signals[0]} after step ${r.lastStep}; checkpoint .*step-0*${r.lastStep}\\.ckpt`));
+        expect(r.stderr).toMatch(
+          new RegExp(`interrupted by ${c.signals[0]} after step ${r.lastStep}; checkpoint .*step-0*${r.lastStep}\\.ckpt`),
+        );
         expect(r.stderr).toContain(`resume with: mnist-sym-wasm train --resume ${dir}`);
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
-      if (c.code === null) clearStaleLock(dir); // a kill -9 leaves the run's lock behind
+      if (c.code === null)
+        clearStaleLock(dir); // a kill -9 leaves the run's lock behind
       else expect(existsSync(join(dir, 'run.lock'))).toBe(false); // any exit that runs code gives it back
       const resumed = runCli(['train', '--resume', dir, '--json']);
       expect(resumed.status, resumed.stderr).toBe(0);
@@ -262,7 +307,9 @@ describe('interrupt and resume through the CLI', () => {
     expect(files.filter((f) => f.endsWith('.ckpt'))).toEqual(['step-00000015.ckpt']);
     const temp = files.find((f) => f.startsWith('step-00000030.ckpt.tmp-'));
     expect(temp, files.join(',')).toBeDefined();
-    expect(readFileSync(join(dir, 'checkpoints', temp!)).length).toBeLessThan(readFileSync(join(full, 'checkpoints/step-00000030.ckpt')).length);
+    expect(readFileSync(join(dir, 'checkpoints', temp!)).length).toBeLessThan(
+      readFileSync(join(full, 'checkpoints/step-00000030.ckpt')).length,
+    );
     const check = runCli(['eval', '--checkpoint', join(dir, 'checkpoints/step-00000015.ckpt'), '--json']);
     expect(check.status, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout).step).toBe(15);
@@ -283,7 +330,12 @@ describe('interrupt and resume through the CLI', () => {
     expect(resumed.status, resumed.stderr).toBe(0);
     const got = results(dir);
     const want = results(longer);
-    expect(got.csv.trimEnd().split('\n').map((l) => l.split(';')[0])).toEqual(['0', '10', '20', '30', '40', '50']);
+    expect(
+      got.csv
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(';')[0]),
+    ).toEqual(['0', '10', '20', '30', '40', '50']);
     expect(got.csv).toBe(want.csv);
     expect(got.metrics).toEqual(want.metrics);
     expect(got.tensorboard).toEqual(want.tensorboard);
@@ -294,7 +346,20 @@ describe('interrupt and resume through the CLI', () => {
 
 describe('the width-1 twin with random pool ties', () => {
   test('interrupted and resumed equals uninterrupted, and eval reproduces its final scores', async () => {
-    const twin = ['train', ...FLAGS, '--model', 'twin', '--pool-ties', 'random', '--steps', '150', '--checkpoint-every', '50', '--tensorboard', '--json'];
+    const twin = [
+      'train',
+      ...FLAGS,
+      '--model',
+      'twin',
+      '--pool-ties',
+      'random',
+      '--steps',
+      '150',
+      '--checkpoint-every',
+      '50',
+      '--tensorboard',
+      '--json',
+    ];
     const whole = join(root, 'twin-whole');
     const cut = join(root, 'twin-cut');
     // ~3 ms a step: 150 steps leave a signal sent at step 12 time to land.
@@ -326,7 +391,11 @@ describe('refusals leave the run folder untouched', () => {
   test('unsafe config changes, too few steps, a different --out', () => {
     const dir = join(root, 'refuse-config');
     cpSync(full, dir, { recursive: true });
-    refuse(dir, ['train', '--resume', dir, '--lr', '0.02'], /error: cannot resume with a different config \(lr 0\.03 -> 0\.02\); only steps and threads may change/);
+    refuse(
+      dir,
+      ['train', '--resume', dir, '--lr', '0.02'],
+      /error: cannot resume with a different config \(lr 0\.03 -> 0\.02\); only steps and threads may change/,
+    );
     refuse(dir, ['train', '--resume', dir, '--eval-train', '50', '--widths', '4,4,9'], /widths 4,4,8 -> 4,4,9, evalTrain 100 -> 50/);
     refuse(dir, ['train', '--resume', dir, '--steps', '20'], /cannot resume with steps 20: the checkpoint is already at step 35/);
     refuse(dir, ['train', '--resume', dir, '--out', join(root, 'elsewhere')], /--out and --resume name different folders/);
@@ -338,7 +407,10 @@ describe('refusals leave the run folder untouched', () => {
     // Other data (the fixture's test files as training files) has another fingerprint.
     const other = join(root, 'other-data');
     mkdirSync(other);
-    for (const [to, from] of [['train', 't10k'], ['t10k', 't10k']]) {
+    for (const [to, from] of [
+      ['train', 't10k'],
+      ['t10k', 't10k'],
+    ]) {
       for (const kind of ['images-idx3', 'labels-idx1']) {
         copyFileSync(join(FIXTURE, `${from}-${kind}-ubyte.gz`), join(other, `${to}-${kind}-ubyte.gz`));
       }
@@ -354,7 +426,11 @@ describe('refusals leave the run folder untouched', () => {
     const flipped = Buffer.from(good);
     flipped[Math.floor(flipped.length / 2)] ^= 1;
     writeFileSync(newest, flipped);
-    refuse(dir, ['train', '--resume', dir], /step-00000035\.ckpt': checkpoint is corrupted \(SHA-256 checksum mismatch\); to resume from step 30 instead, remove that file/);
+    refuse(
+      dir,
+      ['train', '--resume', dir],
+      /step-00000035\.ckpt': checkpoint is corrupted \(SHA-256 checksum mismatch\); to resume from step 30 instead, remove that file/,
+    );
     refuse(dir, ['eval', '--checkpoint', newest], /checkpoint is corrupted/);
     writeFileSync(newest, good.subarray(0, good.length - 1000));
     refuse(dir, ['train', '--resume', dir], /checkpoint is truncated \(\d+ of \d+ bytes\)/);
@@ -373,7 +449,10 @@ describe('TensorBoard files and eval', () => {
     expect(crc32cBitwise(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
     const events = readEvents(eventFile(full));
     expect(events[0].fileVersion).toBe('brain.Event:2');
-    const metrics = readFileSync(join(full, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(full, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.slice(1).map((e) => e.step)).toEqual(metrics.map((m) => m.step));
     const f32 = Math.fround;
     metrics.forEach((m, i) => {
@@ -390,7 +469,7 @@ describe('TensorBoard files and eval', () => {
     });
   });
 
-  test('eval on the final checkpoint reproduces the run\'s final test accuracy, loss and weights', () => {
+  test("eval on the final checkpoint reproduces the run's final test accuracy, loss and weights", () => {
     const summary = JSON.parse(readFileSync(join(full, 'summary.json'), 'utf8'));
     const last = JSON.parse(readFileSync(join(full, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!);
     const r = runCli(['eval', '--checkpoint', join(full, 'checkpoints/step-00000035.ckpt'), '--split', 'test', '--json']);
@@ -406,7 +485,16 @@ describe('TensorBoard files and eval', () => {
     expect(human.stdout).toMatch(/split\s+validation \(100 images\)/);
     expect(human.stdout).toMatch(/accuracy\s+\d+\.\d\d% \(conv2: winograd\)/);
     // --eval-conv overrides the run's setting: direct sums, the same weights, near the same loss.
-    const direct = runCli(['eval', '--checkpoint', join(full, 'checkpoints/step-00000035.ckpt'), '--split', 'test', '--eval-conv', 'direct', '--json']);
+    const direct = runCli([
+      'eval',
+      '--checkpoint',
+      join(full, 'checkpoints/step-00000035.ckpt'),
+      '--split',
+      'test',
+      '--eval-conv',
+      'direct',
+      '--json',
+    ]);
     expect(direct.status, direct.stderr).toBe(0);
     const d = JSON.parse(direct.stdout);
     expect([report.evalConv, d.evalConv]).toEqual(['winograd', 'direct']);

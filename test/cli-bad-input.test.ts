@@ -21,7 +21,10 @@ function dataDirWith(name: string, mutate: (bytes: Buffer) => Buffer): string {
 function expectOneLineError(r: { status: number | null; stderr: string; stdout: string }, pattern: RegExp) {
   expect(r.status).not.toBe(0);
   expect(r.status).not.toBeNull();
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(run with --help'));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[0]).toMatch(pattern);
@@ -69,18 +72,43 @@ describe('bad flags', () => {
 });
 
 describe('bad data', () => {
-  const run = (data: string) => runCli(['train', '--data', data, '--validation-size', '100', '--steps', '1', '--out', join(tempDir(), 'run')]);
+  const run = (data: string) =>
+    runCli(['train', '--data', data, '--validation-size', '100', '--steps', '1', '--out', join(tempDir(), 'run')]);
 
-  test('a missing data directory', () => expectOneLineError(run('/nonexistent/mnist'), /data directory '\/nonexistent\/mnist' does not exist/));
-  test('a directory without the files', () => expectOneLineError(run(tempDir()), /has no train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\)/));
+  test('a missing data directory', () =>
+    expectOneLineError(run('/nonexistent/mnist'), /data directory '\/nonexistent\/mnist' does not exist/));
+  test('a directory without the files', () =>
+    expectOneLineError(run(tempDir()), /has no train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\)/));
   test('a file instead of a directory', () => expectOneLineError(run(join(FIXTURE, 'README.md')), /is not a directory|does not exist/));
   test('bad magic number', () =>
-    expectOneLineError(run(dataDirWith('train-images-idx3-ubyte', (b) => (b.writeUInt32BE(0x12345678, 0), b))), /train-images-idx3-ubyte: .*magic/));
+    expectOneLineError(
+      run(
+        dataDirWith('train-images-idx3-ubyte', (b) => {
+          b.writeUInt32BE(0x12345678, 0);
+          return b;
+        }),
+      ),
+      /train-images-idx3-ubyte: .*magic/,
+    ));
   test('truncated image data', () =>
-    expectOneLineError(run(dataDirWith('t10k-images-idx3-ubyte', (b) => b.subarray(0, b.length - 100))), /t10k-images-idx3-ubyte: .*truncated/));
+    expectOneLineError(
+      run(dataDirWith('t10k-images-idx3-ubyte', (b) => b.subarray(0, b.length - 100))),
+      /t10k-images-idx3-ubyte: .*truncated/,
+    ));
   test('wrong count (labels and images disagree)', () =>
     expectOneLineError(
-      run(dataDirWith('train-labels-idx1-ubyte', (b) => Buffer.concat([(() => { const h = Buffer.from(b.subarray(0, 8)); h.writeUInt32BE(b.readUInt32BE(4) - 1, 4); return h; })(), b.subarray(8, b.length - 1)]))),
+      run(
+        dataDirWith('train-labels-idx1-ubyte', (b) =>
+          Buffer.concat([
+            (() => {
+              const h = Buffer.from(b.subarray(0, 8));
+              h.writeUInt32BE(b.readUInt32BE(4) - 1, 4);
+              return h;
+            })(),
+            b.subarray(8, b.length - 1),
+          ]),
+        ),
+      ),
       /train-labels-idx1-ubyte|train-images-idx3-ubyte/,
     ));
   test('corrupted gzip', () => {
@@ -105,10 +133,14 @@ describe('bad output folder', () => {
     const out = join(tempDir(), 'run');
     const ok = runCli(['train', ...QUICK, '--steps', '1', '--widths', '2,2,2', '--out', out]);
     expect(ok.status).toBe(0);
-    const before = ['validation-curve-accuracy.csv', 'metrics.jsonl', 'config.json', 'summary.json'].map((f) => readFileSync(join(out, f), 'utf8'));
+    const before = ['validation-curve-accuracy.csv', 'metrics.jsonl', 'config.json', 'summary.json'].map((f) =>
+      readFileSync(join(out, f), 'utf8'),
+    );
     const again = runCli(['train', ...QUICK, '--steps', '2', '--widths', '2,2,2', '--out', out]);
     expectOneLineError(again, /already holds a run/);
-    const after = ['validation-curve-accuracy.csv', 'metrics.jsonl', 'config.json', 'summary.json'].map((f) => readFileSync(join(out, f), 'utf8'));
+    const after = ['validation-curve-accuracy.csv', 'metrics.jsonl', 'config.json', 'summary.json'].map((f) =>
+      readFileSync(join(out, f), 'utf8'),
+    );
     expect(after).toEqual(before);
   });
 
@@ -129,7 +161,21 @@ describe('help and version', () => {
   test('train --help lists every config flag with its default', () => {
     const r = runCli(['train', '--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--init', '--loss', '--steps', '--batch', '--lr', '--order', '--seed', '--eval-every', '--eval-train', '--data', '--out', '--threads', '--json']) {
+    for (const flag of [
+      '--init',
+      '--loss',
+      '--steps',
+      '--batch',
+      '--lr',
+      '--order',
+      '--seed',
+      '--eval-every',
+      '--eval-train',
+      '--data',
+      '--out',
+      '--threads',
+      '--json',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/--steps <n>.*\(default: 20000\)/);

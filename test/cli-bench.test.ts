@@ -7,14 +7,34 @@ import { runCli, tempDir } from './helpers';
 
 test('bench times the engine at 1 and 2 threads and the stock wasm kernels in one run and writes JSON', () => {
   const out = join(tempDir(), 'bench.json');
-  const r = runCli(['bench', '--threads', '1,2', '--samples', '2', '--warmup', '0', '--eval-images', '1000', '--cpu-steps', '0', '--subjects', 'engine,stock-wasm,tfjs-cpu', '--out', out]);
+  const r = runCli([
+    'bench',
+    '--threads',
+    '1,2',
+    '--samples',
+    '2',
+    '--warmup',
+    '0',
+    '--eval-images',
+    '1000',
+    '--cpu-steps',
+    '0',
+    '--subjects',
+    'engine,stock-wasm,tfjs-cpu',
+    '--out',
+    out,
+  ]);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/\| engine \| wasm \| 1 \| 2 \| [\d.]+ \| 1\.00 \| \d+ \| \d+ \| 0 \| \d+ \|/);
   expect(r.stdout).toMatch(/\| engine \| wasm \| 2 \| 2 \| [\d.]+ \| [\d.]+ \| \d+ \|/);
   expect(r.stdout).toMatch(/\| stock-wasm \| wasm \| 1 \| 2 \| [\d.]+ \| [\d.]+ \|/);
   const report = JSON.parse(readFileSync(out, 'utf8'));
-  expect(report.results.map((x: { subject: string; threads: number }) => `${x.subject}/${x.threads}`)).toEqual(['engine/1', 'engine/2', 'stock-wasm/1']);
+  expect(report.results.map((x: { subject: string; threads: number }) => `${x.subject}/${x.threads}`)).toEqual([
+    'engine/1',
+    'engine/2',
+    'stock-wasm/1',
+  ]);
   expect(report.results[0].stepMs).toHaveLength(2);
   expect(report.results[0].evalImagesPerSecond).toBeGreaterThan(0);
   // Evaluation is timed with the config's conv2 (Winograd) and with direct sums, engine rows only.
@@ -34,7 +54,24 @@ test('bench rejects a bad count with one line', () => {
 
 test('bench --profile reports one step kernel by kernel, in the table and the JSON, at every thread count', () => {
   const out = join(tempDir(), 'bench-profile.json');
-  const r = runCli(['bench', '--threads', '1,2', '--subjects', 'engine', '--samples', '1', '--warmup', '1', '--eval-images', '0', '--cpu-steps', '0', '--profile', '--out', out]);
+  const r = runCli([
+    'bench',
+    '--threads',
+    '1,2',
+    '--subjects',
+    'engine',
+    '--samples',
+    '1',
+    '--warmup',
+    '1',
+    '--eval-images',
+    '0',
+    '--cpu-steps',
+    '0',
+    '--profile',
+    '--out',
+    out,
+  ]);
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/profile of one step: engine, 1 thread\(s\), [\d.]+ ms/);
   expect(r.stdout).toMatch(/profile of one step: engine, 2 thread\(s\), [\d.]+ ms/);
@@ -42,7 +79,8 @@ test('bench --profile reports one step kernel by kernel, in the table and the JS
   const report = JSON.parse(readFileSync(out, 'utf8'));
   for (const result of report.results) {
     const names = result.profile.map((p: { name: string }) => p.name);
-    for (const kernel of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', '(outside kernels)']) expect(names).toContain(kernel);
+    for (const kernel of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', '(outside kernels)'])
+      expect(names).toContain(kernel);
     expect(result.profile.every((p: { ms: number }) => p.ms >= 0)).toBe(true);
   }
 });
@@ -54,7 +92,23 @@ function hasTorch(): boolean {
 
 test('bench times the PyTorch CPU baseline at each thread count when torch is installed, else says it is not', () => {
   const out = join(tempDir(), 'bench-torch.json');
-  const r = runCli(['bench', '--threads', '1,2', '--subjects', 'pytorch', '--samples', '2', '--warmup', '1', '--eval-images', '1000', '--cpu-steps', '0', '--out', out]);
+  const r = runCli([
+    'bench',
+    '--threads',
+    '1,2',
+    '--subjects',
+    'pytorch',
+    '--samples',
+    '2',
+    '--warmup',
+    '1',
+    '--eval-images',
+    '1000',
+    '--cpu-steps',
+    '0',
+    '--out',
+    out,
+  ]);
   expect(r.status).toBe(0);
   const report = JSON.parse(readFileSync(out, 'utf8'));
   if (!hasTorch()) {

@@ -11,8 +11,27 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 describe('explain on a tiny suite', () => {
   const out = join(tempDir(), 'explain');
   const r = runCli([
-    'explain', '--data', FIXTURE, '--validation-size', '100', '--widths', '4,8,16', '--steps', '6', '--eval-every', '3',
-    '--eval-train', '100', '--test-images', '100', '--perturbs', '1e-3', '--order-seeds', '1', '--out', out,
+    'explain',
+    '--data',
+    FIXTURE,
+    '--validation-size',
+    '100',
+    '--widths',
+    '4,8,16',
+    '--steps',
+    '6',
+    '--eval-every',
+    '3',
+    '--eval-train',
+    '100',
+    '--test-images',
+    '100',
+    '--perturbs',
+    '1e-3',
+    '--order-seeds',
+    '1',
+    '--out',
+    out,
   ]);
 
   test('writes report.json, report.md and a self-contained report.html', () => {
@@ -30,8 +49,15 @@ describe('explain on a tiny suite', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     const ids = report.results.map((x: { entry: { id: string } }) => x.entry.id);
     expect(ids).toEqual([
-      'dense-constant', 'twin-constant', 'dense-truncated-normal', 'dense-ties-last', 'dense-ties-random',
-      'dense-perturb-0.001', 'twin-loss-epsilon', 'twin-loss-stable', 'twin-order-tf1-seed-1',
+      'dense-constant',
+      'twin-constant',
+      'dense-truncated-normal',
+      'dense-ties-last',
+      'dense-ties-random',
+      'dense-perturb-0.001',
+      'twin-loss-epsilon',
+      'twin-loss-stable',
+      'twin-order-tf1-seed-1',
     ]);
     expect(report.protocol).toEqual({ steps: 6, evalEvery: 3, trainImages: 100, testImages: 100, widths: [4, 8, 16] });
     for (const run of report.results) {

@@ -12,7 +12,10 @@ const SMALL = [...QUICK, '--widths', '2,2,2'];
 
 function expectOneLineError(r: { status: number | null; stderr: string; stdout: string }, pattern: RegExp) {
   expect(r.status, r.stdout + r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('(run with --help'));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[0]).not.toMatch(/internal failure/);
@@ -50,7 +53,10 @@ describe('a failed start leaves nothing that blocks its retry', () => {
 
   test('sweep run and explain check every run against the data before creating --out', () => {
     const out = join(tempDir(), 'sweep');
-    expectOneLineError(runCli(['sweep', 'run', ...SMALL, '--steps', '1', '--vary', 'batch=50,60000', '--out', out]), /invalid batch: 60000/);
+    expectOneLineError(
+      runCli(['sweep', 'run', ...SMALL, '--steps', '1', '--vary', 'batch=50,60000', '--out', out]),
+      /invalid batch: 60000/,
+    );
     expect(existsSync(out)).toBe(false);
     expectOneLineError(runCli(['explain', ...SMALL, '--steps', '1', '--batch', '60000', '--out', out]), /invalid batch: 60000/);
     expect(existsSync(out)).toBe(false);
@@ -84,9 +90,18 @@ describe('output folders that cannot be written', () => {
     writeFileSync(file, 'x');
     const sweep = join(root, 'sweep');
     expect(runCli(['sweep', 'run', ...SMALL, '--steps', '1', '--eval-every', '0', '--out', sweep]).status).toBe(0);
-    expectOneLineError(runCli(['sweep', 'run', ...SMALL, '--steps', '1', '--out', join(file, 'sweep')]), /cannot create output directory '.*plain-file\/sweep': ENOTDIR/);
-    expectOneLineError(runCli(['sweep', 'merge', sweep, '--out', join(file, 'merged')]), /cannot create output directory '.*plain-file\/merged': ENOTDIR/);
-    expectOneLineError(runCli(['explain', ...SMALL, '--steps', '1', '--out', join(file, 'report')]), /cannot create output directory '.*plain-file\/report': ENOTDIR/);
+    expectOneLineError(
+      runCli(['sweep', 'run', ...SMALL, '--steps', '1', '--out', join(file, 'sweep')]),
+      /cannot create output directory '.*plain-file\/sweep': ENOTDIR/,
+    );
+    expectOneLineError(
+      runCli(['sweep', 'merge', sweep, '--out', join(file, 'merged')]),
+      /cannot create output directory '.*plain-file\/merged': ENOTDIR/,
+    );
+    expectOneLineError(
+      runCli(['explain', ...SMALL, '--steps', '1', '--out', join(file, 'report')]),
+      /cannot create output directory '.*plain-file\/report': ENOTDIR/,
+    );
   });
 });
 
@@ -110,16 +125,33 @@ describe('damaged sweep files', () => {
     expect(made.status, made.stderr).toBe(0);
     expect(runCli(['sweep', 'merge', sweep]).status).toBe(0);
   });
-  test('a row that is not JSON', () => expectOneLineError(damaged(row, () => '{"row":\n  oops'), /sweep file '.*run-00001\.json' is damaged: not valid JSON$/));
+  test('a row that is not JSON', () =>
+    expectOneLineError(
+      damaged(row, () => '{"row":\n  oops'),
+      /sweep file '.*run-00001\.json' is damaged: not valid JSON$/,
+    ));
   test('a row whose test accuracy is not a number', () =>
-    expectOneLineError(damaged(row, field('test', 'abc')), /sweep file '.*run-00001\.json' is damaged: field 'row\.test' is missing or not a number/));
+    expectOneLineError(
+      damaged(row, field('test', 'abc')),
+      /sweep file '.*run-00001\.json' is damaged: field 'row\.test' is missing or not a number/,
+    ));
   test('a row without its weights hash', () =>
     expectOneLineError(damaged(row, field('weightsSha256', undefined)), /'.*run-00001\.json' is damaged: field 'row\.weightsSha256'/));
   test('a row whose index is outside the plan', () =>
-    expectOneLineError(damaged(row, field('index', 7)), /'.*run-00001\.json' is damaged: field 'row\.index' is missing or not an index of the plan \(0\.\.1\)/));
-  test('a plan that is not JSON', () => expectOneLineError(damaged('plan.json', (t) => t.slice(0, 20)), /sweep file '.*plan\.json' is damaged: not valid JSON$/));
+    expectOneLineError(
+      damaged(row, field('index', 7)),
+      /'.*run-00001\.json' is damaged: field 'row\.index' is missing or not an index of the plan \(0\.\.1\)/,
+    ));
+  test('a plan that is not JSON', () =>
+    expectOneLineError(
+      damaged('plan.json', (t) => t.slice(0, 20)),
+      /sweep file '.*plan\.json' is damaged: not valid JSON$/,
+    ));
   test('a plan whose size is not a number', () =>
-    expectOneLineError(damaged('plan.json', (t) => t.replace(/"planSize":\s*2/, '"planSize":"x"')), /'.*plan\.json' is damaged: field 'planSize'/));
+    expectOneLineError(
+      damaged('plan.json', (t) => t.replace(/"planSize":\s*2/, '"planSize":"x"')),
+      /'.*plan\.json' is damaged: field 'planSize'/,
+    ));
 });
 
 describe('checkpoints away from their data, or with an invalid config', () => {
@@ -132,7 +164,10 @@ describe('checkpoints away from their data, or with an invalid config', () => {
     const moved = join(tempDir(), 'moved.ckpt');
     cpSync(ckpt, moved);
     const r = runCli(['eval', '--checkpoint', moved]);
-    expectOneLineError(r, /was trained on other MNIST data than the embedded MNIST \(no '.*options\.json' beside the checkpoint records its data\).*pass --data/);
+    expectOneLineError(
+      r,
+      /was trained on other MNIST data than the embedded MNIST \(no '.*options\.json' beside the checkpoint records its data\).*pass --data/,
+    );
     expect(r.stderr).not.toMatch(/does not fit its own config/);
     expect(runCli(['eval', '--checkpoint', moved, '--data', FIXTURE]).status).toBe(0);
   });
@@ -149,14 +184,20 @@ describe('checkpoints away from their data, or with an invalid config', () => {
     );
   });
 
-  test("a damaged checkpoints/options.json is refused by --resume and eval, field named", () => {
+  test('a damaged checkpoints/options.json is refused by --resume and eval, field named', () => {
     const dir = join(tempDir(), 'copy');
     cpSync(run, dir, { recursive: true });
     const options = join(dir, 'checkpoints', 'options.json');
     writeFileSync(options, JSON.stringify({ ...JSON.parse(readFileSync(options, 'utf8')), keep: 'three' }));
-    expectOneLineError(runCli(['train', '--resume', dir, '--steps', '10']), /options\.json' is damaged: field 'keep' is missing or not an integer >= 1/);
+    expectOneLineError(
+      runCli(['train', '--resume', dir, '--steps', '10']),
+      /options\.json' is damaged: field 'keep' is missing or not an integer >= 1/,
+    );
     writeFileSync(options, '{"data": ');
-    expectOneLineError(runCli(['eval', '--checkpoint', join(dir, 'checkpoints', 'step-00000005.ckpt')]), /cannot read '.*options\.json': not valid JSON/);
+    expectOneLineError(
+      runCli(['eval', '--checkpoint', join(dir, 'checkpoints', 'step-00000005.ckpt')]),
+      /cannot read '.*options\.json': not valid JSON/,
+    );
   });
 
   test('a checkpoint whose config holds lr "abc" under a valid checksum is refused, field named', () => {
@@ -164,13 +205,22 @@ describe('checkpoints away from their data, or with an invalid config', () => {
     const checkpoint = decodeCheckpoint(new Uint8Array(readFileSync(ckpt)));
     (checkpoint.config as unknown as Record<string, unknown>).lr = 'abc';
     writeFileSync(bad, encodeCheckpoint(checkpoint));
-    expectOneLineError(runCli(['eval', '--checkpoint', bad, '--data', FIXTURE]), /bad\.ckpt': checkpoint config field 'lr' is invalid: invalid lr: 'abc'/);
+    expectOneLineError(
+      runCli(['eval', '--checkpoint', bad, '--data', FIXTURE]),
+      /bad\.ckpt': checkpoint config field 'lr' is invalid: invalid lr: 'abc'/,
+    );
     (checkpoint.config as unknown as Record<string, unknown>).lr = '0.1';
     writeFileSync(bad, encodeCheckpoint(checkpoint));
-    expectOneLineError(runCli(['eval', '--checkpoint', bad, '--data', FIXTURE]), /checkpoint config field 'lr' holds "0\.1", not a resolved value/);
+    expectOneLineError(
+      runCli(['eval', '--checkpoint', bad, '--data', FIXTURE]),
+      /checkpoint config field 'lr' holds "0\.1", not a resolved value/,
+    );
     (checkpoint.config as unknown as Record<string, unknown>).lr = 1e-4;
     (checkpoint.config as unknown as Record<string, unknown>).colour = 'red';
     writeFileSync(bad, encodeCheckpoint(checkpoint));
-    expectOneLineError(runCli(['eval', '--checkpoint', bad, '--data', FIXTURE]), /checkpoint config field 'colour' is invalid: unknown config key 'colour'/);
+    expectOneLineError(
+      runCli(['eval', '--checkpoint', bad, '--data', FIXTURE]),
+      /checkpoint config field 'colour' is invalid: unknown config key 'colour'/,
+    );
   });
 });

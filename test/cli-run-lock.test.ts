@@ -28,9 +28,20 @@ function start(args: string[], mark?: string, env: Record<string, string> = {}) 
     if (!mark) resolve();
   });
   const seen = () => mark && (out.stdout.includes(mark) || out.stderr.includes(mark)) && onMark();
-  child.stdout.on('data', (c: Buffer) => ((out.stdout += c), seen()));
-  child.stderr.on('data', (c: Buffer) => ((out.stderr += c), seen()));
-  const done = new Promise<Result>((resolve) => child.on('close', (code) => (onMark(), resolve({ ...out, code }))));
+  child.stdout.on('data', (c: Buffer) => {
+    out.stdout += c;
+    seen();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    out.stderr += c;
+    seen();
+  });
+  const done = new Promise<Result>((resolve) =>
+    child.on('close', (code) => {
+      onMark();
+      resolve({ ...out, code });
+    }),
+  );
   return { child, started, done };
 }
 
@@ -44,7 +55,10 @@ function expectRefused(r: Result, pattern: RegExp) {
 
 /** The steps of a run's CSV, which a single writer leaves strictly increasing. */
 function csvSteps(dir: string): number[] {
-  return readFileSync(join(dir, 'validation-curve-accuracy.csv'), 'utf8').trimEnd().split('\n').map((l) => Number(l.split(';')[0]));
+  return readFileSync(join(dir, 'validation-curve-accuracy.csv'), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => Number(l.split(';')[0]));
 }
 
 /** A pid that was just used and is no longer running. */
@@ -60,7 +74,10 @@ describe('two writers, one folder', () => {
       const args = ['train', ...FLAGS, '--steps', '40', '--json', '--out', out];
       const [a, b] = await Promise.all([start(args).done, start(args).done]);
       const results = [a, b].sort((x, y) => (x.code ?? 99) - (y.code ?? 99));
-      expect(results.map((r) => r.code), a.stderr + b.stderr).toEqual([0, 2]);
+      expect(
+        results.map((r) => r.code),
+        a.stderr + b.stderr,
+      ).toEqual([0, 2]);
       // The refused one met the lock, or (when it came late) the finished run.
       expectRefused(results[1], /is in use by pid \d+ on .* \(train, since |already holds a run/);
       expect(csvSteps(out)).toEqual([0, 10, 20, 30, 40]);
@@ -75,7 +92,10 @@ describe('two writers, one folder', () => {
     const first = start(['train', ...FLAGS, '--steps', '60', '--json', '--out', out], '"type":"step"');
     await first.started;
     const second = runCli(['train', ...FLAGS, '--steps', '5', '--out', out]);
-    expectRefused({ code: second.status, stdout: second.stdout, stderr: second.stderr }, new RegExp(`'${out}' is in use by pid ${first.child.pid} on ${hostname()} \\(train, since .*remove '${out}/run.lock'`));
+    expectRefused(
+      { code: second.status, stdout: second.stdout, stderr: second.stderr },
+      new RegExp(`'${out}' is in use by pid ${first.child.pid} on ${hostname()} \\(train, since .*remove '${out}/run.lock'`),
+    );
     const done = await first.done;
     expect(done.code, done.stderr).toBe(0);
     expect(csvSteps(out)).toEqual([0, 10, 20, 30, 40, 50, 60]);
@@ -87,18 +107,28 @@ describe('two writers, one folder', () => {
     await cut.started;
     cut.child.kill('SIGINT');
     expect((await cut.done).code).toBe(130);
-    const [a, b] = await Promise.all([start(['train', '--resume', base, '--json']).done, start(['train', '--resume', base, '--json']).done]);
+    const [a, b] = await Promise.all([
+      start(['train', '--resume', base, '--json']).done,
+      start(['train', '--resume', base, '--json']).done,
+    ]);
     const results = [a, b].sort((x, y) => (x.code ?? 99) - (y.code ?? 99));
-    expect(results.map((r) => r.code), a.stderr + b.stderr).toEqual([0, 2]);
+    expect(
+      results.map((r) => r.code),
+      a.stderr + b.stderr,
+    ).toEqual([0, 2]);
     expectRefused(results[1], /is in use by pid \d+ on .* \(train --resume, since /);
     expect(csvSteps(base)).toEqual([0, 10, 20, 30, 40]);
   });
 
   test('--resume while the run is in the middle of a checkpoint write is refused and removes none of its files', async () => {
     const out = join(tempDir(), 'run');
-    const first = start(['train', ...FLAGS, '--steps', '30', '--checkpoint-every', '10', '--json', '--out', out], 'test: paused mid-write', {
-      MNIST_SYM_WASM_TEST_PAUSE_WRITE: 'step-00000020.ckpt:3000',
-    });
+    const first = start(
+      ['train', ...FLAGS, '--steps', '30', '--checkpoint-every', '10', '--json', '--out', out],
+      'test: paused mid-write',
+      {
+        MNIST_SYM_WASM_TEST_PAUSE_WRITE: 'step-00000020.ckpt:3000',
+      },
+    );
     await first.started;
     const temps = readdirSync(join(out, 'checkpoints')).filter((f) => f.includes('.tmp-'));
     expect(temps).toEqual([`step-00000020.ckpt.tmp-${first.child.pid}`]);
@@ -117,10 +147,16 @@ describe('stale and planted locks', () => {
     const ok = runCli(['train', ...FLAGS, '--steps', '10', '--checkpoint-every', '5', '--out', out]);
     expect(ok.status, ok.stderr).toBe(0);
     const pid = deadPid();
-    writeFileSync(join(out, 'run.lock'), `${JSON.stringify({ pid, host: hostname(), command: 'train', started: '2026-01-01T00:00:00.000Z' })}\n`);
+    writeFileSync(
+      join(out, 'run.lock'),
+      `${JSON.stringify({ pid, host: hostname(), command: 'train', started: '2026-01-01T00:00:00.000Z' })}\n`,
+    );
     const before = readFileSync(join(out, 'summary.json'), 'utf8');
     const r = runCli(['train', '--resume', out, '--steps', '20']);
-    expectRefused({ code: r.status, stdout: r.stdout, stderr: r.stderr }, new RegExp(`has a stale lock: pid ${pid} on .* is no longer running .*remove '${out}/run.lock' and retry`));
+    expectRefused(
+      { code: r.status, stdout: r.stdout, stderr: r.stderr },
+      new RegExp(`has a stale lock: pid ${pid} on .* is no longer running .*remove '${out}/run.lock' and retry`),
+    );
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(before);
     rmSync(join(out, 'run.lock'));
     const again = runCli(['train', '--resume', out, '--steps', '20']);

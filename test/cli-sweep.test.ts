@@ -7,7 +7,23 @@ import { QUICK, runCli, tempDir } from './helpers';
 
 describe('sweep in two shards', () => {
   const out = join(tempDir(), 'sweep');
-  const args = ['sweep', 'run', ...QUICK, '--widths', '2,3,4', '--steps', '3', '--eval-every', '0', '--vary', 'pool-ties=first,random', '--seeds', '0-1', '--out', out];
+  const args = [
+    'sweep',
+    'run',
+    ...QUICK,
+    '--widths',
+    '2,3,4',
+    '--steps',
+    '3',
+    '--eval-every',
+    '0',
+    '--vary',
+    'pool-ties=first,random',
+    '--seeds',
+    '0-1',
+    '--out',
+    out,
+  ];
   const first = runCli([...args, '--shard', '0/2']);
   const early = runCli(['sweep', 'merge', out]);
   const second = runCli([...args, '--shard', '1/2']);
@@ -30,7 +46,10 @@ describe('sweep in two shards', () => {
     expect(table.missing).toEqual([]);
     expect(table.rows.map((r: { index: number }) => r.index)).toEqual([0, 1, 2, 3]);
     expect(table.rows.map((r: { varied: unknown }) => r.varied)).toEqual([
-      { poolTies: 'first', seed: 0 }, { poolTies: 'first', seed: 1 }, { poolTies: 'random', seed: 0 }, { poolTies: 'random', seed: 1 },
+      { poolTies: 'first', seed: 0 },
+      { poolTies: 'first', seed: 1 },
+      { poolTies: 'random', seed: 0 },
+      { poolTies: 'random', seed: 1 },
     ]);
     const row2 = JSON.parse(readFileSync(join(out, 'rows', 'run-00002.json'), 'utf8'));
     expect(table.rows[2].weightsSha256).toBe(row2.summary.weightsSha256);

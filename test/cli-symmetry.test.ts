@@ -13,7 +13,10 @@ describe('symmetry diagnostics in train', () => {
 
   test('are stored per evaluation and for the final weights', () => {
     expect(r.status).toBe(0);
-    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.config.symTol).toBe(1e-5);
     for (const s of [...metrics.map((m) => m.symmetry), summary.symmetry]) {

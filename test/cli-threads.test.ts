@@ -10,16 +10,34 @@ test('--threads 1, 2 and 3: bitwise-identical weights and CSV, and the summary r
   const base = tempDir();
   const runs = [1, 2, 3].map((threads) => {
     const out = join(base, `t${threads}`);
-    const r = runCli(['train', ...QUICK, '--steps', '4', '--eval-every', '2', '--widths', '16,32,32', '--init', 'truncated-normal', '--threads', String(threads), '--out', out]);
+    const r = runCli([
+      'train',
+      ...QUICK,
+      '--steps',
+      '4',
+      '--eval-every',
+      '2',
+      '--widths',
+      '16,32,32',
+      '--init',
+      'truncated-normal',
+      '--threads',
+      String(threads),
+      '--out',
+      out,
+    ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.status).toBe(0);
     return {
       summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')),
       csv: readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'),
-      metrics: readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-        const { elapsedMs: _e, ...rest } = JSON.parse(l);
-        return JSON.stringify(rest);
-      }),
+      metrics: readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { elapsedMs: _e, ...rest } = JSON.parse(l);
+          return JSON.stringify(rest);
+        }),
     };
   });
   expect(runs.map((r) => r.summary.engine.threads)).toEqual([1, 2, 3]);

@@ -8,7 +8,10 @@ import { QUICK, runCli, tempDir } from './helpers';
 function readRun(dir: string) {
   return {
     csv: readFileSync(join(dir, 'validation-curve-accuracy.csv'), 'utf8'),
-    metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)),
+    metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
     config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')),
     summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')),
   };
@@ -62,7 +65,24 @@ describe('mnist-sym-wasm train on the small fixture', () => {
 
   test('a different seed with truncated-normal init changes the weights; eval-train 0 writes nan', () => {
     const out = join(base, 'c');
-    const r = runCli(['train', ...QUICK, '--steps', '2', '--widths', '4,4,8', '--init', 'truncated-normal', '--seed', '7', '--eval-train', '0', '--eval-every', '0', '--out', out]);
+    const r = runCli([
+      'train',
+      ...QUICK,
+      '--steps',
+      '2',
+      '--widths',
+      '4,4,8',
+      '--init',
+      'truncated-normal',
+      '--seed',
+      '7',
+      '--eval-train',
+      '0',
+      '--eval-every',
+      '0',
+      '--out',
+      out,
+    ]);
     expect(r.status).toBe(0);
     const run = readRun(out);
     expect(run.summary.weightsSha256).not.toBe(readRun(join(base, 'a')).summary.weightsSha256);
@@ -73,7 +93,10 @@ describe('mnist-sym-wasm train on the small fixture', () => {
   test('--json prints one JSON event per line: start, steps, evals, end', () => {
     const r = runCli(['train', ...QUICK, '--steps', '2', '--widths', '4,4,8', '--json', '--out', join(base, 'd')]);
     expect(r.status).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.type)).toEqual(['start', 'eval', 'step', 'step', 'eval', 'end']);
     expect(events[5].summary.weightsSha256).toBe(readRun(join(base, 'd')).summary.weightsSha256);
   });

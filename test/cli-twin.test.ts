@@ -40,7 +40,9 @@ describe('train --model twin', () => {
     const read = (d: string) => readFileSync(join(base, d, 'metrics.jsonl'), 'utf8').replace(/"elapsedMs":[^,]*,/g, '');
     expect(read('t2')).toBe(read('t1'));
     expect(read('t3')).toBe(read('t1'));
-    expect(readFileSync(join(base, 't3', 'validation-curve-accuracy.csv'), 'utf8')).toBe(readFileSync(join(base, 't1', 'validation-curve-accuracy.csv'), 'utf8'));
+    expect(readFileSync(join(base, 't3', 'validation-curve-accuracy.csv'), 'utf8')).toBe(
+      readFileSync(join(base, 't1', 'validation-curve-accuracy.csv'), 'utf8'),
+    );
     const hash = (d: string) => JSON.parse(readFileSync(join(base, d, 'summary.json'), 'utf8')).weightsSha256;
     expect(hash('t2')).toBe(hash('t1'));
     expect(hash('t3')).toBe(hash('t1'));

@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sirv from 'sirv';
 import type { Browser } from 'playwright-core';
@@ -32,7 +31,11 @@ const PACKAGES = ['core', 'cli', 'web'];
  */
 function run(command: string, args: string[], cwd = APP, timeout = 300_000): Promise<{ stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -94,7 +97,15 @@ describe('the CLI from the packed tarballs, through npx', () => {
     expect(summary.weightsSha256).toBe(reference);
     const checkpoints = readdirSync(join(APP, 'run/checkpoints')).filter((f) => f.endsWith('.ckpt'));
     expect(checkpoints.length).toBeGreaterThan(0);
-    const evaluation = await run('npx', ['mnist-sym-wasm', 'eval', '--checkpoint', join('run/checkpoints', checkpoints.at(-1)!), '--split', 'test', '--json']);
+    const evaluation = await run('npx', [
+      'mnist-sym-wasm',
+      'eval',
+      '--checkpoint',
+      join('run/checkpoints', checkpoints.at(-1)!),
+      '--split',
+      'test',
+      '--json',
+    ]);
     expect(JSON.parse(evaluation.stdout.trim().split('\n').at(-1)!).accuracy).toBe(summary.final.test);
   });
 });
@@ -173,7 +184,11 @@ describe.skipIf(!HAS_CHROMIUM)('in Chromium', () => {
   }
 
   test('npx mnist-sym-wasm serve: isolation headers, and the page trains to the CLI hash', async () => {
-    const server = spawn('npx', ['mnist-sym-wasm', 'serve', '--port', '0', '--data', 'mnist', '--json'], { cwd: APP, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const server = spawn('npx', ['mnist-sym-wasm', 'serve', '--port', '0', '--data', 'mnist', '--json'], {
+      cwd: APP,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     serveProcess = server;
     const base = await new Promise<string>((ok, fail) => {
       let out = '';

@@ -31,7 +31,9 @@ test('serve is listed in the help', () => {
 });
 
 /** Starts `serve --port 0 --json ...args`; resolves with the child and its URL once it listens. */
-function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; web: string; stderr: () => string; exited: Promise<number | null> }> {
+function startServe(
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; web: string; stderr: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', ...args], { cwd: ROOT });
     let out = '';
@@ -93,7 +95,9 @@ describe('serve stays inside its folders', () => {
     }
     const r = serve(['--port', '0', '--data', dir]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^error: '.*train-images-idx3-ubyte.gz' links out of the data folder, and serve never serves a file outside its folders; copy the file into '.*'\n$/);
+    expect(r.stderr).toMatch(
+      /^error: '.*train-images-idx3-ubyte.gz' links out of the data folder, and serve never serves a file outside its folders; copy the file into '.*'\n$/,
+    );
   });
 });
 

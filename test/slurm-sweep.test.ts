@@ -11,13 +11,34 @@ import { CLI, FIXTURE, QUICK, ROOT, runCli, tempDir } from './helpers';
 
 const CLUSTER = join(ROOT, 'scripts/slurm-cluster.sh');
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-const HAS_SLURM = ['sbatch', 'scontrol', 'squeue'].every(onPath) && existsSync('/usr/sbin/slurmctld') && existsSync('/usr/sbin/munged') && process.getuid?.() === 0;
+const HAS_SLURM =
+  ['sbatch', 'scontrol', 'squeue'].every(onPath) &&
+  existsSync('/usr/sbin/slurmctld') &&
+  existsSync('/usr/sbin/munged') &&
+  process.getuid?.() === 0;
 if (!HAS_SLURM) {
   console.warn('\n[slurm-sweep.test] SKIPPED: Slurm is absent (apt-get install slurm-wlm munge, as root); the Slurm tests did not run.\n');
 }
 
 /** A tiny explain suite (seconds). */
-const EXPLAIN = ['--validation-size', '100', '--widths', '4,8,16', '--steps', '6', '--eval-every', '3', '--eval-train', '100', '--test-images', '100', '--perturbs', '1e-3', '--order-seeds', '1'];
+const EXPLAIN = [
+  '--validation-size',
+  '100',
+  '--widths',
+  '4,8,16',
+  '--steps',
+  '6',
+  '--eval-every',
+  '3',
+  '--eval-train',
+  '100',
+  '--test-images',
+  '100',
+  '--perturbs',
+  '1e-3',
+  '--order-seeds',
+  '1',
+];
 /** The sweep: 2 shards of 3 runs of a second or so. */
 const SWEEP = ['--widths', '2,3,4', '--steps', '30', '--eval-every', '0', ...QUICK, '--vary', 'pool-ties=first,random', '--seeds', '0-2'];
 
@@ -26,10 +47,31 @@ const untimed = (rows: Row[]) => rows.map(({ msPerStep: _, ...rest }) => rest);
 
 test('--dry-run prints the array script: one task per shard, shard and threads from Slurm', () => {
   const out = join(tempDir(), 'sweep');
-  const r = runCli(['sweep', 'submit', ...SWEEP, '--shards', '3', '--cpus-per-task', '2', '--partition', 'gpu', '--time', '1:00:00', '--out', out, '--dry-run']);
+  const r = runCli([
+    'sweep',
+    'submit',
+    ...SWEEP,
+    '--shards',
+    '3',
+    '--cpus-per-task',
+    '2',
+    '--partition',
+    'gpu',
+    '--time',
+    '1:00:00',
+    '--out',
+    out,
+    '--dry-run',
+  ]);
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^#!\/bin\/bash\n/);
-  for (const line of ['#SBATCH --array=0-2', '#SBATCH --cpus-per-task=2', '#SBATCH --partition=gpu', '#SBATCH --time=1:00:00', '#SBATCH --requeue']) {
+  for (const line of [
+    '#SBATCH --array=0-2',
+    '#SBATCH --cpus-per-task=2',
+    '#SBATCH --partition=gpu',
+    '#SBATCH --time=1:00:00',
+    '#SBATCH --requeue',
+  ]) {
     expect(r.stdout).toContain(line);
   }
   expect(r.stdout).toContain(`--out ${out} --shard "\${SLURM_ARRAY_TASK_ID}/3" --threads "\${SLURM_CPUS_PER_TASK:-1}"`);
@@ -45,7 +87,9 @@ test('explain --submit --dry-run prints one job running the same explain with Sl
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('#SBATCH --cpus-per-task=2');
   expect(r.stdout).not.toContain('--array');
-  expect(r.stdout).toMatch(/\nexec \S+ \S+ explain --full --test-images 100 --order-seeds 1 --perturbs 1e-3 .*--out \S+ --threads "\$\{SLURM_CPUS_PER_TASK:-1\}"\n/);
+  expect(r.stdout).toMatch(
+    /\nexec \S+ \S+ explain --full --test-images 100 --order-seeds 1 --perturbs 1e-3 .*--out \S+ --threads "\$\{SLURM_CPUS_PER_TASK:-1\}"\n/,
+  );
   expect(existsSync(out)).toBe(false);
   const stray = runCli(['explain', ...EXPLAIN, '--wait', '--out', out]);
   expect(stray.status).toBe(2);
@@ -71,7 +115,10 @@ describe.skipIf(!HAS_SLURM)('sweep submit on a one-node Slurm cluster', () => {
     const localTable = JSON.parse(runCli(['sweep', 'merge', local, '--json']).stdout);
 
     const out = join(tempDir(), 'cluster');
-    const submit = spawn(process.execPath, [CLI, 'sweep', 'submit', ...SWEEP, '--shards', '2', '--out', out, '--wait'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const submit = spawn(process.execPath, [CLI, 'sweep', 'submit', ...SWEEP, '--shards', '2', '--out', out, '--wait'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     submit.stdout.on('data', (d) => (stdout += d));
@@ -105,7 +152,10 @@ describe.skipIf(!HAS_SLURM)('sweep submit on a one-node Slurm cluster', () => {
   test('explain --submit --wait runs the suite as a job and leaves its report', async () => {
     const out = join(tempDir(), 'explain');
     // Asynchronous: a worker blocked for this long misses vitest's own messages.
-    const child = spawn(process.execPath, [CLI, 'explain', ...EXPLAIN, '--data', FIXTURE, '--submit', '--wait', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'explain', ...EXPLAIN, '--data', FIXTURE, '--submit', '--wait', '--out', out], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -61,7 +61,11 @@ beforeAll(async () => {
   if (!anyPresent) return;
   ({ server, base } = await startServe(FIXTURE));
   const out = join(TMP, 'cli');
-  const run = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...PARITY_FLAGS, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...PARITY_FLAGS, '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(run.status, run.stderr).toBe(0);
   cli.sha = (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { weightsSha256: string }).weightsSha256;
   cli.csv = readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8');
@@ -106,7 +110,9 @@ describe.each(ENGINES)('web page in $name', (engine) => {
     const threaded = await driver.run<boolean>(`return crossOriginIsolated && typeof SharedArrayBuffer === 'function';`);
     const engineLine = await driver.run<string>(text('engine'));
     console.log(`[web-browsers.test] ${driver.version}, language '${engine.language}': ${engineLine}`);
-    expect(engineLine).toMatch(threaded ? /^this browser: threaded SIMD build, \d+ threads/ : /^this browser: single-threaded SIMD build: /);
+    expect(engineLine).toMatch(
+      threaded ? /^this browser: threaded SIMD build, \d+ threads/ : /^this browser: single-threaded SIMD build: /,
+    );
     // The page's scope reports a tag Intl accepts (its guard replaced one that is not).
     expect(await driver.run('return navigator.language;')).toBe(engine.language === 'C' ? 'en-US' : engine.language);
     if (engine.language === 'C') expect(engineLine).toContain("numbers in en-US (the browser's language 'C' is not a tag Intl accepts)");
@@ -180,16 +186,22 @@ describe.runIf(process.env.MSW_BROWSER_MS_PER_STEP === '1')('ms/step', () => {
       },
     },
   ];
-  test.each(engines.filter((e) => e.present))('ms/step in $name (the seed model, 60 steps)', async (engine) => {
-    const driver = await engine.launch();
-    try {
-      await driver.goto(`${base}?steps=60&evalEvery=60&evalTrain=200&validationSize=100&seed=3&autorun=1`);
-      await waitFor(driver, SETTLED, 300_000);
-      expect(await driver.run(text('error'))).toBe('');
-      const summary = JSON.parse(await driver.run<string>(text('summary-json'))) as { msPerStep: number };
-      console.log(`[web-browsers.test] ms/step: ${driver.version}: ${summary.msPerStep.toFixed(1)} ms/step; ${await driver.run<string>(text('engine'))}`);
-    } finally {
-      await driver.close();
-    }
-  }, 320_000);
+  test.each(engines.filter((e) => e.present))(
+    'ms/step in $name (the seed model, 60 steps)',
+    async (engine) => {
+      const driver = await engine.launch();
+      try {
+        await driver.goto(`${base}?steps=60&evalEvery=60&evalTrain=200&validationSize=100&seed=3&autorun=1`);
+        await waitFor(driver, SETTLED, 300_000);
+        expect(await driver.run(text('error'))).toBe('');
+        const summary = JSON.parse(await driver.run<string>(text('summary-json'))) as { msPerStep: number };
+        console.log(
+          `[web-browsers.test] ms/step: ${driver.version}: ${summary.msPerStep.toFixed(1)} ms/step; ${await driver.run<string>(text('engine'))}`,
+        );
+      } finally {
+        await driver.close();
+      }
+    },
+    320_000,
+  );
 });

@@ -24,7 +24,11 @@ const CSV = 'validation-curve-accuracy.csv';
 
 type Json = Record<string, unknown>;
 
-const lines = (text: string) => text.trimEnd().split('\n').map((l) => untimed(JSON.parse(l)));
+const lines = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => untimed(JSON.parse(l)));
 
 describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', () => {
   let server: ChildProcess;
@@ -65,13 +69,18 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
   /** Waits until the run shows its hash or the page shows an error. */
   async function settled(page: Page, timeout = 60_000): Promise<void> {
     await page.waitForFunction(
-      () => document.querySelector('[data-testid=weights-sha256]')?.textContent || !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden,
+      () =>
+        document.querySelector('[data-testid=weights-sha256]')?.textContent ||
+        !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden,
       null,
       { timeout },
     );
   }
 
-  async function download(page: Page, file: 'csv' | 'metrics' | 'config' | 'summary' | 'checkpoint'): Promise<{ name: string; bytes: Buffer }> {
+  async function download(
+    page: Page,
+    file: 'csv' | 'metrics' | 'config' | 'summary' | 'checkpoint',
+  ): Promise<{ name: string; bytes: Buffer }> {
     const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=download-${file}]`)]);
     return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
   }
@@ -82,7 +91,8 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     await page.waitForFunction(
       () =>
         document.querySelector('[data-testid=status]')?.textContent === 'ready' &&
-        (document.querySelector('[data-testid=checkpoint-info]')?.textContent || !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden),
+        (document.querySelector('[data-testid=checkpoint-info]')?.textContent ||
+          !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden),
     );
   }
 
@@ -102,7 +112,9 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     const page = await open();
     await pickCheckpoint(page, join(cliRun, 'checkpoints', 'step-00000030.ckpt'));
     expect(await page.textContent('[data-testid=error]')).toBe('');
-    expect(await page.textContent('[data-testid=checkpoint-info]')).toMatch(/^step-00000030\.ckpt: step 30 of 100\. The config above comes from the checkpoint/);
+    expect(await page.textContent('[data-testid=checkpoint-info]')).toMatch(
+      /^step-00000030\.ckpt: step 30 of 100\. The config above comes from the checkpoint/,
+    );
     // The form shows the checkpoint's config; only the resume-safe fields stay editable.
     expect(await page.inputValue('[data-testid=config-widths]')).toBe('4,4,8');
     expect(await page.inputValue('[data-testid=config-steps]')).toBe('100');
@@ -186,7 +198,9 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     expect(await page.textContent('[data-testid=start]')).toBe('Start');
     // ...and a stopped run can still be downloaded, at the step it stopped.
     await page.click('[data-testid=start]');
-    await page.waitForFunction(() => Number(/step (\d+)\//.exec(document.querySelector('[data-testid=progress]')?.textContent ?? '')?.[1] ?? 0) >= 5);
+    await page.waitForFunction(
+      () => Number(/step (\d+)\//.exec(document.querySelector('[data-testid=progress]')?.textContent ?? '')?.[1] ?? 0) >= 5,
+    );
     await page.click('[data-testid=stop]');
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent?.startsWith('stopped before step'));
     const stoppedAt = Number(/stopped before step (\d+)/.exec((await page.textContent('[data-testid=status]')) ?? '')![1]) - 1;
@@ -195,7 +209,8 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     // Other MNIST (one test pixel changed): core's fingerprint check refuses the resume at start.
     const other = join(TMP, 'other-data');
     mkdirSync(other, { recursive: true });
-    for (const n of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-labels-idx1-ubyte']) copyFileSync(join(FIXTURE, `${n}.gz`), join(other, `${n}.gz`));
+    for (const n of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-labels-idx1-ubyte'])
+      copyFileSync(join(FIXTURE, `${n}.gz`), join(other, `${n}.gz`));
     const images = gunzipSync(readFileSync(join(FIXTURE, 't10k-images-idx3-ubyte.gz')));
     images[16 + 400] ^= 0xff;
     writeFileSync(join(other, 't10k-images-idx3-ubyte'), images);
@@ -203,7 +218,9 @@ describe.skipIf(!HAS_CHROMIUM)('checkpoints between the CLI and the web page', (
     expect(await page.textContent('[data-testid=error]')).toBe('');
     await page.setInputFiles(
       '[data-testid=data-picker]',
-      ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte'].map((n) => join(other, n)),
+      ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte'].map((n) =>
+        join(other, n),
+      ),
     );
     await page.click('[data-testid=start]');
     await settled(page);

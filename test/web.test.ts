@@ -11,7 +11,9 @@ import { HAS_CHROMIUM, launchChromium, startServe, untimed, warnIfNoChromium } f
 import { CLI, FIXTURE, ROOT } from './helpers';
 
 /** Screenshots go to a temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for the committed ones). */
-const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR) : join(tmpdir(), `msw-web-${process.pid}`, 'shots');
+const SHOTS = process.env.MSW_SCREENSHOTS_DIR
+  ? resolve(ROOT, process.env.MSW_SCREENSHOTS_DIR)
+  : join(tmpdir(), `msw-web-${process.pid}`, 'shots');
 /** Temp folder of this test file, removed at the end. */
 const TMP = join(tmpdir(), `msw-web-${process.pid}`);
 
@@ -51,7 +53,9 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   /** Waits until the run shows its hash or the page shows an error. */
   async function settled(page: Page, timeout = 60_000): Promise<void> {
     await page.waitForFunction(
-      () => document.querySelector('[data-testid=weights-sha256]')?.textContent || !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden,
+      () =>
+        document.querySelector('[data-testid=weights-sha256]')?.textContent ||
+        !(document.querySelector('[data-testid=error]') as HTMLElement | null)?.hidden,
       null,
       { timeout },
     );
@@ -94,7 +98,13 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     // Raw HTTP paths (fetch would normalise the dots away before sending).
-    for (const path of ['/../package.json', '/mnist/../../package.json', '/mnist/..%2f..%2fpackage.json', '/%2e%2e/package.json', '/mnist/README.md']) {
+    for (const path of [
+      '/../package.json',
+      '/mnist/../../package.json',
+      '/mnist/..%2f..%2fpackage.json',
+      '/%2e%2e/package.json',
+      '/mnist/README.md',
+    ]) {
       const status = await new Promise<number>((ok, fail) => {
         const url = new URL(base);
         import('node:http').then(({ request }) =>
@@ -141,7 +151,9 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   test('shows missing data and a crashed worker as clear errors', async () => {
     const page = await open(`${PARITY_QUERY}&data=nowhere/&autorun=1`);
     await settled(page);
-    expect(await page.textContent('[data-testid=error]')).toMatch(/^missing data: .*\/nowhere\/ has no train-labels-idx1-ubyte \(or \.gz\) .*; the folder comes from the URL parameter data=nowhere\/$/);
+    expect(await page.textContent('[data-testid=error]')).toMatch(
+      /^missing data: .*\/nowhere\/ has no train-labels-idx1-ubyte \(or \.gz\) .*; the folder comes from the URL parameter data=nowhere\/$/,
+    );
     expect(await page.isEnabled('[data-testid=start]')).toBe(true);
     // evalTrain larger than the train split: refused from the train labels, before the images are fetched.
     const requested: string[] = [];
@@ -153,12 +165,19 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(fetched.length).toBeGreaterThan(0);
     expect(fetched.filter((p) => !p.startsWith('/mnist/train-labels-idx1-ubyte'))).toEqual([]);
     await page.route('**/worker.js', (route) =>
-      route.fulfill({ status: 200, contentType: 'text/javascript', headers: { 'Cross-Origin-Embedder-Policy': 'require-corp' }, body: 'throw new Error("simulated crash");' }),
+      route.fulfill({
+        status: 200,
+        contentType: 'text/javascript',
+        headers: { 'Cross-Origin-Embedder-Policy': 'require-corp' },
+        body: 'throw new Error("simulated crash");',
+      }),
     );
     await page.goto(`${base}?${PARITY_QUERY}&autorun=1`);
     await settled(page);
     // The worker's own error, and where it was thrown.
-    expect(await page.textContent('[data-testid=error]')).toMatch(/^the engine worker crashed: .*simulated crash \(at http:\/\/127\.0\.0\.1:\d+\/worker\.js:1:\d+\)$/);
+    expect(await page.textContent('[data-testid=error]')).toMatch(
+      /^the engine worker crashed: .*simulated crash \(at http:\/\/127\.0\.0\.1:\d+\/worker\.js:1:\d+\)$/,
+    );
     expect(await page.isEnabled('[data-testid=start]')).toBe(true);
     await page.close();
   });
@@ -172,7 +191,9 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
       const engine = await page.textContent('[data-testid=engine]');
       // Own kernels on every thread too: the threaded build's heap is shared with their helpers.
       const cores = availableParallelism();
-      expect(engine).toMatch(threads === '1' ? /, 1 thread \(own kernels: 1\);/ : new RegExp(`, ${cores} threads? \\(own kernels: ${cores}\\);`));
+      expect(engine).toMatch(
+        threads === '1' ? /, 1 thread \(own kernels: 1\);/ : new RegExp(`, ${cores} threads? \\(own kernels: ${cores}\\);`),
+      );
       hashes.push((await page.textContent('[data-testid=weights-sha256]')) ?? '');
       await page.close();
     }
@@ -183,7 +204,11 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   test('PARITY: the browser run equals the CLI run bitwise (weightsSha256, CSV bytes, metrics, config, summary)', async () => {
     mkdirSync(TMP, { recursive: true });
     const out = mkdtempSync(join(TMP, 'parity-')); // train accepts an empty folder
-    const cli = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...PARITY_FLAGS, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const cli = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...PARITY_FLAGS, '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(cli.status, cli.stderr).toBe(0);
     const cliSummary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Json;
 
@@ -200,7 +225,11 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(csv.text).toBe(readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'));
     const metrics = await download(page, 'metrics');
     expect(metrics.name).toBe('metrics.jsonl');
-    const lines = (text: string) => text.trimEnd().split('\n').map((l) => untimed(JSON.parse(l)));
+    const lines = (text: string) =>
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => untimed(JSON.parse(l)));
     expect(lines(metrics.text)).toEqual(lines(readFileSync(join(out, 'metrics.jsonl'), 'utf8')));
     const config = await download(page, 'config');
     const cliConfig = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Json;
@@ -226,7 +255,9 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(await page.textContent('[data-testid=error]')).toBe('');
     const engine = await page.textContent('[data-testid=engine]');
     console.log(`[web.test] fallback: ${engine}`);
-    expect(engine).toMatch(/, 1 thread \(own kernels: 1\);.*; single-threaded SIMD build: the threaded SIMD build failed to start: .*HTTP status code is not ok/);
+    expect(engine).toMatch(
+      /, 1 thread \(own kernels: 1\);.*; single-threaded SIMD build: the threaded SIMD build failed to start: .*HTTP status code is not ok/,
+    );
     expect(PARITY_SHA_FROM_CLI.value, 'the parity test (which runs the CLI) must pass first').not.toBe('');
     expect(await page.textContent('[data-testid=weights-sha256]')).toBe(PARITY_SHA_FROM_CLI.value);
     await page.close();
@@ -235,7 +266,12 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   test('files picked by the user (the fixture .gz files) give the same run as the served ones', async () => {
     const page = await open(PARITY_QUERY);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
-    await page.setInputFiles('[data-testid=data-picker]', ['train-images', 'train-labels', 't10k-images', 't10k-labels'].map((n) => join(FIXTURE, `${n}-idx${n.endsWith('images') ? 3 : 1}-ubyte.gz`)));
+    await page.setInputFiles(
+      '[data-testid=data-picker]',
+      ['train-images', 'train-labels', 't10k-images', 't10k-labels'].map((n) =>
+        join(FIXTURE, `${n}-idx${n.endsWith('images') ? 3 : 1}-ubyte.gz`),
+      ),
+    );
     await page.click('[data-testid=start]');
     await settled(page);
     expect(await page.textContent('[data-testid=error]')).toBe('');

@@ -195,9 +195,12 @@ export function readCheckpointOptions(runDir: string): CheckpointOptions | null 
     throw new UserInputError(`'${path}' is damaged: field '${field}' is missing or not ${want}`);
   };
   const count = (key: string, min: number) =>
-    typeof o[key] === 'number' && Number.isSafeInteger(o[key]) && (o[key] as number) >= min ? (o[key] as number) : bad(key, `an integer >= ${min}`);
+    typeof o[key] === 'number' && Number.isSafeInteger(o[key]) && (o[key] as number) >= min
+      ? (o[key] as number)
+      : bad(key, `an integer >= ${min}`);
   const text = (key: string): string => (typeof o[key] === 'string' && o[key] !== '' ? (o[key] as string) : bad(key, 'a string'));
-  const textOrNull = (key: string): string | null => (o[key] === null ? null : typeof o[key] === 'string' ? text(key) : bad(key, 'a string or null'));
+  const textOrNull = (key: string): string | null =>
+    o[key] === null ? null : typeof o[key] === 'string' ? text(key) : bad(key, 'a string or null');
   return {
     data: text('data'),
     dataPath: textOrNull('dataPath'),

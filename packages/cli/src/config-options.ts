@@ -1,6 +1,6 @@
 // Turns core's CONFIG_FIELDS into commander options, so every ExperimentConfig field has a flag
 // and its value goes through core's one resolver.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig, type ExperimentConfig } from '@mnist-sym-wasm/core';
 
 function camel(flag: string): string {
@@ -15,9 +15,7 @@ function shownDefault(value: unknown): string {
 export function addConfigOptions(command: Command): Command {
   for (const key of CONFIG_KEYS) {
     const field = CONFIG_FIELDS[key];
-    command.addOption(
-      new Option(`--${field.flag} <${field.valueName}>`, `${field.help} (default: ${shownDefault(DEFAULT_CONFIG[key])})`),
-    );
+    command.addOption(new Option(`--${field.flag} <${field.valueName}>`, `${field.help} (default: ${shownDefault(DEFAULT_CONFIG[key])})`));
   }
   return command;
 }

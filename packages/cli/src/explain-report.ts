@@ -58,13 +58,19 @@ export function svgLineChart(title: string, yLabel: string, series: Series[], op
     const y = T + (1 - i / 4) * (H - T - B);
     const digits = Math.max(3, Math.ceil(Math.log10(Math.abs(v) / (y1 - y0) + 1)) + 2);
     const shown = options.log ? `1e${v.toFixed(1)}` : Math.abs(v) >= 100 && y1 - y0 > 10 ? v.toFixed(0) : v.toPrecision(digits);
-    parts.push(`<line x1="${L - 4}" x2="${L}" y1="${y}" y2="${y}" stroke="#999"/><text x="${L - 6}" y="${y + 4}" text-anchor="end">${shown}</text>`);
+    parts.push(
+      `<line x1="${L - 4}" x2="${L}" y1="${y}" y2="${y}" stroke="#999"/><text x="${L - 6}" y="${y + 4}" text-anchor="end">${shown}</text>`,
+    );
     const xv = x0 + ((x1 - x0) * i) / 4;
     const x = px(xv);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${H - B}" y2="${H - B + 4}" stroke="#999"/><text x="${x}" y="${H - B + 16}" text-anchor="middle">${Math.round(xv)}</text>`);
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${H - B}" y2="${H - B + 4}" stroke="#999"/><text x="${x}" y="${H - B + 16}" text-anchor="middle">${Math.round(xv)}</text>`,
+    );
   }
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">step</text>`);
-  parts.push(`<text x="14" y="${(T + H - B) / 2}" transform="rotate(-90 14 ${(T + H - B) / 2})" text-anchor="middle">${esc(yLabel)}</text>`);
+  parts.push(
+    `<text x="14" y="${(T + H - B) / 2}" transform="rotate(-90 14 ${(T + H - B) / 2})" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     const color = COLORS[s.color % COLORS.length];
     // Break the line at non-finite values.
@@ -102,7 +108,7 @@ function derivationLines(widths: [number, number, number]): string[] {
   const s = twinScales(widths);
   return [
     'While all copies of a layer are equal, conv2 sums c1 equal input maps, fc1 sums c2 equal channels and fc2 sums f1 equal units, so the dense network computes what a width-1 network computes whose weights are the sums: twin = s * copy with s = 1, 1, c1, 1, c2, 1, f1, 1 (conv1.W, conv1.b, conv2.W, conv2.b, fc1.W, fc1.b, fc2.W, fc2.b).',
-    'A tensor with n copies gives the twin the gradient (n / s) times one copy\'s. Adam is invariant to the gradient\'s scale except through epsilon, so the twin follows the dense network exactly with lr multiplier s and epsilon multiplier n / s.',
+    "A tensor with n copies gives the twin the gradient (n / s) times one copy's. Adam is invariant to the gradient's scale except through epsilon, so the twin follows the dense network exactly with lr multiplier s and epsilon multiplier n / s.",
     `For widths ${widths.join(', ')}: lr multipliers ${s.lrScale.join(', ')}; epsilon multipliers ${s.epsScale.join(', ')}.`,
   ];
 }
@@ -130,13 +136,42 @@ export function renderHtml(report: ExplainReport): string {
   const r = report.results;
   const dense = r.filter((x) => x.entry.config.model === 'dense');
   const charts = [
-    svgLineChart('test accuracy', 'accuracy', seriesOf(r, (e) => e.test)),
-    svgLineChart('train accuracy (evaluated subset)', 'accuracy', seriesOf(r, (e) => e.train)),
-    svgLineChart('test loss (gaps = NaN)', 'mean loss', seriesOf(r, (e) => e.testLoss)),
-    svgLineChart('distinct conv1 filters (conv1.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['conv1.out'].groups, r)),
-    svgLineChart('distinct conv2 filters (conv2.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['conv2.out'].groups, r)),
-    svgLineChart('distinct fc1 units (fc1.out groups)', 'groups', seriesOf(dense, (e) => e.symmetry['fc1.out'].groups, r)),
-    svgLineChart('largest difference between conv1 copies / largest weight', 'maxRelDiff (log10)', seriesOf(dense, (e) => e.symmetry['conv1.out'].maxRelDiff, r), { log: true }),
+    svgLineChart(
+      'test accuracy',
+      'accuracy',
+      seriesOf(r, (e) => e.test),
+    ),
+    svgLineChart(
+      'train accuracy (evaluated subset)',
+      'accuracy',
+      seriesOf(r, (e) => e.train),
+    ),
+    svgLineChart(
+      'test loss (gaps = NaN)',
+      'mean loss',
+      seriesOf(r, (e) => e.testLoss),
+    ),
+    svgLineChart(
+      'distinct conv1 filters (conv1.out groups)',
+      'groups',
+      seriesOf(dense, (e) => e.symmetry['conv1.out'].groups, r),
+    ),
+    svgLineChart(
+      'distinct conv2 filters (conv2.out groups)',
+      'groups',
+      seriesOf(dense, (e) => e.symmetry['conv2.out'].groups, r),
+    ),
+    svgLineChart(
+      'distinct fc1 units (fc1.out groups)',
+      'groups',
+      seriesOf(dense, (e) => e.symmetry['fc1.out'].groups, r),
+    ),
+    svgLineChart(
+      'largest difference between conv1 copies / largest weight',
+      'maxRelDiff (log10)',
+      seriesOf(dense, (e) => e.symmetry['conv1.out'].maxRelDiff, r),
+      { log: true },
+    ),
   ];
   const rows = tableRows(report.table)
     .map((row) => `<tr>${row.map((c, i) => `<td${i > 0 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
@@ -158,7 +193,9 @@ ${charts.join('\n')}
 ${rows}</table>
 <p>Symmetry columns: bitwise groups / copies of the final weights (1 = every copy still equal); see docs/SYMMETRY.md.</p>
 <h2>The width-1 twin</h2>
-${derivationLines(report.protocol.widths).map((l) => `<p>${esc(l)}</p>`).join('\n')}
+${derivationLines(report.protocol.widths)
+  .map((l) => `<p>${esc(l)}</p>`)
+  .join('\n')}
 </body></html>
 `;
 }

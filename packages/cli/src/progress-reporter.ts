@@ -78,12 +78,18 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
         break;
       case 'step': {
         const seconds = (performance.now() - started) / 1000;
-        bar?.update(event.step, { speed: ((event.step - firstStep) / seconds).toFixed(2), loss: event.loss.toPrecision(5), test: lastTest });
+        bar?.update(event.step, {
+          speed: ((event.step - firstStep) / seconds).toFixed(2),
+          loss: event.loss.toPrecision(5),
+          test: lastTest,
+        });
         break;
       }
       case 'eval':
         lastTest = pct(event.record.test);
-        log(`step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}`);
+        log(
+          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}`,
+        );
         break;
       case 'end':
         // Force a last render so logged lines still buffered (the final evaluation) are written.

@@ -15,7 +15,10 @@ function runDir(steps: number[], tail = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'msw-resume-'));
   made.push(dir);
   writeFileSync(join(dir, 'validation-curve-accuracy.csv'), steps.map((s) => `${s};0.100000;0.200000\n`).join('') + tail);
-  writeFileSync(join(dir, 'metrics.jsonl'), steps.map((s) => `${JSON.stringify({ step: s, test: 0.2 })}\n`).join('') + (tail ? '{"step": 9' : ''));
+  writeFileSync(
+    join(dir, 'metrics.jsonl'),
+    steps.map((s) => `${JSON.stringify({ step: s, test: 0.2 })}\n`).join('') + (tail ? '{"step": 9' : ''),
+  );
   return dir;
 }
 
@@ -36,7 +39,11 @@ describe('truncateRunLogs', () => {
   it('drops an old final evaluation that is not on the longer schedule', () => {
     const dir = runDir([0, 10, 20, 30, 35]);
     truncateRunLogs(dir, resolveConfig({ steps: 50, evalEvery: 10 }), 35);
-    expect(read(dir).csv.split('\n').map((l) => l.split(';')[0])).toEqual(['0', '10', '20', '30', '']);
+    expect(
+      read(dir)
+        .csv.split('\n')
+        .map((l) => l.split(';')[0]),
+    ).toEqual(['0', '10', '20', '30', '']);
   });
 
   it('refuses missing lines without changing either file', () => {

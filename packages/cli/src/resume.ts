@@ -31,7 +31,9 @@ export function loadResumePoint(dir: string): ResumePoint {
   checkRunFolder(dir);
   const all = listCheckpoints(dir);
   if (all.length === 0) {
-    throw new UserInputError(`cannot resume: '${dir}' holds no checkpoint (${CHECKPOINT_DIR}/step-*.ckpt); a run stopped before its first checkpoint cannot be resumed: start it again with another --out`);
+    throw new UserInputError(
+      `cannot resume: '${dir}' holds no checkpoint (${CHECKPOINT_DIR}/step-*.ckpt); a run stopped before its first checkpoint cannot be resumed: start it again with another --out`,
+    );
   }
   const newest = all[all.length - 1];
   try {

@@ -70,7 +70,9 @@ export function lockRunFolder(dir: string, command: string, name = LOCK_FILE): R
     writeFileSync(mine, `${JSON.stringify(me)}\n`);
   } catch (e) {
     rmSync(mine, { force: true });
-    throw new UserInputError(`cannot write into '${dir}': cannot write '${mine}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserInputError(
+      `cannot write into '${dir}': cannot write '${mine}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     linkSync(mine, path);

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { CONFIG_FIELDS, CONFIG_KEYS, UserInputError } from '@mnist-sym-wasm/core';
 import { givenConfigOptions } from './config-options';
 
@@ -36,7 +36,8 @@ export function shellWord(word: string): string {
 /** A whole number >= 1 from a flag, or a one-line error. */
 export function positiveInt(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000) throw new UserInputError(`invalid --${name}: '${raw}' (expected a whole number >= 1)`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000)
+    throw new UserInputError(`invalid --${name}: '${raw}' (expected a whole number >= 1)`);
   return Number(raw);
 }
 
@@ -61,7 +62,8 @@ export function sbatchDirectives(opts: SlurmOptions, job: { array?: number; outp
  */
 export function forwardedConfigFlags(opts: Record<string, unknown>, command: string): string[] {
   const given = givenConfigOptions(opts);
-  if (given.threads !== undefined) throw new UserInputError(`${command}: threads come from --cpus-per-task (SLURM_CPUS_PER_TASK); drop --threads`);
+  if (given.threads !== undefined)
+    throw new UserInputError(`${command}: threads come from --cpus-per-task (SLURM_CPUS_PER_TASK); drop --threads`);
   return CONFIG_KEYS.flatMap((key) => (given[key] === undefined ? [] : [`--${CONFIG_FIELDS[key].flag}`, String(given[key])]));
 }
 
@@ -95,7 +97,8 @@ export function writeScript(dir: string, name: string, script: string): string {
 
 function sbatchPath(): string {
   const found = spawnSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' });
-  if (found.status !== 0) throw new UserInputError('sbatch not found: submitting needs a Slurm client on PATH (or use --dry-run to print the script)');
+  if (found.status !== 0)
+    throw new UserInputError('sbatch not found: submitting needs a Slurm client on PATH (or use --dry-run to print the script)');
   return found.stdout.trim();
 }
 

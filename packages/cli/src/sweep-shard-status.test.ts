@@ -16,7 +16,12 @@ test('names each shard behind missing runs: failed with its error, stopped with 
   expect(lines).toHaveLength(2);
   expect(lines[0]).toMatch(/^shard 1\/3 failed on .+: out of memory$/);
   expect(lines[1]).toMatch(/^shard 2\/3 running or stopped \(1 of 2 runs, last update .+\)$/);
-  expect(describeIncompleteShards(statuses.filter((s) => s.shard !== 2), [5])).toEqual(['shard 2/3 never started']);
+  expect(
+    describeIncompleteShards(
+      statuses.filter((s) => s.shard !== 2),
+      [5],
+    ),
+  ).toEqual(['shard 2/3 never started']);
   expect(describeIncompleteShards(statuses, [])).toEqual([]);
   // Without a recorded shard count there is nothing to say.
   expect(describeIncompleteShards([], [1, 2])).toEqual([]);

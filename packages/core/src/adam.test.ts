@@ -77,8 +77,14 @@ describe('adamStep vs a float64 textbook Adam', () => {
       const rand = lcg(2024);
       const w0 = SHAPES.map((s) => Float32Array.from({ length: sizeOf(s) }, () => rand() * 2));
       let params = w0.map((a, i) => tf.tensor(a, SHAPES[i]));
-      const state = initAdamState(w0.map((a) => a.length), hyper);
-      const ref = new TextbookAdam(w0.map((a) => Float64Array.from(a)), { ...hyper, lrScale, epsScale });
+      const state = initAdamState(
+        w0.map((a) => a.length),
+        hyper,
+      );
+      const ref = new TextbookAdam(
+        w0.map((a) => Float64Array.from(a)),
+        { ...hyper, lrScale, epsScale },
+      );
       for (let t = 1; t <= 5; t++) {
         const gv = SHAPES.map((s) => gradValues(sizeOf(s), rand, t));
         const grads = gv.map((a, i) => tf.tensor(a, SHAPES[i]));
@@ -173,7 +179,10 @@ describe('adamStep bookkeeping', () => {
     const gv = SHAPES.map((s) => Float32Array.from({ length: sizeOf(s) }, rand));
     const params = wv.map((a, i) => tf.tensor(a, SHAPES[i]));
     const grads = gv.map((a, i) => tf.tensor(a, SHAPES[i]));
-    const state = initAdamState(wv.map((a) => a.length), TF_HYPER);
+    const state = initAdamState(
+      wv.map((a) => a.length),
+      TF_HYPER,
+    );
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const before = { tensors: tf.memory().numTensors, ids: backend.numDataIds() };
     const next = adamStep(params, grads, state, TF_HYPER);

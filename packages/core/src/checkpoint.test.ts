@@ -19,7 +19,17 @@ beforeAll(async () => {
 });
 
 // lr 0.01 and batch 400 make the weights move and the data order wrap an epoch (1000 images) by step 3.
-const base = { widths: '2,3,4', steps: 9, evalEvery: 3, evalTrain: 50, lr: 0.01, batch: 400, order: 'tf1', init: 'truncated-normal', seed: 7 };
+const base = {
+  widths: '2,3,4',
+  steps: 9,
+  evalEvery: 3,
+  evalTrain: 50,
+  lr: 0.01,
+  batch: 400,
+  order: 'tf1',
+  init: 'truncated-normal',
+  seed: 7,
+};
 
 function config(extra: Record<string, unknown> = {}): ExperimentConfig {
   return resolveConfig({ ...base, ...extra });

@@ -193,14 +193,23 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     if (e instanceof CheckpointError) throw e;
     malformed('not JSON');
   }
-  if (!header || typeof header !== 'object' || !Array.isArray(header.arrays) || !header.config || !header.adam || !header.sampler || !header.run) {
+  if (
+    !header ||
+    typeof header !== 'object' ||
+    !Array.isArray(header.arrays) ||
+    !header.config ||
+    !header.adam ||
+    !header.sampler ||
+    !header.run
+  ) {
     malformed('missing fields');
   }
   let offset = FIXED + Math.ceil(jsonLength / 4) * 4;
   const arrays = new Map<string, Float32Array | Uint32Array>();
   for (const entry of header.arrays) {
     const length = entry?.length;
-    if (!Number.isSafeInteger(length) || length < 0 || (entry.dtype !== 'float32' && entry.dtype !== 'uint32')) malformed('bad array entry');
+    if (!Number.isSafeInteger(length) || length < 0 || (entry.dtype !== 'float32' && entry.dtype !== 'uint32'))
+      malformed('bad array entry');
     if (offset + 4 * length > total - HASH) malformed(`array ${entry.name} runs past the end`);
     // Copy into fresh, aligned buffers: the input may be any view.
     const copy = bytes.slice(offset, offset + 4 * length).buffer;

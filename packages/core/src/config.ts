@@ -153,7 +153,7 @@ function parseReduceShuffle(raw: unknown, name: string): ReduceShuffleKind {
 
 function parseWidths(raw: unknown, name: string): [number, number, number] {
   const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
-  if (!parts || parts.length !== 3) fail(name, raw, 'three widths a,b,c');
+  if (parts?.length !== 3) fail(name, raw, 'three widths a,b,c');
   const check = integer(1, 65536);
   return [check(parts[0], name), check(parts[1], name), check(parts[2], name)];
 }
@@ -275,7 +275,7 @@ export function resolveConfig(partial: Record<string, unknown> = {}): Experiment
   const out: Record<string, unknown> = { ...DEFAULT_CONFIG, widths: [...DEFAULT_CONFIG.widths] };
   for (const [key, raw] of Object.entries(partial)) {
     if (raw === undefined) continue;
-    if (!Object.prototype.hasOwnProperty.call(CONFIG_FIELDS, key)) {
+    if (!Object.hasOwn(CONFIG_FIELDS, key)) {
       throw new ConfigError(`unknown config key '${key}' (known: ${CONFIG_KEYS.join(', ')})`);
     }
     const field = CONFIG_FIELDS[key as keyof ExperimentConfig] as ConfigField<keyof ExperimentConfig>;

@@ -49,7 +49,8 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   }
   registerWasmKernels();
   const threads = getThreadsCount();
-  const helpers = options.spawnHelper && threads > 1 ? startHeapKernelHelpers(tf.backend() as BackendWasm, threads - 1, options.spawnHelper) : 0;
+  const helpers =
+    options.spawnHelper && threads > 1 ? startHeapKernelHelpers(tf.backend() as BackendWasm, threads - 1, options.spawnHelper) : 0;
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   started = { backend: 'wasm', simd, threads, kernelThreads: helpers + 1, tfjsVersion: version_wasm };
   return started;

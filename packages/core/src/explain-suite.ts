@@ -39,13 +39,22 @@ export function explainSuite(base: ExperimentConfig, options: SuiteOptions): Sui
     make('dense-truncated-normal', 'dense, truncated-normal init', { ...seedLike, model: 'dense', init: 'truncated-normal' }),
     make('dense-ties-last', 'dense, constant init, pool ties: last', { ...seedLike, model: 'dense', poolTies: 'last' }),
     make('dense-ties-random', 'dense, constant init, pool ties: random', { ...seedLike, model: 'dense', poolTies: 'random' }),
-    ...options.perturbs.map((x) => make(`dense-perturb-${x}`, `dense, constant init + ${x} * N(0,1)`, { ...seedLike, model: 'dense', perturb: x })),
+    ...options.perturbs.map((x) =>
+      make(`dense-perturb-${x}`, `dense, constant init + ${x} * N(0,1)`, { ...seedLike, model: 'dense', perturb: x }),
+    ),
     ...(['epsilon', 'stable'] as const).flatMap((loss) => [
-      ...(options.denseLosses ? [make(`dense-loss-${loss}`, `dense, constant init, loss: ${loss}`, { ...seedLike, model: 'dense', loss })] : []),
+      ...(options.denseLosses
+        ? [make(`dense-loss-${loss}`, `dense, constant init, loss: ${loss}`, { ...seedLike, model: 'dense', loss })]
+        : []),
       make(`twin-loss-${loss}`, `width-1 twin, constant init, loss: ${loss}`, { ...seedLike, model: 'twin', loss }),
     ]),
     ...options.orderSeeds.map((s) =>
-      make(`twin-order-tf1-seed-${s}`, `width-1 twin, shuffled data order (tf1), seed ${s}`, { ...seedLike, model: 'twin', order: 'tf1', seed: s }),
+      make(`twin-order-tf1-seed-${s}`, `width-1 twin, shuffled data order (tf1), seed ${s}`, {
+        ...seedLike,
+        model: 'twin',
+        order: 'tf1',
+        seed: s,
+      }),
     ),
   ];
 }
@@ -140,7 +149,10 @@ export function suiteFindings(results: SuiteResult[]): string[] {
     );
   }
   const tn = get('dense-truncated-normal');
-  if (tn) out.push(`With the truncated-normal init the dense network reached ${pct(tn.summary.final.test)}; ${symmetryWords(tn.summary.symmetry)}.`);
+  if (tn)
+    out.push(
+      `With the truncated-normal init the dense network reached ${pct(tn.summary.final.test)}; ${symmetryWords(tn.summary.symmetry)}.`,
+    );
   for (const id of ['dense-ties-last', 'dense-ties-random']) {
     const r = get(id);
     if (!r) continue;

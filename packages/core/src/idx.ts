@@ -12,12 +12,12 @@ export interface IdxArray {
 }
 
 const TYPE_NAMES: Record<number, string> = {
-  0x08: 'unsigned byte',
-  0x09: 'signed byte',
-  0x0b: 'int16',
-  0x0c: 'int32',
-  0x0d: 'float32',
-  0x0e: 'float64',
+  8: 'unsigned byte',
+  9: 'signed byte',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
 };
 
 const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
@@ -75,8 +75,7 @@ export function parseIdx(bytes: Uint8Array, name: string, expectedDims?: number)
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  const expectedMagic =
-    expectedDims === undefined ? '0x00000801 to 0x00000804' : hex32(0x800 + expectedDims);
+  const expectedMagic = expectedDims === undefined ? '0x00000801 to 0x00000804' : hex32(0x800 + expectedDims);
   const type = bytes[2];
   // A type byte IDX does not define means this is not an IDX file at all.
   if (bytes[0] !== 0 || bytes[1] !== 0 || TYPE_NAMES[type] === undefined) {

@@ -173,15 +173,45 @@ describe('malformed data raises a DataError naming the file', () => {
   });
 
   const cases: Array<[string, Partial<MnistFiles>, string, RegExp]> = [
-    ['bad magic', { trainImages: patched(ok.trainImages, 1, 1) }, 'train-images-idx3-ubyte', /bad magic number 0x00010803 \(expected 0x00000803\)/],
+    [
+      'bad magic',
+      { trainImages: patched(ok.trainImages, 1, 1) },
+      'train-images-idx3-ubyte',
+      /bad magic number 0x00010803 \(expected 0x00000803\)/,
+    ],
     ['wrong type byte', { testLabels: patched(ok.testLabels, 2, 0x0c) }, 't10k-labels-idx1-ubyte', /unsupported data type 0x0c \(int32\)/],
     ['labels given as images', { testImages: ok.testLabels }, 't10k-images-idx3-ubyte', /expected 0x00000803: 3 dimensions, found 1/],
-    ['truncated', { testImages: ok.testImages.subarray(0, ok.testImages.length - 3) }, 't10k-images-idx3-ubyte', /truncated: expected 8 bytes of data, found 5/],
+    [
+      'truncated',
+      { testImages: ok.testImages.subarray(0, ok.testImages.length - 3) },
+      't10k-images-idx3-ubyte',
+      /truncated: expected 8 bytes of data, found 5/,
+    ],
     ['extra bytes', { trainLabels: appended(ok.trainLabels) }, 'train-labels-idx1-ubyte', /expected 3 bytes of data, found 4/],
-    ['count mismatch', { trainLabels: encodeIdx([2], Uint8Array.from([1, 2])) }, 'train-labels-idx1-ubyte', /2 labels but train-images-idx3-ubyte has 3 images/],
-    ['label 10', { trainLabels: encodeIdx([3], Uint8Array.from([1, 10, 2])) }, 'train-labels-idx1-ubyte', /label 10 at index 1 \(expected 0 to 9\)/],
-    ['corrupt gzip', { testLabels: new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]) }, 't10k-labels-idx1-ubyte', /corrupt gzip data/],
-    ['image size mismatch', { testImages: encodeIdx([2, 1, 4], px(2)) }, 't10k-images-idx3-ubyte', /images are 1x4 but train-images-idx3-ubyte has 2x2/],
+    [
+      'count mismatch',
+      { trainLabels: encodeIdx([2], Uint8Array.from([1, 2])) },
+      'train-labels-idx1-ubyte',
+      /2 labels but train-images-idx3-ubyte has 3 images/,
+    ],
+    [
+      'label 10',
+      { trainLabels: encodeIdx([3], Uint8Array.from([1, 10, 2])) },
+      'train-labels-idx1-ubyte',
+      /label 10 at index 1 \(expected 0 to 9\)/,
+    ],
+    [
+      'corrupt gzip',
+      { testLabels: new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]) },
+      't10k-labels-idx1-ubyte',
+      /corrupt gzip data/,
+    ],
+    [
+      'image size mismatch',
+      { testImages: encodeIdx([2, 1, 4], px(2)) },
+      't10k-images-idx3-ubyte',
+      /images are 1x4 but train-images-idx3-ubyte has 2x2/,
+    ],
   ];
   test.each(cases)('%s', (_, change, file, message) => {
     let caught: unknown;
@@ -202,8 +232,6 @@ describe('malformed data raises a DataError naming the file', () => {
     for (const bad of [-1, 3, 1.5, NaN]) {
       expect(() => loadMnist(ok, bad)).toThrow(DataError);
     }
-    expect(() => loadMnist(ok, 3)).toThrow(
-      'validation size must be between 0 and 2 (train-images-idx3-ubyte has 3 images), got 3',
-    );
+    expect(() => loadMnist(ok, 3)).toThrow('validation size must be between 0 and 2 (train-images-idx3-ubyte has 3 images), got 3');
   });
 });

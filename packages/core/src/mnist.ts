@@ -67,9 +67,7 @@ function readPair(imageBytes: Uint8Array, labelBytes: Uint8Array, imagesName: st
   const labels = parseIdx(labelBytes, labelsName, 1);
   const [count, rows, cols] = images.dims;
   if (labels.dims[0] !== count) {
-    throw new DataError(
-      `${labelsName}: ${labels.dims[0]} labels but ${imagesName} has ${count} images (counts must match)`,
-    );
+    throw new DataError(`${labelsName}: ${labels.dims[0]} labels but ${imagesName} has ${count} images (counts must match)`);
   }
   // TF would silently build a wrong one-hot row (or index out of bounds) for these.
   const data = labels.data;

@@ -10,6 +10,7 @@ const golden = JSON.parse(readFileSync(new URL('../../../fixtures/numpy-golden.j
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
 /** Runs a python snippet that prints one JSON document. */
+// biome-ignore lint/suspicious/noExplicitAny: numpy output, compared field by field against the port
 function python(script: string): any {
   const r = spawnSync('python3', ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
@@ -45,7 +46,10 @@ describe('MT19937 against the committed numpy fixture', () => {
     for (const [key, expected] of Object.entries(golden.derived as Record<string, number[]>)) {
       const [seed, stream] = key.split(',').map(Number);
       const rng = deriveStream(seed, stream);
-      expect(draw(5, () => rng.nextUint32()), key).toEqual(expected);
+      expect(
+        draw(5, () => rng.nextUint32()),
+        key,
+      ).toEqual(expected);
     }
   });
 

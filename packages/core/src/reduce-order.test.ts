@@ -22,7 +22,17 @@ beforeAll(async () => {
 
 // lr 0.01 makes the weights move within a few steps; constant init keeps every copy set whole
 // unless something separates the copies.
-const base = { widths: '3,4,6', steps: 6, evalEvery: 1, evalTrain: 0, batch: 20, lr: 0.01, loss: 'stable', reduceOrder: 'shuffled', seed: 5 };
+const base = {
+  widths: '3,4,6',
+  steps: 6,
+  evalEvery: 1,
+  evalTrain: 0,
+  batch: 20,
+  lr: 0.01,
+  loss: 'stable',
+  reduceOrder: 'shuffled',
+  seed: 5,
+};
 
 function config(extra: Record<string, unknown> = {}): ExperimentConfig {
   return resolveConfig({ ...base, ...extra });

@@ -187,7 +187,10 @@ export async function runExperiment(
     if (trainer instanceof TwinTrainer) {
       scores = trainer.beginEvaluation(trainCount);
     } else {
-      const now = { train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null, test: trainer.evaluate(data.test, data.test.count) };
+      const now = {
+        train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null,
+        test: trainer.evaluate(data.test, data.test.count),
+      };
       scores = () => now;
     }
     const symmetry = symmetryReport(trainer.shape, trainer.paramValues(), config.symTol);

@@ -14,11 +14,7 @@ export const RUN_FILES = {
 
 /** JSON with non-finite numbers kept visible as the strings "NaN", "Infinity", "-Infinity". */
 export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v),
-    indent,
-  );
+  return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
 }
 
 /** config.json: the resolved config, the engine it ran on, and where the data came from. */

@@ -36,7 +36,10 @@ describe('sweep plans', () => {
   });
 
   it('merges shards in plan order, accepts agreeing duplicates, reports missing runs, rejects conflicts', () => {
-    const merged = mergeSweepRows(5, [[row(3), row(0)], [row(1), row(3)]]);
+    const merged = mergeSweepRows(5, [
+      [row(3), row(0)],
+      [row(1), row(3)],
+    ]);
     expect(merged.rows.map((r) => r.index)).toEqual([0, 1, 3]);
     expect(merged.missing).toEqual([2, 4]);
     expect(() => mergeSweepRows(5, [[row(1)], [row(1, 'other')]])).toThrow(/two different results/);

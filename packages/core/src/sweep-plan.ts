@@ -39,7 +39,8 @@ export function parseSweepAxis(spec: string): SweepAxis {
  */
 export function sweepPlan(base: Record<string, unknown>, axes: SweepAxis[], seeds: number[]): SweepRun[] {
   const keys = axes.map((a) => a[0]);
-  if (new Set([...keys, 'seed']).size !== keys.length + 1) throw new ConfigError('invalid vary: each key (and seed, given by --seeds) may appear once');
+  if (new Set([...keys, 'seed']).size !== keys.length + 1)
+    throw new ConfigError('invalid vary: each key (and seed, given by --seeds) may appear once');
   let combos: Record<string, unknown>[] = [{}];
   for (const [key, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
   const runs: SweepRun[] = [];
@@ -122,7 +123,9 @@ export function mergeSweepRows(planSize: number, rowSets: SweepRow[][]): SweepTa
     }
     const seen = byIndex.get(row.index);
     if (seen && seen.weightsSha256 !== row.weightsSha256) {
-      throw new ConfigError(`sweep merge: run ${row.index} has two different results (weights ${seen.weightsSha256.slice(0, 12)} vs ${row.weightsSha256.slice(0, 12)})`);
+      throw new ConfigError(
+        `sweep merge: run ${row.index} has two different results (weights ${seen.weightsSha256.slice(0, 12)} vs ${row.weightsSha256.slice(0, 12)})`,
+      );
     }
     byIndex.set(row.index, row);
   }

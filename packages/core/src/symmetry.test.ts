@@ -8,7 +8,6 @@ import { measure, SYMMETRY_KEYS, symmetryReport, type SymmetryKey } from './symm
 const SHAPE: ModelShape = seedModelShape([3, 4, 5]);
 const [C1, C2, F1] = SHAPE.widths;
 const TAPS = 25;
-const POS = 49;
 
 /** The seed's constant init (W = 0, b = 0.1) for SHAPE. */
 function constantParams(w = 0): Float32Array[] {

@@ -72,12 +72,7 @@ export function symmetryReport(shape: ModelShape, params: Float32Array[], tol: n
 }
 
 /** Gathers `copies` copies of `len` values each (via `gather`) and measures them. */
-export function measure(
-  copies: number,
-  len: number,
-  tol: number,
-  gather: (copy: number, out: Float32Array) => void,
-): SymmetryStat {
+export function measure(copies: number, len: number, tol: number, gather: (copy: number, out: Float32Array) => void): SymmetryStat {
   const all = new Float32Array(copies * len);
   for (let j = 0; j < copies; j++) gather(j, all.subarray(j * len, (j + 1) * len));
   const bits = new Uint32Array(all.buffer);

@@ -68,13 +68,33 @@ function assertSymmetric(values: Float32Array[], widths: [number, number, number
     expect(bad, msg).toBeUndefined();
   };
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-  for (let k = 0; k < 25; k++) allEqual(w1, range(c1).map((c) => k * c1 + c), `conv1.W tap ${k}`);
+  for (let k = 0; k < 25; k++)
+    allEqual(
+      w1,
+      range(c1).map((c) => k * c1 + c),
+      `conv1.W tap ${k}`,
+    );
   allEqual(b1, range(c1), 'conv1.b');
-  for (let k = 0; k < 25; k++) allEqual(w2, range(c1 * c2).map((i) => k * c1 * c2 + i), `conv2.W tap ${k}`);
+  for (let k = 0; k < 25; k++)
+    allEqual(
+      w2,
+      range(c1 * c2).map((i) => k * c1 * c2 + i),
+      `conv2.W tap ${k}`,
+    );
   allEqual(b2, range(c2), 'conv2.b');
-  for (let pos = 0; pos < 49; pos++) allEqual(w3, range(c2 * f1).map((i) => pos * c2 * f1 + i), `fc1.W position ${pos}`);
+  for (let pos = 0; pos < 49; pos++)
+    allEqual(
+      w3,
+      range(c2 * f1).map((i) => pos * c2 * f1 + i),
+      `fc1.W position ${pos}`,
+    );
   allEqual(b3, range(f1), 'fc1.b');
-  for (let k = 0; k < 10; k++) allEqual(w4, range(f1).map((u) => u * 10 + k), `fc2.W class ${k}`);
+  for (let k = 0; k < 10; k++)
+    allEqual(
+      w4,
+      range(f1).map((u) => u * 10 + k),
+      `fc2.W class ${k}`,
+    );
 }
 
 const SMALL: [number, number, number] = [2, 3, 4];
@@ -196,9 +216,20 @@ describe('Trainer vs the float64 reference (widths [2,3,4], batch 4, lr 1e-4, se
     const score = trainer.evaluate(data.test, n);
     const ref = toRef(trainer.paramValues());
     const pixels = new Float32Array(n * 784);
-    gatherPixels(data.test, Array.from({ length: n }, (_, i) => i), pixels);
+    gatherPixels(
+      data.test,
+      Array.from({ length: n }, (_, i) => i),
+      pixels,
+    );
     const labels = data.test.labels.slice(0, n);
-    const r = refLossAndGrads({ height: 28, width: 28, c1: 2, c2: 3, f1: 4, classes: 10 }, ref, Float64Array.from(pixels), labels, n, 'seed');
+    const r = refLossAndGrads(
+      { height: 28, width: 28, c1: 2, c2: 3, f1: 4, classes: 10 },
+      ref,
+      Float64Array.from(pixels),
+      labels,
+      n,
+      'seed',
+    );
     expect(score.images).toBe(n);
     expect(Math.abs(score.loss - r.loss) / r.loss).toBeLessThan(1e-5);
     // Accuracy from the reference's probabilities; a near-tie could flip one, allow none here

@@ -61,8 +61,13 @@ export function rngStates(streams: RngStreams): Record<string, MT19937State> {
 
 /** Validates `state.rngs` against the trainer's streams; returns the setter to apply after all checks. */
 export function prepareRngImport(streams: RngStreams, state: TrainerState): () => void {
-  const have = Object.keys(state.rngs ?? {}).sort().join(',');
-  const want = Object.keys(streams).filter((name) => streams[name]).sort().join(',');
+  const have = Object.keys(state.rngs ?? {})
+    .sort()
+    .join(',');
+  const want = Object.keys(streams)
+    .filter((name) => streams[name])
+    .sort()
+    .join(',');
   if (have !== want) throw new RangeError(`trainer state: RNG streams [${have}] do not match this run's [${want}]`);
   const restored = Object.entries(state.rngs ?? {}).map(([name, s]) => [name, MT19937.fromState(s)] as const); // validates
   return () => {
@@ -115,7 +120,8 @@ export class Trainer {
     this.params = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
     const sizes = init.map((a) => a.length);
     const fc1Shape = shapes[FC1_WEIGHTS] as [number, number];
-    this.adamKernel = options.ownWasm !== false && adamWasmAvailable() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
+    this.adamKernel =
+      options.ownWasm !== false && adamWasmAvailable() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
     this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
     if (this.adamKernel) this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
@@ -149,7 +155,9 @@ export class Trainer {
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     const { value, grads } = withReduceOrder(this.reduceOrder, () =>
       withPoolTies(this.poolTies, () =>
-        tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(this.params),
+        tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(
+          this.params,
+        ),
       ),
     );
     let next: tf.Tensor[];
@@ -210,7 +218,11 @@ export class Trainer {
       throw new RangeError(`trainer state: Adam step ${adam.step} differs from the training step ${state.step}`);
     }
     if (!Number.isFinite(adam.beta1Power) || !Number.isFinite(adam.beta2Power)) throw new RangeError('trainer state: bad Adam beta powers');
-    for (const [what, arrays] of [['params', state.params], ['Adam m', adam.m], ['Adam v', adam.v]] as const) {
+    for (const [what, arrays] of [
+      ['params', state.params],
+      ['Adam m', adam.m],
+      ['Adam v', adam.v],
+    ] as const) {
       if (arrays.length !== sizes.length || arrays.some((a, i) => !(a instanceof Float32Array) || a.length !== sizes[i])) {
         throw new RangeError(`trainer state: ${what} do not fit a model of widths ${this.shape.widths.join(',')}`);
       }

@@ -24,7 +24,10 @@ describe('twinForward', () => {
     const g = twinGeometry(28, 28);
     const images = sparseImages(data.test, 28, 28);
     const act = new TwinActivations(g);
-    for (const [b1, seed] of [[0.1, 1], [-0.05, 2]] as const) {
+    for (const [b1, seed] of [
+      [0.1, 1],
+      [-0.05, 2],
+    ] as const) {
       const params = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed, perturb: 0.3 });
       params[1][0] = b1; // background relu(b1) > 0, then 0
       const p = twinParams(g, params);

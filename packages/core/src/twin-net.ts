@@ -51,7 +51,10 @@ export function sparseImages(split: Split, rows: number, cols: number): SparseIm
   for (let img = 0; img < split.count; img++) {
     offsets[img] = e;
     const base = img * pixels;
-    let y0 = 0xffff, y1 = 0, x0 = 0xffff, x1 = 0;
+    let y0 = 0xffff,
+      y1 = 0,
+      x0 = 0xffff,
+      x1 = 0;
     for (let p = 0; p < pixels; p++) {
       const b = split.images[base + p];
       if (b !== 0) {
@@ -113,9 +116,17 @@ export function twinParams(g: TwinGeometry, params: Float32Array[]): TwinParams 
   const base2Padded = new Float64Array((g.H1 + 2 * PAD) * PW1);
   for (let oy = 0; oy < g.H1; oy++) base2Padded.set(base2.subarray(oy * g.W1, (oy + 1) * g.W1), (oy + PAD) * PW1 + PAD);
   return {
-    w1: Float64Array.from(w1), b1: b1[0], w2: Float64Array.from(w2), b2: b2[0],
-    w3: Float64Array.from(w3), b3: b3[0], w4: Float64Array.from(w4), b4: Float64Array.from(b4),
-    base2, background1, base2Padded,
+    w1: Float64Array.from(w1),
+    b1: b1[0],
+    w2: Float64Array.from(w2),
+    b2: b2[0],
+    w3: Float64Array.from(w3),
+    b3: b3[0],
+    w4: Float64Array.from(w4),
+    b4: Float64Array.from(b4),
+    base2,
+    background1,
+    base2Padded,
   };
 }
 
@@ -187,7 +198,14 @@ export function twinForward(
 }
 
 /** conv1, pool1, conv2, pool2 over the whole image (training: records the pooling winners). */
-function forwardConvs(g: TwinGeometry, p: TwinParams, images: SparseImages, img: number, act: TwinActivations, ties: TwinPoolTies | null): void {
+function forwardConvs(
+  g: TwinGeometry,
+  p: TwinParams,
+  images: SparseImages,
+  img: number,
+  act: TwinActivations,
+  ties: TwinPoolTies | null,
+): void {
   const { H, W, H1, W1 } = g;
   const { z1, p1, z2, p2 } = act;
   // conv1 + b1: every output starts at the bias; each nonzero pixel adds itself times the tap that
@@ -225,7 +243,14 @@ function forwardConvs(g: TwinGeometry, p: TwinParams, images: SparseImages, img:
  * as it is known (windows in row-major order, the order conv2's sums need). With `ties`, p1 and the
  * winners (unpadded indices into z1 / z2) are recorded for backward; act.z1 / act.z2 are not filled.
  */
-function forwardConvsInBox(g: TwinGeometry, p: TwinParams, images: SparseImages, img: number, act: TwinActivations, ties: TwinPoolTies | null): void {
+function forwardConvsInBox(
+  g: TwinGeometry,
+  p: TwinParams,
+  images: SparseImages,
+  img: number,
+  act: TwinActivations,
+  ties: TwinPoolTies | null,
+): void {
   const { H, W, H1, W1 } = g;
   const z1 = act.z1Padded;
   const z2 = act.z2Padded;
@@ -258,11 +283,31 @@ function forwardConvsInBox(g: TwinGeometry, p: TwinParams, images: SparseImages,
       for (let x = row + 2 * wx0, end = row + 2 * wx1 + 2; x < end; x++) z1[x] = b1;
     }
     const w1 = p.w1;
-    const k0 = w1[0], k1 = w1[1], k2 = w1[2], k3 = w1[3], k4 = w1[4];
-    const k5 = w1[5], k6 = w1[6], k7 = w1[7], k8 = w1[8], k9 = w1[9];
-    const k10 = w1[10], k11 = w1[11], k12 = w1[12], k13 = w1[13], k14 = w1[14];
-    const k15 = w1[15], k16 = w1[16], k17 = w1[17], k18 = w1[18], k19 = w1[19];
-    const k20 = w1[20], k21 = w1[21], k22 = w1[22], k23 = w1[23], k24 = w1[24];
+    const k0 = w1[0],
+      k1 = w1[1],
+      k2 = w1[2],
+      k3 = w1[3],
+      k4 = w1[4];
+    const k5 = w1[5],
+      k6 = w1[6],
+      k7 = w1[7],
+      k8 = w1[8],
+      k9 = w1[9];
+    const k10 = w1[10],
+      k11 = w1[11],
+      k12 = w1[12],
+      k13 = w1[13],
+      k14 = w1[14];
+    const k15 = w1[15],
+      k16 = w1[16],
+      k17 = w1[17],
+      k18 = w1[18],
+      k19 = w1[19];
+    const k20 = w1[20],
+      k21 = w1[21],
+      k22 = w1[22],
+      k23 = w1[23],
+      k24 = w1[24];
     const index = images.index;
     const value = images.value;
     const padIndex = act.padIndex;
@@ -275,39 +320,99 @@ function forwardConvsInBox(g: TwinGeometry, p: TwinParams, images: SparseImages,
         // The next pixel is (y, x + 1): the outputs both reach get this pixel's product and then
         // that pixel's, as when they are scattered one after the other (one load and store each).
         const u = value[++e];
-        z1[r + 1] += u * k0; z1[r] = z1[r] + v * k0 + u * k1; z1[r - 1] = z1[r - 1] + v * k1 + u * k2;
-        z1[r - 2] = z1[r - 2] + v * k2 + u * k3; z1[r - 3] = z1[r - 3] + v * k3 + u * k4; z1[r - 4] += v * k4;
+        z1[r + 1] += u * k0;
+        z1[r] = z1[r] + v * k0 + u * k1;
+        z1[r - 1] = z1[r - 1] + v * k1 + u * k2;
+        z1[r - 2] = z1[r - 2] + v * k2 + u * k3;
+        z1[r - 3] = z1[r - 3] + v * k3 + u * k4;
+        z1[r - 4] += v * k4;
         r -= PW;
-        z1[r + 1] += u * k5; z1[r] = z1[r] + v * k5 + u * k6; z1[r - 1] = z1[r - 1] + v * k6 + u * k7;
-        z1[r - 2] = z1[r - 2] + v * k7 + u * k8; z1[r - 3] = z1[r - 3] + v * k8 + u * k9; z1[r - 4] += v * k9;
+        z1[r + 1] += u * k5;
+        z1[r] = z1[r] + v * k5 + u * k6;
+        z1[r - 1] = z1[r - 1] + v * k6 + u * k7;
+        z1[r - 2] = z1[r - 2] + v * k7 + u * k8;
+        z1[r - 3] = z1[r - 3] + v * k8 + u * k9;
+        z1[r - 4] += v * k9;
         r -= PW;
-        z1[r + 1] += u * k10; z1[r] = z1[r] + v * k10 + u * k11; z1[r - 1] = z1[r - 1] + v * k11 + u * k12;
-        z1[r - 2] = z1[r - 2] + v * k12 + u * k13; z1[r - 3] = z1[r - 3] + v * k13 + u * k14; z1[r - 4] += v * k14;
+        z1[r + 1] += u * k10;
+        z1[r] = z1[r] + v * k10 + u * k11;
+        z1[r - 1] = z1[r - 1] + v * k11 + u * k12;
+        z1[r - 2] = z1[r - 2] + v * k12 + u * k13;
+        z1[r - 3] = z1[r - 3] + v * k13 + u * k14;
+        z1[r - 4] += v * k14;
         r -= PW;
-        z1[r + 1] += u * k15; z1[r] = z1[r] + v * k15 + u * k16; z1[r - 1] = z1[r - 1] + v * k16 + u * k17;
-        z1[r - 2] = z1[r - 2] + v * k17 + u * k18; z1[r - 3] = z1[r - 3] + v * k18 + u * k19; z1[r - 4] += v * k19;
+        z1[r + 1] += u * k15;
+        z1[r] = z1[r] + v * k15 + u * k16;
+        z1[r - 1] = z1[r - 1] + v * k16 + u * k17;
+        z1[r - 2] = z1[r - 2] + v * k17 + u * k18;
+        z1[r - 3] = z1[r - 3] + v * k18 + u * k19;
+        z1[r - 4] += v * k19;
         r -= PW;
-        z1[r + 1] += u * k20; z1[r] = z1[r] + v * k20 + u * k21; z1[r - 1] = z1[r - 1] + v * k21 + u * k22;
-        z1[r - 2] = z1[r - 2] + v * k22 + u * k23; z1[r - 3] = z1[r - 3] + v * k23 + u * k24; z1[r - 4] += v * k24;
+        z1[r + 1] += u * k20;
+        z1[r] = z1[r] + v * k20 + u * k21;
+        z1[r - 1] = z1[r - 1] + v * k21 + u * k22;
+        z1[r - 2] = z1[r - 2] + v * k22 + u * k23;
+        z1[r - 3] = z1[r - 3] + v * k23 + u * k24;
+        z1[r - 4] += v * k24;
         continue;
       }
-      z1[r] += v * k0; z1[r - 1] += v * k1; z1[r - 2] += v * k2; z1[r - 3] += v * k3; z1[r - 4] += v * k4;
+      z1[r] += v * k0;
+      z1[r - 1] += v * k1;
+      z1[r - 2] += v * k2;
+      z1[r - 3] += v * k3;
+      z1[r - 4] += v * k4;
       r -= PW;
-      z1[r] += v * k5; z1[r - 1] += v * k6; z1[r - 2] += v * k7; z1[r - 3] += v * k8; z1[r - 4] += v * k9;
+      z1[r] += v * k5;
+      z1[r - 1] += v * k6;
+      z1[r - 2] += v * k7;
+      z1[r - 3] += v * k8;
+      z1[r - 4] += v * k9;
       r -= PW;
-      z1[r] += v * k10; z1[r - 1] += v * k11; z1[r - 2] += v * k12; z1[r - 3] += v * k13; z1[r - 4] += v * k14;
+      z1[r] += v * k10;
+      z1[r - 1] += v * k11;
+      z1[r - 2] += v * k12;
+      z1[r - 3] += v * k13;
+      z1[r - 4] += v * k14;
       r -= PW;
-      z1[r] += v * k15; z1[r - 1] += v * k16; z1[r - 2] += v * k17; z1[r - 3] += v * k18; z1[r - 4] += v * k19;
+      z1[r] += v * k15;
+      z1[r - 1] += v * k16;
+      z1[r - 2] += v * k17;
+      z1[r - 3] += v * k18;
+      z1[r - 4] += v * k19;
       r -= PW;
-      z1[r] += v * k20; z1[r - 1] += v * k21; z1[r - 2] += v * k22; z1[r - 3] += v * k23; z1[r - 4] += v * k24;
+      z1[r] += v * k20;
+      z1[r - 1] += v * k21;
+      z1[r - 2] += v * k22;
+      z1[r - 3] += v * k23;
+      z1[r - 4] += v * k24;
     }
   }
   const w2 = p.w2;
-  const m0 = w2[0], m1 = w2[1], m2 = w2[2], m3 = w2[3], m4 = w2[4];
-  const m5 = w2[5], m6 = w2[6], m7 = w2[7], m8 = w2[8], m9 = w2[9];
-  const m10 = w2[10], m11 = w2[11], m12 = w2[12], m13 = w2[13], m14 = w2[14];
-  const m15 = w2[15], m16 = w2[16], m17 = w2[17], m18 = w2[18], m19 = w2[19];
-  const m20 = w2[20], m21 = w2[21], m22 = w2[22], m23 = w2[23], m24 = w2[24];
+  const m0 = w2[0],
+    m1 = w2[1],
+    m2 = w2[2],
+    m3 = w2[3],
+    m4 = w2[4];
+  const m5 = w2[5],
+    m6 = w2[6],
+    m7 = w2[7],
+    m8 = w2[8],
+    m9 = w2[9];
+  const m10 = w2[10],
+    m11 = w2[11],
+    m12 = w2[12],
+    m13 = w2[13],
+    m14 = w2[14];
+  const m15 = w2[15],
+    m16 = w2[16],
+    m17 = w2[17],
+    m18 = w2[18],
+    m19 = w2[19];
+  const m20 = w2[20],
+    m21 = w2[21],
+    m22 = w2[22],
+    m23 = w2[23],
+    m24 = w2[24];
   // Without winners only the reached windows need visiting; with them, all (in order, for 'random').
   const oyEnd = ties ? H1 - 1 : wy1;
   const oxStart = ties ? 0 : wx0;
@@ -323,7 +428,10 @@ function forwardConvsInBox(g: TwinGeometry, p: TwinParams, images: SparseImages,
         continue;
       }
       const top = (2 * oy + PAD) * PW + 2 * ox + PAD;
-      const za = z1[top], zb = z1[top + 1], zc = z1[top + PW], zd = z1[top + PW + 1];
+      const za = z1[top],
+        zb = z1[top + 1],
+        zc = z1[top + PW],
+        zd = z1[top + PW + 1];
       let m: number;
       if (ties) {
         m = pick4(za > 0 ? za : 0, zb > 0 ? zb : 0, zc > 0 ? zc : 0, zd > 0 ? zd : 0, last, rng);
@@ -341,24 +449,47 @@ function forwardConvsInBox(g: TwinGeometry, p: TwinParams, images: SparseImages,
       if (d === 0) continue;
       // conv2: window (oy, ox) adds d * w2[ky][kx] to output (oy - ky + 2, ox - kx + 2).
       let r = (oy + 2 * PAD) * PW1 + ox + 2 * PAD;
-      z2[r] += d * m0; z2[r - 1] += d * m1; z2[r - 2] += d * m2; z2[r - 3] += d * m3; z2[r - 4] += d * m4;
+      z2[r] += d * m0;
+      z2[r - 1] += d * m1;
+      z2[r - 2] += d * m2;
+      z2[r - 3] += d * m3;
+      z2[r - 4] += d * m4;
       r -= PW1;
-      z2[r] += d * m5; z2[r - 1] += d * m6; z2[r - 2] += d * m7; z2[r - 3] += d * m8; z2[r - 4] += d * m9;
+      z2[r] += d * m5;
+      z2[r - 1] += d * m6;
+      z2[r - 2] += d * m7;
+      z2[r - 3] += d * m8;
+      z2[r - 4] += d * m9;
       r -= PW1;
-      z2[r] += d * m10; z2[r - 1] += d * m11; z2[r - 2] += d * m12; z2[r - 3] += d * m13; z2[r - 4] += d * m14;
+      z2[r] += d * m10;
+      z2[r - 1] += d * m11;
+      z2[r - 2] += d * m12;
+      z2[r - 3] += d * m13;
+      z2[r - 4] += d * m14;
       r -= PW1;
-      z2[r] += d * m15; z2[r - 1] += d * m16; z2[r - 2] += d * m17; z2[r - 3] += d * m18; z2[r - 4] += d * m19;
+      z2[r] += d * m15;
+      z2[r - 1] += d * m16;
+      z2[r - 2] += d * m17;
+      z2[r - 3] += d * m18;
+      z2[r - 4] += d * m19;
       r -= PW1;
-      z2[r] += d * m20; z2[r - 1] += d * m21; z2[r - 2] += d * m22; z2[r - 3] += d * m23; z2[r - 4] += d * m24;
+      z2[r] += d * m20;
+      z2[r - 1] += d * m21;
+      z2[r - 2] += d * m22;
+      z2[r - 3] += d * m23;
+      z2[r - 4] += d * m24;
     }
   }
   // ReLU + pool2 over the padded conv2 output.
   const p2 = act.p2;
   const arg2 = act.arg2;
-  for (let oy = 0, i = 0; oy < (H1 >> 1); oy++) {
+  for (let oy = 0, i = 0; oy < H1 >> 1; oy++) {
     let top = (2 * oy + PAD) * PW1 + PAD;
-    for (let ox = 0; ox < (W1 >> 1); ox++, i++, top += 2) {
-      const za = z2[top], zb = z2[top + 1], zc = z2[top + PW1], zd = z2[top + PW1 + 1];
+    for (let ox = 0; ox < W1 >> 1; ox++, i++, top += 2) {
+      const za = z2[top],
+        zb = z2[top + 1],
+        zc = z2[top + PW1],
+        zd = z2[top + PW1 + 1];
       if (ties) {
         p2[i] = pick4(za > 0 ? za : 0, zb > 0 ? zb : 0, zc > 0 ? zc : 0, zd > 0 ? zd : 0, last, rng);
         arg2[i] = 2 * oy * W1 + 2 * ox + (picked >> 1) * W1 + (picked & 1);
@@ -384,9 +515,30 @@ function pick4(v0: number, v1: number, v2: number, v3: number, last: boolean, rn
   let best = 0;
   let bestV = v0;
   let tied = 1;
-  if (v1 > bestV) { best = 1; bestV = v1; tied = 1; } else if (v1 === bestV) { tied++; if (last) best = 1; }
-  if (v2 > bestV) { best = 2; bestV = v2; tied = 1; } else if (v2 === bestV) { tied++; if (last) best = 2; }
-  if (v3 > bestV) { best = 3; bestV = v3; tied = 1; } else if (v3 === bestV) { tied++; if (last) best = 3; }
+  if (v1 > bestV) {
+    best = 1;
+    bestV = v1;
+    tied = 1;
+  } else if (v1 === bestV) {
+    tied++;
+    if (last) best = 1;
+  }
+  if (v2 > bestV) {
+    best = 2;
+    bestV = v2;
+    tied = 1;
+  } else if (v2 === bestV) {
+    tied++;
+    if (last) best = 2;
+  }
+  if (v3 > bestV) {
+    best = 3;
+    bestV = v3;
+    tied = 1;
+  } else if (v3 === bestV) {
+    tied++;
+    if (last) best = 3;
+  }
   if (rng && tied > 1) {
     let k = randomInterval(rng, tied - 1);
     if (v0 === bestV && k-- === 0) best = 0;
@@ -548,11 +700,31 @@ export function twinBackward(
   // gw1[ky,kx] = sum over cells (oy,ox) of dz1 * x[oy+ky-2, ox+kx-2]: walk the nonzero pixels (the
   // only ones that contribute) and read dz1 where each tap lands (margin cells are 0, skipped like
   // the zeros inside), accumulating in locals in the same order.
-  let g0 = gw1[0], g1 = gw1[1], g2 = gw1[2], g3 = gw1[3], g4 = gw1[4];
-  let g5 = gw1[5], g6 = gw1[6], g7 = gw1[7], g8 = gw1[8], g9 = gw1[9];
-  let g10 = gw1[10], g11 = gw1[11], g12 = gw1[12], g13 = gw1[13], g14 = gw1[14];
-  let g15 = gw1[15], g16 = gw1[16], g17 = gw1[17], g18 = gw1[18], g19 = gw1[19];
-  let g20 = gw1[20], g21 = gw1[21], g22 = gw1[22], g23 = gw1[23], g24 = gw1[24];
+  let g0 = gw1[0],
+    g1 = gw1[1],
+    g2 = gw1[2],
+    g3 = gw1[3],
+    g4 = gw1[4];
+  let g5 = gw1[5],
+    g6 = gw1[6],
+    g7 = gw1[7],
+    g8 = gw1[8],
+    g9 = gw1[9];
+  let g10 = gw1[10],
+    g11 = gw1[11],
+    g12 = gw1[12],
+    g13 = gw1[13],
+    g14 = gw1[14];
+  let g15 = gw1[15],
+    g16 = gw1[16],
+    g17 = gw1[17],
+    g18 = gw1[18],
+    g19 = gw1[19];
+  let g20 = gw1[20],
+    g21 = gw1[21],
+    g22 = gw1[22],
+    g23 = gw1[23],
+    g24 = gw1[24];
   let d = 0;
   for (let e = images.offsets[img], end = images.offsets[img + 1]; e < end; e++) {
     const v = images.value[e];
@@ -588,11 +760,31 @@ export function twinBackward(
     if ((d = dz1[r - 3]) !== 0) g23 += d * v;
     if ((d = dz1[r - 4]) !== 0) g24 += d * v;
   }
-  gw1[0] = g0; gw1[1] = g1; gw1[2] = g2; gw1[3] = g3; gw1[4] = g4;
-  gw1[5] = g5; gw1[6] = g6; gw1[7] = g7; gw1[8] = g8; gw1[9] = g9;
-  gw1[10] = g10; gw1[11] = g11; gw1[12] = g12; gw1[13] = g13; gw1[14] = g14;
-  gw1[15] = g15; gw1[16] = g16; gw1[17] = g17; gw1[18] = g18; gw1[19] = g19;
-  gw1[20] = g20; gw1[21] = g21; gw1[22] = g22; gw1[23] = g23; gw1[24] = g24;
+  gw1[0] = g0;
+  gw1[1] = g1;
+  gw1[2] = g2;
+  gw1[3] = g3;
+  gw1[4] = g4;
+  gw1[5] = g5;
+  gw1[6] = g6;
+  gw1[7] = g7;
+  gw1[8] = g8;
+  gw1[9] = g9;
+  gw1[10] = g10;
+  gw1[11] = g11;
+  gw1[12] = g12;
+  gw1[13] = g13;
+  gw1[14] = g14;
+  gw1[15] = g15;
+  gw1[16] = g16;
+  gw1[17] = g17;
+  gw1[18] = g18;
+  gw1[19] = g19;
+  gw1[20] = g20;
+  gw1[21] = g21;
+  gw1[22] = g22;
+  gw1[23] = g23;
+  gw1[24] = g24;
   // Back to all zero for the next image.
   for (let q = 0; q < H1 * W1; q++) dz1[padIndex[act.arg1[q]]] = 0;
 }

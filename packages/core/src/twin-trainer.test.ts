@@ -72,18 +72,33 @@ describe('TwinTrainer', () => {
       const loss = twin.trainStep();
       expect(Math.abs(loss - r.loss) / r.loss).toBeLessThan(1e-5);
       refAdamStep(ref, r.grads, state, { lr: 1e-3, ...scales });
-      worst = Math.max(worst, relDiff(twin.params, REF_PARAM_KEYS.map((k) => ref[k])));
-      const steps = stepDiff(twin.params, REF_PARAM_KEYS.map((k) => ref[k]), twin.scales.lrScale.map((x) => x * 1e-3));
+      worst = Math.max(
+        worst,
+        relDiff(
+          twin.params,
+          REF_PARAM_KEYS.map((k) => ref[k]),
+        ),
+      );
+      const steps = stepDiff(
+        twin.params,
+        REF_PARAM_KEYS.map((k) => ref[k]),
+        twin.scales.lrScale.map((x) => x * 1e-3),
+      );
       worstSteps = Math.max(worstSteps, ...steps);
     }
-    console.log(`TwinTrainer (float32) vs float64 reference twin, 40 steps lr 1e-3: max rel diff ${worst.toExponential(2)}, max diff ${worstSteps.toExponential(2)} Adam steps`);
+    console.log(
+      `TwinTrainer (float32) vs float64 reference twin, 40 steps lr 1e-3: max rel diff ${worst.toExponential(2)}, max diff ${worstSteps.toExponential(2)} Adam steps`,
+    );
     // Adam turns float32 round-off in a gradient that cancels to ~0 (e.g. a class seen exactly 1/10
     // of the time at the uniform start) into a visible fraction of one step; nothing else differs.
     expect(worstSteps).toBeLessThan(0.05);
     expect(worst).toBeLessThan(1e-2);
   });
 
-  for (const [widths, steps] of [['2,3,4', 40], ['32,64,1024', 8]] as const) {
+  for (const [widths, steps] of [
+    ['2,3,4', 40],
+    ['32,64,1024', 8],
+  ] as const) {
     it(`reproduces the dense wasm network of widths ${widths} from the constant init (${steps} steps)`, () => {
       const config = resolveConfig({ widths, batch: 50, lr: 1e-3 });
       const dense = new Trainer(config, data);
@@ -101,7 +116,9 @@ describe('TwinTrainer', () => {
       }
       const da = dense.evaluate(data.test, 200);
       const tw = twin.evaluate(data.test, 200);
-      console.log(`dense ${widths} vs twin on wasm/TS, ${steps} steps lr 1e-3: params ${worst.toExponential(2)} rel, ${worstSteps.toExponential(2)} Adam steps, loss ${lossGap.toExponential(2)}, test acc ${da.accuracy} vs ${tw.accuracy}`);
+      console.log(
+        `dense ${widths} vs twin on wasm/TS, ${steps} steps lr 1e-3: params ${worst.toExponential(2)} rel, ${worstSteps.toExponential(2)} Adam steps, loss ${lossGap.toExponential(2)}, test acc ${da.accuracy} vs ${tw.accuracy}`,
+      );
       // Both are float32 with different summation orders; the gap stays a fraction of one Adam step.
       expect(worstSteps).toBeLessThan(0.25);
       expect(lossGap).toBeLessThan(1e-4);
@@ -198,7 +215,16 @@ describe('TwinTrainer', () => {
     // After step 4: step 0's evaluation is settled, step 4's begun; steps 5 and 6 train meanwhile,
     // and the checkpoint at 6 settles it first.
     const at4 = log.indexOf('eval 4');
-    expect(log.slice(log.indexOf('step 4'), at4 + 1)).toEqual(['step 4', 'finish', 'eval 0', 'begin', 'step 5', 'step 6', 'finish', 'eval 4']);
+    expect(log.slice(log.indexOf('step 4'), at4 + 1)).toEqual([
+      'step 4',
+      'finish',
+      'eval 0',
+      'begin',
+      'step 5',
+      'step 6',
+      'finish',
+      'eval 4',
+    ]);
     expect(overlapped.checkpoints).toHaveLength(1);
     expect(overlapped.checkpoints[0].run.lastEval?.step).toBe(4);
     expect(overlapped.checkpoints[0].run.evals?.map((r) => r.step)).toEqual([0, 4]);
@@ -206,4 +232,3 @@ describe('TwinTrainer', () => {
     expect(log.slice(-3)).toEqual(['begin', 'finish', 'eval 12']);
   });
 });
-

@@ -14,8 +14,16 @@ import { deriveStream, MT19937 } from './prng';
 import { prepareRngImport, rngStates, TF_ADAM, validateAgainstData, type TrainerState } from './trainer';
 import { twinScales, type TwinScales } from './twin';
 import {
-  sparseImages, twinBackward, twinForward, twinGeometry, twinParams, TwinActivations,
-  type SparseImages, type TwinGeometry, type TwinParams, type TwinPoolTies,
+  sparseImages,
+  twinBackward,
+  twinForward,
+  twinGeometry,
+  twinParams,
+  TwinActivations,
+  type SparseImages,
+  type TwinGeometry,
+  type TwinParams,
+  type TwinPoolTies,
 } from './twin-net';
 import { TwinEvalWasm, twinEvalWasmFits } from './own-wasm/twin-eval-wasm';
 import { hashFloat32Arrays } from './weights-hash';
@@ -137,7 +145,10 @@ export class TwinTrainer {
     this.scales = twinScales(config.widths);
     // The twin of a dense init whose copies all equal a width-1 draw: weights times paramScale.
     this.params = initialParams(this.shape, config).map((a, i) => a.map((v) => v * this.scales.paramScale[i]));
-    this.adam = initAdamState(this.params.map((a) => a.length), this.hyper);
+    this.adam = initAdamState(
+      this.params.map((a) => a.length),
+      this.hyper,
+    );
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
     this.acts = Array.from({ length: config.batch }, () => new TwinActivations(this.geometry));
@@ -169,7 +180,14 @@ export class TwinTrainer {
     const { loss, dlogits } = lossAndGradient(this.config.loss, logits, labels, K);
     const grads = this.params.map((a) => new Float64Array(a.length));
     for (let i = 0; i < n; i++) twinBackward(g, p, images, indices[i], this.acts[i], dlogits, i * K, grads, this.scratch);
-    adamStepArrays(this.params, grads.map((a) => Float32Array.from(a)), this.adam, this.hyper, this.scales.lrScale, this.scales.epsScale);
+    adamStepArrays(
+      this.params,
+      grads.map((a) => Float32Array.from(a)),
+      this.adam,
+      this.hyper,
+      this.scales.lrScale,
+      this.scales.epsScale,
+    );
     this.step += 1;
     return loss;
   }

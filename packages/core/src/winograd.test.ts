@@ -39,10 +39,12 @@ function reference(x: Float32Array, w: Float32Array, b: Float32Array, g: Winogra
     for (let y = 0; y < h; y++)
       for (let xx = 0; xx < wd; xx++)
         for (let o = 0; o < co; o++) {
-          let s = 0, mag = 0;
+          let s = 0,
+            mag = 0;
           for (let ky = 0; ky < 5; ky++)
             for (let kx = 0; kx < 5; kx++) {
-              const iy = y + ky - 2, ix = xx + kx - 2;
+              const iy = y + ky - 2,
+                ix = xx + kx - 2;
               if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
               for (let ci = 0; ci < c; ci++) {
                 const t = x[((n * h + iy) * wd + ix) * c + ci] * w[((ky * 5 + kx) * c + ci) * co + o];
@@ -149,7 +151,9 @@ describe('Winograd F(2x2, 5x5) conv + bias + ReLU + pool', () => {
       const b = values(g.co, 33, -0.05, 0.15);
       const [xt, wt, bt] = [tf.tensor4d(x, [2, 14, 14, 32]), tf.tensor4d(w, [5, 5, 32, 64]), tf.tensor1d(b)];
       const got = tf.tidy(() => winogradConvBiasReluPool(xt, wt, bt).dataSync() as Float32Array);
-      const ops = tf.tidy(() => tf.maxPool(tf.relu(tf.add(tf.conv2d(xt, wt, 1, 'same'), bt)) as tf.Tensor4D, 2, 2, 'same').dataSync() as Float32Array);
+      const ops = tf.tidy(
+        () => tf.maxPool(tf.relu(tf.add(tf.conv2d(xt, wt, 1, 'same'), bt)) as tf.Tensor4D, 2, 2, 'same').dataSync() as Float32Array,
+      );
       expect(bits(got)).toEqual(bits(ops));
       // ...while the Winograd result differs there (so the check above is not vacuous).
       expect(bits(twin(x, w, b, g))).not.toEqual(bits(ops));
@@ -159,7 +163,13 @@ describe('Winograd F(2x2, 5x5) conv + bias + ReLU + pool', () => {
 
   it('refuses shapes it does not cover, with the shapes in the message', () => {
     expect(() =>
-      tf.tidy(() => winogradConvBiasReluPool(tf.zeros([1, 7, 7, 4]) as tf.Tensor4D, tf.zeros([5, 5, 4, 16]) as tf.Tensor4D, tf.zeros([16]) as tf.Tensor1D)),
+      tf.tidy(() =>
+        winogradConvBiasReluPool(
+          tf.zeros([1, 7, 7, 4]) as tf.Tensor4D,
+          tf.zeros([5, 5, 4, 16]) as tf.Tensor4D,
+          tf.zeros([16]) as tf.Tensor1D,
+        ),
+      ),
     ).toThrow(/unsupported shapes x \[1,7,7,4\]/);
   });
 });
@@ -175,8 +185,11 @@ describe('evaluation with the Winograd conv2', () => {
     const tensors = params.map((p, i) => tf.tensor(p, [[5, 5, 1, 16], [16], [5, 5, 16, 32], [32], [1568, 32], [32], [32, 10], [10]][i]));
     const x = values(20 * 784, 9, 0, 1);
     const direct = tf.tidy(() => forwardLogits(shape, tensors, tf.tensor2d(x, [20, 784])).dataSync() as Float32Array);
-    const wino = tf.tidy(() => forwardLogits(shape, tensors, tf.tensor2d(x, [20, 784]), { evaluation: 'winograd' }).dataSync() as Float32Array);
-    let worst = 0, scale = 0;
+    const wino = tf.tidy(
+      () => forwardLogits(shape, tensors, tf.tensor2d(x, [20, 784]), { evaluation: 'winograd' }).dataSync() as Float32Array,
+    );
+    let worst = 0,
+      scale = 0;
     for (let i = 0; i < direct.length; i++) {
       worst = Math.max(worst, Math.abs(direct[i] - wino[i]));
       scale = Math.max(scale, Math.abs(direct[i]));
@@ -186,7 +199,9 @@ describe('evaluation with the Winograd conv2', () => {
     expect(worst / scale).toBeLessThan(1e-5);
     // 26x26 images: conv2 sees 13x13, which the Winograd kernel does not cover.
     const odd = seedModelShape([16, 32, 32], 26, 26);
-    const oddParams = initialParams(odd, { init: 'truncated-normal', seed: 5 }).map((p, i) => tf.tensor(p, i === 4 ? [1568, 32] : tensors[i].shape));
+    const oddParams = initialParams(odd, { init: 'truncated-normal', seed: 5 }).map((p, i) =>
+      tf.tensor(p, i === 4 ? [1568, 32] : tensors[i].shape),
+    );
     const y = values(3 * 676, 10, 0, 1);
     const a = tf.tidy(() => forwardLogits(odd, oddParams, tf.tensor2d(y, [3, 676])).dataSync() as Float32Array);
     const c = tf.tidy(() => forwardLogits(odd, oddParams, tf.tensor2d(y, [3, 676]), { evaluation: 'winograd' }).dataSync() as Float32Array);
@@ -200,7 +215,11 @@ describe('evaluation with the Winograd conv2', () => {
     const shapes = [[5, 5, 1, 32], [32], [5, 5, 32, 64], [64], [3136, 64], [64], [64, 10], [10]];
     const tensors = params.map((p, i) => tf.tensor(p, shapes[i]));
     const count = 300;
-    const split: Split = { count, images: Uint8Array.from(values(count * 784, 4, 0, 255), Math.floor), labels: Uint8Array.from(values(count, 6, 0, 10), Math.floor) };
+    const split: Split = {
+      count,
+      images: Uint8Array.from(values(count * 784, 4, 0, 255), Math.floor),
+      labels: Uint8Array.from(values(count, 6, 0, 10), Math.floor),
+    };
     const w = evaluateSplit(shape, tensors, split, count, 'stable', 'winograd');
     const d = evaluateSplit(shape, tensors, split, count, 'stable', 'direct');
     expect(w.images).toBe(count);
@@ -210,7 +229,10 @@ describe('evaluation with the Winograd conv2', () => {
     const before = tf.memory().numTensors;
     evaluateSplit(shape, tensors, split, count, 'stable', 'winograd');
     evaluateSplit(shape, tensors, split, count, 'stable', 'direct');
-    const nanW1 = tf.tensor(params[0].map((v, i) => (i === 7 ? NaN : v)), shapes[0]);
+    const nanW1 = tf.tensor(
+      params[0].map((v, i) => (i === 7 ? NaN : v)),
+      shapes[0],
+    );
     const nan = evaluateSplit(shape, [nanW1, ...tensors.slice(1)], split, count, 'stable', 'winograd');
     expect(tf.memory().numTensors).toBe(before + 1);
     expect(nan.loss).toBeNaN();

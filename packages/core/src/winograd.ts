@@ -92,7 +92,8 @@ export function winogradConvPool(x: Float32Array, u: Float32Array, bias: Float32
   let finite = true;
   const { batch, h, w, c, co } = g;
   const panels = Math.ceil(co / 16);
-  const th = h / 2, tw = w / 2;
+  const th = h / 2,
+    tw = w / 2;
   const tmp = new Float32Array(36);
   const col = new Float32Array(6);
   const v = new Float32Array(36 * c);
@@ -100,17 +101,19 @@ export function winogradConvPool(x: Float32Array, u: Float32Array, bias: Float32
   for (let n = 0; n < batch; n++) {
     for (let ty = 0; ty < th; ty++) {
       for (let tx = 0; tx < tw; tx++) {
-        const y0 = 2 * ty - 2, x0 = 2 * tx - 2;
+        const y0 = 2 * ty - 2,
+          x0 = 2 * tx - 2;
         // v[xi][ci] = (B^T d B)[xi] for every input channel.
         for (let ci = 0; ci < c; ci++) {
           for (let j = 0; j < 6; j++) {
             for (let i = 0; i < 6; i++) {
-              const yy = y0 + i, xx = x0 + j;
+              const yy = y0 + i,
+                xx = x0 + j;
               col[i] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x[((n * h + yy) * w + xx) * c + ci] : 0;
             }
             inputRows(col, tmp, j, 6);
           }
-          for (let i = 0; i < 6; i++) inputRows(tmp.subarray(i * 6, i * 6 + 6), v, (i * 6) * c + ci, c);
+          for (let i = 0; i < 6; i++) inputRows(tmp.subarray(i * 6, i * 6 + 6), v, i * 6 * c + ci, c);
         }
         const o = ((n * th + ty) * tw + tx) * co;
         for (let oc = 0; oc < co; oc++) {
@@ -121,7 +124,8 @@ export function winogradConvPool(x: Float32Array, u: Float32Array, bias: Float32
             for (let ci = 0; ci < c; ci++) acc = f(acc + f(v[xi * c + ci] * u[ux + ci * 16]));
             m[xi] = acc;
           }
-          const s0: number[] = [], s1: number[] = [];
+          const s0: number[] = [],
+            s1: number[] = [];
           for (let b = 0; b < 6; b++) {
             const [m0, m1, m2, m3, m4, m5] = [m[b], m[6 + b], m[12 + b], m[18 + b], m[24 + b], m[30 + b]];
             s0.push(f(f(f(m1 + m2) + f(m3 + m4)) + m0));

@@ -7,7 +7,15 @@ test('SIMD probe validates where WebAssembly SIMD exists (Node 20 has it)', () =
 });
 
 test('a browser without SIMD, WebAssembly or workers gets a one-line reason', () => {
-  const ok: Capabilities = { webAssembly: true, simd: true, crossOriginIsolated: false, sharedArrayBuffer: true, sharedMemory: true, workers: true, cores: 2 };
+  const ok: Capabilities = {
+    webAssembly: true,
+    simd: true,
+    crossOriginIsolated: false,
+    sharedArrayBuffer: true,
+    sharedMemory: true,
+    workers: true,
+    cores: 2,
+  };
   expect(unsupportedReason(ok)).toBeNull();
   expect(unsupportedReason({ ...ok, simd: false })).toMatch(/^this browser has no WebAssembly SIMD support/);
   expect(unsupportedReason({ ...ok, webAssembly: false, simd: false })).toMatch(/no WebAssembly support/);
@@ -15,7 +23,15 @@ test('a browser without SIMD, WebAssembly or workers gets a one-line reason', ()
 });
 
 test('threaded SIMD only where shared memory can reach a worker; else single-threaded SIMD, with the reason', () => {
-  const all: Capabilities = { webAssembly: true, simd: true, crossOriginIsolated: true, sharedArrayBuffer: true, sharedMemory: true, workers: true, cores: 4 };
+  const all: Capabilities = {
+    webAssembly: true,
+    simd: true,
+    crossOriginIsolated: true,
+    sharedArrayBuffer: true,
+    sharedMemory: true,
+    workers: true,
+    cores: 4,
+  };
   expect(chooseBuild(all, 'auto')).toMatchObject({ build: 'threaded-simd', threads: 4 });
   expect(chooseBuild(all, 2)).toMatchObject({ build: 'threaded-simd', threads: 2 });
   expect(chooseBuild(all, 1)).toEqual({ build: 'simd', threads: 1, reason: 'single-threaded SIMD build: threads=1 asked for' });

@@ -44,7 +44,10 @@ class Chart {
           // Six significant digits: the seed loss sits near 18.42 and moves in the 4th decimal.
           { label: this.yLabel, size: 64, values: (_u, splits) => splits.map((v) => (v == null ? '' : String(+v.toPrecision(6)))) },
         ],
-        series: [{ label: 'step' }, ...this.names.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))],
+        series: [
+          { label: 'step' },
+          ...this.names.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false })),
+        ],
       };
       this.plot = new uPlot(opts, this.columns as uPlot.AlignedData, this.host);
     } else {

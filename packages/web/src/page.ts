@@ -103,7 +103,7 @@ function formConfig(): ExperimentConfig {
   return resolveConfig(raw);
 }
 
-let dataUrl = params.dataUrl;
+const dataUrl = params.dataUrl;
 ui.dataUrl.textContent = dataUrl;
 
 function writeUrl(config: ExperimentConfig): void {
@@ -167,7 +167,7 @@ function setButtons(): void {
   ui.checkpointPicker.disabled = run !== null;
   ui.checkpointClear.disabled = run !== null;
   ui.pause.disabled = !run || run.paused;
-  ui.resume.disabled = !run || !run.paused;
+  ui.resume.disabled = !run?.paused;
   ui.stop.disabled = !run;
   for (const b of ui.downloads.querySelectorAll('button')) {
     b.disabled = b.dataset.file === 'checkpoint' ? !run && !lastCheckpoint : files[b.dataset.file as keyof typeof files] === '';
@@ -206,7 +206,10 @@ function describeEngine(e: EngineInfo, build: BuildChoice | null): string {
 
 /** What the page expects to run before a run starts (the worker decides again in its own scope). */
 function describeBrowser(config: ExperimentConfig): string {
-  const locale = pageLocale.used === pageLocale.reported ? '' : `; numbers in ${pageLocale.used} (the browser's language '${pageLocale.reported}' is not a tag Intl accepts)`;
+  const locale =
+    pageLocale.used === pageLocale.reported
+      ? ''
+      : `; numbers in ${pageLocale.used} (the browser's language '${pageLocale.reported}' is not a tag Intl accepts)`;
   const unsupported = unsupportedReason(capabilities);
   return `${unsupported ?? `this browser: ${chooseBuild(capabilities, config.threads).reason}`}${locale}`;
 }
@@ -398,7 +401,13 @@ async function attempt(r: RunState, crashed: Promise<never>, resumeFrom: typeof 
   const checkpoint = resumeFrom?.bytes.slice();
   if (checkpoint) buffers.push(checkpoint.buffer as ArrayBuffer);
   const request = Comlink.transfer(
-    { config: r.config, files: data.files, dataLabel: data.label, ...(checkpoint ? { checkpoint } : {}), ...(threadedFailed ? { threadedFailed } : {}) },
+    {
+      config: r.config,
+      files: data.files,
+      dataLabel: data.label,
+      ...(checkpoint ? { checkpoint } : {}),
+      ...(threadedFailed ? { threadedFailed } : {}),
+    },
     buffers,
   );
   const listener = Comlink.proxy((event: WorkerEvent) => onEvent(r, data.label, event));
@@ -432,11 +441,15 @@ function showLoaded(): void {
     inputs[key].disabled = loaded !== null && !(RESUME_SAFE_KEYS as readonly string[]).includes(key);
   }
   ui.fields.classList.toggle('from-checkpoint', loaded !== null);
-  legend.textContent = loaded ? `Experiment (from the checkpoint ${loaded.name}; only ${RESUME_SAFE_KEYS.join(' and ')} may change)` : freshLegend;
+  legend.textContent = loaded
+    ? `Experiment (from the checkpoint ${loaded.name}; only ${RESUME_SAFE_KEYS.join(' and ')} may change)`
+    : freshLegend;
   ui.checkpointInfo.textContent = loaded
     ? `${loaded.name}: step ${loaded.info.step} of ${loaded.info.config.steps}. The config above comes from the checkpoint ` +
       `(only ${RESUME_SAFE_KEYS.join(' and ')} may change); the data must be the MNIST it was trained on.` +
-      (loaded.info.hasHistory ? '' : ` It carries no evaluations before its step: the CSV and metrics.jsonl start after step ${loaded.info.step}.`)
+      (loaded.info.hasHistory
+        ? ''
+        : ` It carries no evaluations before its step: the CSV and metrics.jsonl start after step ${loaded.info.step}.`)
     : '';
   ui.checkpointClear.hidden = loaded === null;
   setButtons();

@@ -19,7 +19,9 @@ describe('page URL parameters', () => {
     expect(readPageParams('?data=http://[bad/').error).toBe(
       "URL parameter: invalid data: 'http://[bad/' is not a URL (expected the folder of the four MNIST files, e.g. data=mnist/)",
     );
-    expect(readPageParams('?data=javascript:alert(1)').error).toMatch(/^URL parameter: invalid data: 'javascript:alert\(1\)' is a javascript: URL/);
+    expect(readPageParams('?data=javascript:alert(1)').error).toMatch(
+      /^URL parameter: invalid data: 'javascript:alert\(1\)' is a javascript: URL/,
+    );
     expect(readPageParams('?data=https://example.org/mnist/').error).toBeNull();
     expect(readPageParams('?data=../other/').error).toBeNull();
   });

@@ -147,7 +147,8 @@ const api: EngineApi = {
             onEvent: (event) => {
               emit(event);
               // The evaluations before the checkpoint, as a run folder's cut-back CSV/metrics hold them.
-              if (event.type === 'start') for (const record of history) emit({ type: 'eval', record, csvLine: seedCsvLine(record.step, record.train, record.test) });
+              if (event.type === 'start')
+                for (const record of history) emit({ type: 'eval', record, csvLine: seedCsvLine(record.step, record.train, record.test) });
             },
             betweenSteps: async (step, snapshot) => {
               await yieldToMessages();

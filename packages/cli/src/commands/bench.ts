@@ -68,8 +68,24 @@ function count(raw: string, name: string, min: number): number {
 /** Times the engine alone at `threads` threads in a fresh process. */
 function benchInChild(threads: number, options: BenchOptions): BenchRow {
   process.stderr.write(`bench: engine, ${threads} threads (child process)...\n`);
-  const args = [process.argv[1], 'bench', '--subjects', 'engine', '--threads', String(threads), '--samples', options.samples,
-    '--warmup', options.warmup, '--eval-images', options.evalImages, '--cpu-steps', '0', '--json', ...(options.profile ? ['--profile'] : [])];
+  const args = [
+    process.argv[1],
+    'bench',
+    '--subjects',
+    'engine',
+    '--threads',
+    String(threads),
+    '--samples',
+    options.samples,
+    '--warmup',
+    options.warmup,
+    '--eval-images',
+    options.evalImages,
+    '--cpu-steps',
+    '0',
+    '--json',
+    ...(options.profile ? ['--profile'] : []),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench child for ${threads} threads failed (exit ${r.status})`);
   return (JSON.parse(r.stdout) as BenchReport).results[0];
@@ -101,8 +117,16 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
         process.stderr.write(`bench: pytorch ${torch.version}, ${threads} threads...\n`);
         const t = timePytorch(torch, threads, samples, warmup, evalImages);
         results.push({
-          subject: 'pytorch', backend: `torch ${t.version} cpu`, threads: t.threads, stepMs: t.stepMs, medianStepMs: median(t.stepMs),
-          evalImagesPerSecond: t.evalImagesPerSecond, evalDirectImagesPerSecond: null, tensorsGrowth: null, wasmHeapBytes: null, profile: null,
+          subject: 'pytorch',
+          backend: `torch ${t.version} cpu`,
+          threads: t.threads,
+          stepMs: t.stepMs,
+          medianStepMs: median(t.stepMs),
+          evalImagesPerSecond: t.evalImagesPerSecond,
+          evalDirectImagesPerSecond: null,
+          tensorsGrowth: null,
+          wasmHeapBytes: null,
+          profile: null,
         });
       }
       continue;
@@ -182,12 +206,20 @@ function formatProfile(r: BenchRow): string[] {
 export function benchCommand(): Command {
   return new Command('bench')
     .description('time the training step (seed model, batch 50) and evaluation against the baselines on this machine')
-    .addOption(new Option('--threads <list>', 'engine thread counts to time, e.g. 1,2 (default: 1 and all cores)').default(`1,${availableParallelism()}`))
+    .addOption(
+      new Option('--threads <list>', 'engine thread counts to time, e.g. 1,2 (default: 1 and all cores)').default(
+        `1,${availableParallelism()}`,
+      ),
+    )
     .addOption(new Option('--samples <n>', 'timed training steps per wasm subject').default('15'))
     .addOption(new Option('--warmup <n>', 'untimed steps first').default('3'))
     .addOption(new Option('--eval-images <n>', 'train images for the evaluation throughput (0 = skip)').default('5000'))
     .addOption(new Option('--cpu-steps <n>', 'steps on the tfjs cpu backend (~25 s each; 0 = skip)').default('2'))
-    .addOption(new Option('--subjects <list>', `any of ${SUBJECTS.join(',')} (pytorch: when a python3 here imports torch)`).default(SUBJECTS.join(',')))
+    .addOption(
+      new Option('--subjects <list>', `any of ${SUBJECTS.join(',')} (pytorch: when a python3 here imports torch)`).default(
+        SUBJECTS.join(','),
+      ),
+    )
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--json', 'print the JSON report instead of the table')
     .option('--profile', 'also time one more step kernel by kernel (tf.profile) and print where it went')
@@ -208,7 +240,8 @@ export function benchCommand(): Command {
 /** Refuses a --out file that cannot be written: a folder, or a file in a missing or read-only folder. */
 function checkReportPath(path: string): void {
   const full = resolve(path);
-  if (existsSync(full) && statSync(full).isDirectory()) throw new UserInputError(`invalid --out: '${path}' is a folder (expected a file path)`);
+  if (existsSync(full) && statSync(full).isDirectory())
+    throw new UserInputError(`invalid --out: '${path}' is a folder (expected a file path)`);
   const dir = dirname(full);
   if (!existsSync(dir)) throw new UserInputError(`invalid --out: folder '${dirname(path)}' does not exist`);
   try {

@@ -54,13 +54,20 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
     data = loadMnist(readMnistFiles(dir), config.validationSize);
   } catch (e) {
     if (dataDir === undefined && recorded?.dataPath && e instanceof DataError) {
-      throw new DataError(`the data the run recorded in '${optionsPath}' cannot be read (${e.message}); pass --data with that MNIST folder`);
+      throw new DataError(
+        `the data the run recorded in '${optionsPath}' cannot be read (${e.message}); pass --data with that MNIST folder`,
+      );
     }
     throw e;
   }
   const sameData = dataFingerprint(data) === checkpoint.data;
   // Which data is used, and why, for messages that name the real cause.
-  const source = dataDir !== undefined ? `'${dataDir}'` : recorded ? `'${dir}' (recorded in '${optionsPath}')` : `the embedded MNIST (no '${optionsPath}' beside the checkpoint records its data)`;
+  const source =
+    dataDir !== undefined
+      ? `'${dataDir}'`
+      : recorded
+        ? `'${dir}' (recorded in '${optionsPath}')`
+        : `the embedded MNIST (no '${optionsPath}' beside the checkpoint records its data)`;
   const images = data[split];
   if (images.count === 0) throw new UserInputError(`the ${split} split is empty (validation size ${config.validationSize})`);
   await initEngine({ threads: config.threads });
@@ -69,7 +76,8 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
     trainer.importState(checkpoint.trainer);
     // Checkpoints written before --eval-conv existed have no evalConv: the default then.
     const conv = trainer instanceof Trainer ? (evalConv ?? config.evalConv ?? 'winograd') : null;
-    const score = conv && trainer instanceof Trainer ? trainer.evaluate(images, images.count, conv) : trainer.evaluate(images, images.count);
+    const score =
+      conv && trainer instanceof Trainer ? trainer.evaluate(images, images.count, conv) : trainer.evaluate(images, images.count);
     return {
       checkpoint: path,
       step: checkpoint.trainer.step,
@@ -86,7 +94,9 @@ export async function evaluateCheckpoint(path: string, split: SplitName, dataDir
   } catch (e) {
     if (e instanceof RangeError && !sameData) {
       // The data order saved in the checkpoint indexes another train split: the data is the problem.
-      throw new DataError(`checkpoint '${path}' was trained on other MNIST data than ${source} (${e.message}); pass --data with the folder it was trained on`);
+      throw new DataError(
+        `checkpoint '${path}' was trained on other MNIST data than ${source} (${e.message}); pass --data with the folder it was trained on`,
+      );
     }
     if (e instanceof RangeError) throw new UserInputError(`checkpoint '${path}' does not fit its own config: ${e.message}`);
     throw e;
@@ -115,10 +125,12 @@ export function formatEvalReport(r: EvalReport): string {
 export function evalCommand(): Command {
   return new Command('eval')
     .description('accuracy, loss and symmetry report of a saved checkpoint on one split')
-    .requiredOption('--checkpoint <path>', 'checkpoint file (a run folder\'s checkpoints/step-*.ckpt)')
+    .requiredOption('--checkpoint <path>', "checkpoint file (a run folder's checkpoints/step-*.ckpt)")
     .addOption(new Option('--split <name>', 'split to evaluate (all its images)').choices(SPLITS).default('test'))
     .option('--data <dir>', 'MNIST folder (default: the one the run recorded, else the embedded MNIST)')
-    .addOption(new Option('--eval-conv <kind>', "conv2 by winograd or direct sums (default: the run's setting)").choices(['winograd', 'direct']))
+    .addOption(
+      new Option('--eval-conv <kind>', "conv2 by winograd or direct sums (default: the run's setting)").choices(['winograd', 'direct']),
+    )
     .option('--json', 'print the report as JSON')
     .action(async (opts: { checkpoint: string; split: SplitName; data?: string; evalConv?: EvalConvKind; json?: boolean }) => {
       const report = await evaluateCheckpoint(opts.checkpoint, opts.split, opts.data, opts.evalConv);

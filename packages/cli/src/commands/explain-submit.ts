@@ -13,7 +13,11 @@ function explainArgs(opts: Record<string, unknown>, outDir: string): string[] {
   const config = forwardedConfigFlags(opts, 'explain --submit');
   const args: string[] = [];
   if (opts.full) args.push('--full');
-  for (const [key, flag] of [['testImages', '--test-images'], ['orderSeeds', '--order-seeds'], ['perturbs', '--perturbs']] as const) {
+  for (const [key, flag] of [
+    ['testImages', '--test-images'],
+    ['orderSeeds', '--order-seeds'],
+    ['perturbs', '--perturbs'],
+  ] as const) {
     if (opts[key] !== undefined) args.push(flag, String(opts[key]));
   }
   if (opts.data !== undefined) args.push('--data', resolve(String(opts.data)));
@@ -28,7 +32,10 @@ export async function submitExplain(opts: Record<string, unknown> & SlurmOptions
   const command = [process.execPath, resolve(process.argv[1]), 'explain', ...explainArgs(opts, outDir)];
   const script = slurmScript({
     title: 'mnist-sym-wasm explain: written by `mnist-sym-wasm explain --submit`.',
-    directives: sbatchDirectives({ ...opts, jobName: opts.jobName ?? 'mnist-sym-wasm-explain' }, { output: join(outDir, 'slurm', '%j.out') }),
+    directives: sbatchDirectives(
+      { ...opts, jobName: opts.jobName ?? 'mnist-sym-wasm-explain' },
+      { output: join(outDir, 'slurm', '%j.out') },
+    ),
     who: 'explain',
     staleLock: shellWord(join(outDir, 'run.lock')),
     command: command.map(shellWord).join(' '),

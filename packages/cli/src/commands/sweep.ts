@@ -52,7 +52,10 @@ export async function sweepRunShard(opts: Record<string, unknown>, log: (line: s
   const outDir = (opts.out as string | undefined) ?? 'runs/sweep';
   // Everything checkable is checked before the folder is created or changed.
   const sizes = new Set(plan.map((r) => r.config.validationSize));
-  if (sizes.size > 1) throw new UserInputError(`invalid vary: validation-size cannot vary within a sweep (got ${[...sizes].join(', ')}); run one sweep per size`);
+  if (sizes.size > 1)
+    throw new UserInputError(
+      `invalid vary: validation-size cannot vary within a sweep (got ${[...sizes].join(', ')}); run one sweep per size`,
+    );
   const data = loadMnist(readMnistFiles((opts.data as string | undefined) ?? embeddedMnistDir()), plan[0].config.validationSize);
   for (const run of plan) validateAgainstData(run.config, data);
   const planText = `${toJson({ planSize: plan.length, runs: plan }, 1)}\n`;
@@ -122,7 +125,17 @@ function cell(v: unknown): string {
 /** The table's columns: varied keys, then the results. */
 function tableCells(rows: SweepRow[]): { head: string[]; body: string[][] } {
   const keys = rows.length ? Object.keys(rows[0].varied) : [];
-  const head = ['index', ...keys, 'steps', 'train', 'test', 'firstNaN', ...SYMMETRY_KEYS.map((k) => `groups ${k}`), 'msPerStep', 'weightsSha256'];
+  const head = [
+    'index',
+    ...keys,
+    'steps',
+    'train',
+    'test',
+    'firstNaN',
+    ...SYMMETRY_KEYS.map((k) => `groups ${k}`),
+    'msPerStep',
+    'weightsSha256',
+  ];
   const body = rows.map((r) => [
     String(r.index),
     ...keys.map((k) => cell(r.varied[k])),
@@ -168,10 +181,16 @@ export function mergeSweepFolders(dirs: string[], opts: MergeOptions): void {
 
 /** The commander definition of `sweep` with its `run` and `merge` subcommands. */
 export function sweepCommand(): Command {
-  const sweep = new Command('sweep').description('run a sweep over seeds and config values in shards (cluster array jobs), then merge the shards');
+  const sweep = new Command('sweep').description(
+    'run a sweep over seeds and config values in shards (cluster array jobs), then merge the shards',
+  );
   const run = new Command('run')
     .description("run this shard's share of the sweep (base config from the flags)")
-    .option('--vary <key=v1,v2,...>', "a config key and its values (repeatable; use '|' between values that hold commas)", (v: string, acc: string[] = []) => [...acc, v])
+    .option(
+      '--vary <key=v1,v2,...>',
+      "a config key and its values (repeatable; use '|' between values that hold commas)",
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--seeds <list>', 'seeds: a,b,c or first-last (default: --seed)')
     .option('--shard <i/n>', 'run only plan indices = i mod n (0 <= i < n)', '0/1')
     .option('--data <dir>', 'folder with the four MNIST IDX files (default: the embedded MNIST)')

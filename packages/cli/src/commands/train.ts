@@ -64,7 +64,8 @@ export async function train(
   const checkpointEvery = count(options.checkpointEvery, 'checkpoint-every', 0) ?? saved?.checkpointEvery ?? 0;
   const keep = count(options.keep, 'keep', 1) ?? saved?.keep ?? 3;
   const dataSource = options.data ?? saved?.data ?? EMBEDDED_DATA;
-  const dataPath = dataSource === EMBEDDED_DATA ? null : options.data !== undefined ? resolve(options.data) : (saved?.dataPath ?? dataSource);
+  const dataPath =
+    dataSource === EMBEDDED_DATA ? null : options.data !== undefined ? resolve(options.data) : (saved?.dataPath ?? dataSource);
   const dataDir = dataPath ?? embeddedMnistDir();
   const data = loadMnist(readMnistFiles(dataDir), config.validationSize);
   validateAgainstData(config, data);
@@ -83,9 +84,9 @@ export async function train(
   }
   const engine = await initEngine({ threads: config.threads });
   // The twin's evaluations dominate its protocol: spread them over the engine's threads.
-  const twinPool = config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, config, engine.threads - 1, process.argv[1]) : undefined;
-  const tensorboard =
-    options.tensorboard || saved?.tensorboard ? new TensorBoardWriter(outDir, saved?.tensorboard ?? undefined) : null;
+  const twinPool =
+    config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, config, engine.threads - 1, process.argv[1]) : undefined;
+  const tensorboard = options.tensorboard || saved?.tensorboard ? new TensorBoardWriter(outDir, saved?.tensorboard ?? undefined) : null;
   tensorboard?.rebuild(records);
   const report = options.json ? jsonReporter() : humanReporter();
   let optionsWritten = false;
@@ -118,7 +119,13 @@ export async function train(
         checkpointAt: (step) => checkpointEvery > 0 && (step % checkpointEvery === 0 || step === config.steps),
         onCheckpoint: (checkpoint) => {
           if (!optionsWritten) {
-            writeCheckpointOptions(outDir, { data: dataSource, dataPath, checkpointEvery, keep, tensorboard: tensorboard?.fileName ?? null });
+            writeCheckpointOptions(outDir, {
+              data: dataSource,
+              dataPath,
+              checkpointEvery,
+              keep,
+              tensorboard: tensorboard?.fileName ?? null,
+            });
             optionsWritten = true;
           }
           lastCheckpoint = saveCheckpoint(outDir, checkpoint, keep);

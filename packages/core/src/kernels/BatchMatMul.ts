@@ -7,7 +7,7 @@
 //   A B^T = (B A^T)^T          (pack A^T, the small one, not the large B)
 //   A^T B^T = (B A)^T
 // Every form sums each output over k in order from 0, so all give the same bits (NaN as NaN).
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ownMatMul } from '../own-wasm/heap-kernels';
 import { disposeIntermediates, transpose } from './wasm-kernel-utils';

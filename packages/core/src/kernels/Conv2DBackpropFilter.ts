@@ -22,7 +22,12 @@ export function conv2DBackpropFilterViaConv2D(args: {
     inputs: { x: xT, filter: dyT },
     attrs: {
       strides: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
       dataFormat: 'NHWC',
       dilations: [1, 1],
       dimRoundingMode: undefined,

@@ -23,7 +23,12 @@ export function conv2DBackpropInputViaConv2D(args: {
     inputs: { x: dy, filter: swapped },
     attrs: {
       strides: [1, 1],
-      pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]],
+      pad: [
+        [0, 0],
+        [kh - 1 - top, kh - 1 - bottom],
+        [kw - 1 - left, kw - 1 - right],
+        [0, 0],
+      ],
       dataFormat: 'NHWC',
       dilations: [1, 1],
       dimRoundingMode: undefined,

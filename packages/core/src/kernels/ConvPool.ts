@@ -24,8 +24,17 @@ function geometryOf(x: tf.TensorInfo, filter: tf.TensorInfo): ConvGeometry {
 function fits(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor): boolean {
   if (tf.getBackend() !== 'wasm' || x.rank !== 4 || filter.rank !== 4 || bias.rank !== 1) return false;
   const g = geometryOf(x, filter);
-  return filter.shape[2] === g.c && bias.shape[0] === g.co && g.co % 16 === 0 && g.h % 2 === 0 && g.w % 2 === 0 && g.batch * g.h * g.w > 0 &&
-    x.dtype === 'float32' && filter.dtype === 'float32' && heapKernelsOf(tf.backend() as BackendWasm) !== null;
+  return (
+    filter.shape[2] === g.c &&
+    bias.shape[0] === g.co &&
+    g.co % 16 === 0 &&
+    g.h % 2 === 0 &&
+    g.w % 2 === 0 &&
+    g.batch * g.h * g.w > 0 &&
+    x.dtype === 'float32' &&
+    filter.dtype === 'float32' &&
+    heapKernelsOf(tf.backend() as BackendWasm) !== null
+  );
 }
 
 function wasmKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
@@ -33,7 +42,13 @@ function wasmKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): 
   const { x, filter, bias } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
   const g = geometryOf(x, filter);
   const out = backend.makeOutput([g.batch, g.h / 2, g.w / 2, g.co], 'float32');
-  lastFinite = heapKernelsOf(backend)!.convPool(addressOf(backend, x), addressOf(backend, filter), addressOf(backend, bias), addressOf(backend, out), g);
+  lastFinite = heapKernelsOf(backend)!.convPool(
+    addressOf(backend, x),
+    addressOf(backend, filter),
+    addressOf(backend, bias),
+    addressOf(backend, out),
+    g,
+  );
   return out;
 }
 

@@ -2,7 +2,7 @@
 // shares the input's data, counted by reference as the Reshape kernel does, instead of copying it:
 // ~4 ms of memory copies per training step. Safe because no kernel writes into its inputs (the
 // project's kernels and Adam write only to new outputs).
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** Builds the replacement around the stock kernel function (kept for string tensors). */

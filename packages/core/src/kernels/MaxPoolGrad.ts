@@ -49,11 +49,7 @@ export function withPoolTies<T>(policy: PoolTiePolicy, fn: () => T): T {
  * 'random', one of the tied maxima drawn uniformly (randomInterval, so numpy's RandomState would pick
  * the same). A window of NaNs keeps its first cell, so NaN gradients still flow.
  */
-export function maxPoolGradFirstMax(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function maxPoolGradFirstMax(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
@@ -73,13 +69,32 @@ export function maxPoolGradFirstMax(args: {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const geometry: PoolGeometry = {
-    batch: batchSize, inH: inHeight, inW: inWidth, C, outH: outHeight, outW: outWidth,
-    fh, fw, sh: strideHeight, sw: strideWidth, padTop, padLeft,
+    batch: batchSize,
+    inH: inHeight,
+    inW: inWidth,
+    C,
+    outH: outHeight,
+    outW: outWidth,
+    fh,
+    fw,
+    sh: strideHeight,
+    sw: strideWidth,
+    padTop,
+    padLeft,
   };
   // The own kernel (in place, on the kernels' threads): channels a multiple of 4, windows that never overlap.
-  const kernels = poolTies.current.rule !== 'random' && useOwnWasm && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw ? heapKernelsOf(backend) : null;
+  const kernels =
+    poolTies.current.rule !== 'random' && useOwnWasm && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw
+      ? heapKernelsOf(backend)
+      : null;
   if (kernels) {
-    kernels.maxPoolGrad(addressOf(backend, input), addressOf(backend, dy), addressOf(backend, dxInfo), geometry, poolTies.current.rule === 'last');
+    kernels.maxPoolGrad(
+      addressOf(backend, input),
+      addressOf(backend, dy),
+      addressOf(backend, dxInfo),
+      geometry,
+      poolTies.current.rule === 'last',
+    );
     return dxInfo;
   }
   const x = heapF32(backend, input);
@@ -127,7 +142,8 @@ export function maxPoolGradFirstMax(args: {
         }
         if (rng) {
           for (let c = 0; c < C; c++) {
-            if (ties[c] > 1) bestIndex[c] = nthTied(x, best[c], randomInterval(rng, ties[c] - 1), xBase, yStart, yEnd, xStart, xEnd, inWidth, C, c);
+            if (ties[c] > 1)
+              bestIndex[c] = nthTied(x, best[c], randomInterval(rng, ties[c] - 1), xBase, yStart, yEnd, xStart, xEnd, inWidth, C, c);
           }
         }
         const gBase = ((n * outHeight + oy) * outWidth + ox) * C;
@@ -140,8 +156,17 @@ export function maxPoolGradFirstMax(args: {
 
 /** Heap index of the k-th (0-based, row-major) cell of a window equal to its maximum `max`. */
 function nthTied(
-  x: Float32Array, max: number, k: number, xBase: number,
-  yStart: number, yEnd: number, xStart: number, xEnd: number, inWidth: number, C: number, c: number,
+  x: Float32Array,
+  max: number,
+  k: number,
+  xBase: number,
+  yStart: number,
+  yEnd: number,
+  xStart: number,
+  xEnd: number,
+  inWidth: number,
+  C: number,
+  c: number,
 ): number {
   for (let yy = yStart; yy < yEnd; yy++) {
     for (let xx = xStart; xx < xEnd; xx++) {

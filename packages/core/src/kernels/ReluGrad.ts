@@ -36,9 +36,14 @@ export function registerReluGrad(): void {
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [x] = saved;
       const g = dy as tf.Tensor;
-      const own = useOwnWasm && tf.getBackend() === 'wasm' && g.dtype === 'float32' && x.dtype === 'float32' && g.size === x.size &&
+      const own =
+        useOwnWasm &&
+        tf.getBackend() === 'wasm' &&
+        g.dtype === 'float32' &&
+        x.dtype === 'float32' &&
+        g.size === x.size &&
         heapKernelsOf(tf.backend() as BackendWasm) !== null;
-      return { x: () => (own ? tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor : tf.mul(g, tf.cast(tf.step(x), 'float32'))) };
+      return { x: () => (own ? (tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(x), 'float32'))) };
     },
   });
 }

@@ -38,7 +38,13 @@ export function withReduceOrder<T>(policy: ReduceOrderPolicy, fn: () => T): T {
  * rejection) and an add per term, 1.9M terms per step of the seed model: ~60 ms on a busy 2-core
  * machine, where a fixed-order step took ~300 ms (100-step runs, small fixture, 2 threads).
  */
-export function sumColumnsShuffled(x: Float32Array, rows: number, cols: number, rng: MT19937, out: Float32Array = new Float32Array(cols)): Float32Array {
+export function sumColumnsShuffled(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  rng: MT19937,
+  out: Float32Array = new Float32Array(cols),
+): Float32Array {
   const order = new Uint32Array(rows);
   for (let c = 0; c < cols; c++) {
     for (let r = 0; r < rows; r++) order[r] = r;

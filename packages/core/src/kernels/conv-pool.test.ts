@@ -42,8 +42,26 @@ describe('fused conv + bias + ReLU + pool', () => {
   for (const edges of ['none', 'finite', 'all'] as const) {
     for (const c of CASES) {
       it(`is bitwise conv2d, add, relu, maxPool: ${c.name}${EDGE_NAMES[edges]}`, () => {
-        const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1 + c.x[3], -0.3, 1, edges), c.x);
-        const w = tf.tensor4d(values(c.w.reduce((a, b) => a * b), 2 + c.x[3], -0.2, 0.2, edges), c.w);
+        const x = tf.tensor4d(
+          values(
+            c.x.reduce((a, b) => a * b),
+            1 + c.x[3],
+            -0.3,
+            1,
+            edges,
+          ),
+          c.x,
+        );
+        const w = tf.tensor4d(
+          values(
+            c.w.reduce((a, b) => a * b),
+            2 + c.x[3],
+            -0.2,
+            0.2,
+            edges,
+          ),
+          c.w,
+        );
         const b = tf.tensor1d(values(c.w[3], 3, -0.1, 0.1));
         let kernels = 0;
         const fused = tf.tidy(() => {
@@ -68,12 +86,39 @@ describe('fused conv + bias + ReLU + pool', () => {
   }
 
   it('falls back to the four ops where the kernel does not apply (output channels not a multiple of 16, odd sizes)', () => {
-    for (const [xs, ws] of [[[2, 8, 8, 1], [5, 5, 1, 8]], [[1, 7, 7, 4], [5, 5, 4, 16]]] as [number[], number[]][]) {
-      const x = tf.tensor(values(xs.reduce((a, b) => a * b), 4, -0.3, 1), xs as [number, number, number, number]) as tf.Tensor4D;
-      const w = tf.tensor(values(ws.reduce((a, b) => a * b), 5, -0.2, 0.2), ws as [number, number, number, number]) as tf.Tensor4D;
+    for (const [xs, ws] of [
+      [
+        [2, 8, 8, 1],
+        [5, 5, 1, 8],
+      ],
+      [
+        [1, 7, 7, 4],
+        [5, 5, 4, 16],
+      ],
+    ] as [number[], number[]][]) {
+      const x = tf.tensor(
+        values(
+          xs.reduce((a, b) => a * b),
+          4,
+          -0.3,
+          1,
+        ),
+        xs as [number, number, number, number],
+      ) as tf.Tensor4D;
+      const w = tf.tensor(
+        values(
+          ws.reduce((a, b) => a * b),
+          5,
+          -0.2,
+          0.2,
+        ),
+        ws as [number, number, number, number],
+      ) as tf.Tensor4D;
       const b = tf.tensor1d(values(ws[3], 6, -0.1, 0.1));
       const a = tf.tidy(() => convBiasReluPool(x, w, b).dataSync() as Float32Array);
-      const e = tf.tidy(() => tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w, 1, 'same'), b)) as tf.Tensor4D, 2, 2, 'same').dataSync() as Float32Array);
+      const e = tf.tidy(
+        () => tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w, 1, 'same'), b)) as tf.Tensor4D, 2, 2, 'same').dataSync() as Float32Array,
+      );
       expect(bits(a)).toEqual(bits(e));
       tf.dispose([x, w, b]);
     }
@@ -82,11 +127,16 @@ describe('fused conv + bias + ReLU + pool', () => {
   it("makes the evaluation forward with direct conv2 bitwise the training forward's logits", () => {
     const shape = seedModelShape([32, 64, 64]);
     const params = initialParams(shape, { init: 'truncated-normal', seed: 3 }).map((p, i) =>
-      tf.tensor(p.map((v) => (i % 2 === 0 ? v * 10 : v)), paramShapes(shape)[i]),
+      tf.tensor(
+        p.map((v) => (i % 2 === 0 ? v * 10 : v)),
+        paramShapes(shape)[i],
+      ),
     );
     const x = values(30 * 784, 8, 0, 1);
     const training = tf.tidy(() => forwardLogits(shape, params, tf.tensor2d(x, [30, 784])).dataSync() as Float32Array);
-    const evaluation = tf.tidy(() => forwardLogits(shape, params, tf.tensor2d(x, [30, 784]), { evaluation: 'direct' }).dataSync() as Float32Array);
+    const evaluation = tf.tidy(
+      () => forwardLogits(shape, params, tf.tensor2d(x, [30, 784]), { evaluation: 'direct' }).dataSync() as Float32Array,
+    );
     expect(bits(evaluation)).toEqual(bits(training));
     tf.dispose(params);
   });

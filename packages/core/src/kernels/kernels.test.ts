@@ -165,7 +165,12 @@ const OTHER_CONV_CASES: ConvCase[] = [
     name: 'explicit asymmetric padding [[0,0],[1,2],[0,1],[0,0]]',
     x: [2, 6, 7, 2],
     w: [3, 3, 2, 3],
-    pad: [[0, 0], [1, 2], [0, 1], [0, 0]],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
   },
 ];
 
@@ -229,19 +234,29 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput (via Conv2D) vs tfjs-backen
   it('rejects stride 2 with a clear message (only stride 1 is implemented)', async () => {
     const x = tf.ones([1, 8, 8, 2]) as tf.Tensor4D;
     const w = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
-    expect(() =>
-      tf.grad((ww: tf.Tensor) => tf.sum(tf.conv2d(x, ww as tf.Tensor4D, 2, 'same')))(w),
-    ).toThrow(/Conv2DBackpropFilter \(wasm\): only NHWC, stride 1/);
-    expect(() =>
-      tf.grad((xx: tf.Tensor) => tf.sum(tf.conv2d(xx as tf.Tensor4D, w, 2, 'same')))(x),
-    ).toThrow(/Conv2DBackpropInput \(wasm\): only NHWC, stride 1/);
+    expect(() => tf.grad((ww: tf.Tensor) => tf.sum(tf.conv2d(x, ww as tf.Tensor4D, 2, 'same')))(w)).toThrow(
+      /Conv2DBackpropFilter \(wasm\): only NHWC, stride 1/,
+    );
+    expect(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.conv2d(xx as tf.Tensor4D, w, 2, 'same')))(x)).toThrow(
+      /Conv2DBackpropInput \(wasm\): only NHWC, stride 1/,
+    );
     tf.dispose([x, w]);
   });
 });
 
 describe('conv gradients vs float64 central differences', () => {
   /** sum(conv(x, w) * r) in float64 with explicit loops (NHWC, filters [kh,kw,ci,co], stride 1). */
-  function lossF64(x: Float64Array, w: Float64Array, r: Float64Array, xs: Shape4, ws: Shape4, top: number, left: number, oh: number, ow: number): number {
+  function lossF64(
+    x: Float64Array,
+    w: Float64Array,
+    r: Float64Array,
+    xs: Shape4,
+    ws: Shape4,
+    top: number,
+    left: number,
+    oh: number,
+    ow: number,
+  ): number {
     const [n, H, W, C] = xs;
     const [KH, KW, , O] = ws;
     let total = 0;
@@ -433,7 +448,15 @@ describe('MaxPoolGrad (TensorFlow tie rule)', () => {
    * Expected gradient: each window's r goes to its first (or last) maximum in row-major order,
    * padded cells excluded. Windows follow TF's SAME/VALID geometry.
    */
-  function expectedPoolGrad(xs: Shape4, x: Float32Array, r: Float32Array, filter: number, stride: number, pad: 'same' | 'valid', rule: 'first' | 'last'): Float64Array {
+  function expectedPoolGrad(
+    xs: Shape4,
+    x: Float32Array,
+    r: Float32Array,
+    filter: number,
+    stride: number,
+    pad: 'same' | 'valid',
+    rule: 'first' | 'last',
+  ): Float64Array {
     const info = tf.backend_util.computePool2DInfo(xs, filter, stride, 1, pad);
     const [n, H, W, C] = xs;
     const dx = new Float64Array(x.length);
@@ -503,14 +526,73 @@ describe('MaxPoolGrad (TensorFlow tie rule)', () => {
     for (let i = 0; i < x.length; i++) x[i] = -1 - Math.abs(rand()); // all below the maxima
     // [window y, window x, channel, list of (dy, dx) cells holding the max value 5]
     const ties: [number, number, number, [number, number][]][] = [
-      [0, 0, 0, [[0, 1], [1, 0]]], // first: (0,1); last: (1,0)
-      [0, 0, 1, [[1, 0], [1, 1]]], // first: (1,0); last: (1,1)
-      [0, 1, 0, [[0, 0], [1, 1]]], // diagonal
-      [0, 1, 1, [[0, 0], [0, 1], [1, 0], [1, 1]]], // all four
-      [1, 0, 0, [[0, 1], [1, 0], [1, 1]]], // three
+      [
+        0,
+        0,
+        0,
+        [
+          [0, 1],
+          [1, 0],
+        ],
+      ], // first: (0,1); last: (1,0)
+      [
+        0,
+        0,
+        1,
+        [
+          [1, 0],
+          [1, 1],
+        ],
+      ], // first: (1,0); last: (1,1)
+      [
+        0,
+        1,
+        0,
+        [
+          [0, 0],
+          [1, 1],
+        ],
+      ], // diagonal
+      [
+        0,
+        1,
+        1,
+        [
+          [0, 0],
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ],
+      ], // all four
+      [
+        1,
+        0,
+        0,
+        [
+          [0, 1],
+          [1, 0],
+          [1, 1],
+        ],
+      ], // three
       [1, 0, 1, [[1, 1]]], // single max
-      [1, 1, 0, [[0, 0], [0, 1]]], // top row
-      [1, 1, 1, [[0, 1], [1, 1]]], // right column
+      [
+        1,
+        1,
+        0,
+        [
+          [0, 0],
+          [0, 1],
+        ],
+      ], // top row
+      [
+        1,
+        1,
+        1,
+        [
+          [0, 1],
+          [1, 1],
+        ],
+      ], // right column
     ];
     for (const [wy, wx, c, cells] of ties) for (const [dy, dx] of cells) x[at(2 * wy + dy, 2 * wx + dx, c)] = 5;
     const r = Float32Array.from({ length: 8 }, (_, i) => i + 1);
@@ -611,10 +693,42 @@ describe('no leaks: 20 calls of each kernel, results disposed', () => {
   }
   const rnd = (shape: number[], seed: number) => tf.tensor(randomArray(sizeOf(shape), lcg(seed)), shape);
   const convCases: [string, 'filter' | 'input', number[][]][] = [
-    ['Conv2DBackpropFilter (seed conv2 shapes)', 'filter', [[4, 14, 14, 32], [5, 5, 32, 64], [4, 14, 14, 64]]],
-    ['Conv2DBackpropFilter, batch 1 and 1 channel (identity transposes)', 'filter', [[1, 9, 9, 1], [5, 5, 1, 4], [1, 9, 9, 4]]],
-    ['Conv2DBackpropInput (seed conv2 shapes)', 'input', [[4, 14, 14, 32], [5, 5, 32, 64], [4, 14, 14, 64]]],
-    ['Conv2DBackpropInput, 1 channel in and out', 'input', [[1, 9, 9, 1], [5, 5, 1, 1], [1, 9, 9, 1]]],
+    [
+      'Conv2DBackpropFilter (seed conv2 shapes)',
+      'filter',
+      [
+        [4, 14, 14, 32],
+        [5, 5, 32, 64],
+        [4, 14, 14, 64],
+      ],
+    ],
+    [
+      'Conv2DBackpropFilter, batch 1 and 1 channel (identity transposes)',
+      'filter',
+      [
+        [1, 9, 9, 1],
+        [5, 5, 1, 4],
+        [1, 9, 9, 4],
+      ],
+    ],
+    [
+      'Conv2DBackpropInput (seed conv2 shapes)',
+      'input',
+      [
+        [4, 14, 14, 32],
+        [5, 5, 32, 64],
+        [4, 14, 14, 64],
+      ],
+    ],
+    [
+      'Conv2DBackpropInput, 1 channel in and out',
+      'input',
+      [
+        [1, 9, 9, 1],
+        [5, 5, 1, 1],
+        [1, 9, 9, 1],
+      ],
+    ],
   ];
   for (const [label, wrt, shapes] of convCases) {
     noLeak(

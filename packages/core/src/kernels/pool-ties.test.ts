@@ -13,13 +13,17 @@ beforeAll(async () => {
 
 /** dL/dx of sum(maxPool2x2(x) * r) on wasm under a tie policy. */
 function poolGrad(policy: PoolTiePolicy, shape: [number, number, number, number], x: Float32Array, r?: Float32Array): Float32Array {
-  return withPoolTies(policy, () =>
-    tf.tidy(() => {
-      const xt = tf.tensor4d(x, shape);
-      const y = tf.maxPool(xt, 2, 2, 'same');
-      const rt = r ? tf.tensor(r, y.shape) : tf.onesLike(y);
-      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'same'), rt)))(xt);
-    }).dataSync() as Float32Array,
+  return withPoolTies(
+    policy,
+    () =>
+      tf
+        .tidy(() => {
+          const xt = tf.tensor4d(x, shape);
+          const y = tf.maxPool(xt, 2, 2, 'same');
+          const rt = r ? tf.tensor(r, y.shape) : tf.onesLike(y);
+          return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'same'), rt)))(xt);
+        })
+        .dataSync() as Float32Array,
   );
 }
 
@@ -72,7 +76,11 @@ describe('withPoolTies', () => {
 
   it("applies 'last' inside and restores the default 'first' afterwards, also after a throw", () => {
     expect(Array.from(poolGrad({ rule: 'last' }, shape, tied))).toEqual([0, 0, 0, 1]);
-    expect(() => withPoolTies({ rule: 'last' }, () => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      withPoolTies({ rule: 'last' }, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     const outside = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'same')))(tf.tensor4d(tied, shape)));
     expect(Array.from(outside.dataSync())).toEqual([1, 0, 0, 0]);
     outside.dispose();

@@ -38,7 +38,12 @@ function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
   const stockSum = saved[tf.Sum];
   replace({ kernelName: tf.Sum, backendName: 'wasm', setupFunc: stockSum.setupFunc, kernelFunc: makeSum(stockSum.kernelFunc) });
   const stockIdentity = saved[tf.Identity];
-  replace({ kernelName: tf.Identity, backendName: 'wasm', setupFunc: stockIdentity.setupFunc, kernelFunc: makeIdentity(stockIdentity.kernelFunc) });
+  replace({
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    setupFunc: stockIdentity.setupFunc,
+    kernelFunc: makeIdentity(stockIdentity.kernelFunc),
+  });
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);

@@ -9,7 +9,18 @@ import { initEngine } from '../engine';
 
 it('tf.matMul still works after the wasm backend is re-initialised (tf.engine().reset())', async () => {
   await initEngine();
-  const before = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1, 0], [0, 1]]), false, true);
+  const before = tf.matMul(
+    tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]),
+    tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]),
+    false,
+    true,
+  );
   expect(Array.from(before.dataSync())).toEqual([1, 2, 3, 4]);
   tf.engine().reset();
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -18,6 +29,15 @@ it('tf.matMul still works after the wasm backend is re-initialised (tf.engine().
   const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'same')))(tf.tensor4d([1, 4, 4, 2], [1, 2, 2, 1]));
   expect(Array.from(grad.dataSync())).toEqual([0, 1, 0, 0]);
   // The bug: this throws RuntimeError: Aborted().
-  const after = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1, 0], [0, 1]]));
+  const after = tf.matMul(
+    tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]),
+    tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]),
+  );
   expect(Array.from(after.dataSync())).toEqual([1, 2, 3, 4]);
 });

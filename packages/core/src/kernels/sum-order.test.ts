@@ -58,7 +58,7 @@ describe('sumColumnsShuffled', () => {
   });
 });
 
-describe("the Sum kernel under a reduce order", () => {
+describe('the Sum kernel under a reduce order', () => {
   const x = crafted();
   const sum = () => tf.tidy(() => tf.sum(tf.tensor2d(x, [64, 2]), 0).dataSync() as Float32Array);
 

@@ -55,8 +55,13 @@ export function stride1ConvInfo(
     false,
     tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
   );
-  if (info.dataFormat !== 'channelsLast' || info.strideHeight !== 1 || info.strideWidth !== 1 ||
-      info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+  if (
+    info.dataFormat !== 'channelsLast' ||
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1
+  ) {
     throw new Error(`${kernelName} (wasm): only NHWC, stride 1, dilation 1 is implemented`);
   }
   return info;

@@ -40,7 +40,7 @@ function values(n: number, seed: number, edges: boolean, every = 97): Float32Arr
   const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-42, 3e38, 1e-20];
   for (let i = 0; i < n; i++) {
     const s = next();
-    out[i] = edges && (s >>> 4) % every === 0 ? special[s % special.length] : ((s / 2 ** 32) - 0.5) * 2 ** ((s % 9) - 4);
+    out[i] = edges && (s >>> 4) % every === 0 ? special[s % special.length] : (s / 2 ** 32 - 0.5) * 2 ** ((s % 9) - 4);
   }
   return out;
 }
@@ -87,20 +87,28 @@ describe('own Conv2D', () => {
   }
 
   it('computes the convolution (float64 loop, ordinary values)', () => {
-    const xs = [2, 6, 5, 8], ws = [3, 3, 8, 16];
+    const xs = [2, 6, 5, 8],
+      ws = [3, 3, 8, 16];
     const r = both(xs, ws, 'same', 3, false);
-    const x = r.x.dataSync(), w = r.w.dataSync();
-    const [n, h, wd, c] = xs, co = ws[3];
+    const x = r.x.dataSync(),
+      w = r.w.dataSync();
+    const [n, h, wd, c] = xs,
+      co = ws[3];
     let worst = 0;
-    for (let b = 0; b < n; b++) for (let oy = 0; oy < h; oy++) for (let ox = 0; ox < wd; ox++) for (let o = 0; o < co; o++) {
-      let s = 0;
-      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
-        const iy = oy + ky - 1, ix = ox + kx - 1;
-        if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-        for (let k = 0; k < c; k++) s += x[((b * h + iy) * wd + ix) * c + k] * w[((ky * 3 + kx) * c + k) * co + o];
-      }
-      worst = Math.max(worst, Math.abs(s - r.own[((b * h + oy) * wd + ox) * co + o]));
-    }
+    for (let b = 0; b < n; b++)
+      for (let oy = 0; oy < h; oy++)
+        for (let ox = 0; ox < wd; ox++)
+          for (let o = 0; o < co; o++) {
+            let s = 0;
+            for (let ky = 0; ky < 3; ky++)
+              for (let kx = 0; kx < 3; kx++) {
+                const iy = oy + ky - 1,
+                  ix = ox + kx - 1;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                for (let k = 0; k < c; k++) s += x[((b * h + iy) * wd + ix) * c + k] * w[((ky * 3 + kx) * c + k) * co + o];
+              }
+            worst = Math.max(worst, Math.abs(s - r.own[((b * h + oy) * wd + ox) * co + o]));
+          }
     expect(worst).toBeLessThan(1e-4);
     tf.dispose([r.x, r.w]);
   });
@@ -181,11 +189,12 @@ describe('own matMul', () => {
     const out = tf.matMul(a, b);
     const [av, bv, ov] = [a.dataSync(), b.dataSync(), out.dataSync()];
     let worst = 0;
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let q = 0; q < k; q++) s += av[i * k + q] * bv[q * n + j];
-      worst = Math.max(worst, Math.abs(s - ov[i * n + j]));
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let q = 0; q < k; q++) s += av[i * k + q] * bv[q * n + j];
+        worst = Math.max(worst, Math.abs(s - ov[i * n + j]));
+      }
     expect(worst).toBeLessThan(1e-4);
     tf.dispose([a, b, out]);
   });
@@ -242,9 +251,11 @@ describe('own convolution, GEMM and Winograd on helper threads', () => {
       return outs.map((at, i) => bits(pool.f32(at, sizes[i])));
     };
     const alone = run();
-    expect(pool.startHelpers(1, (source, data) => {
-      new Worker(source, { eval: true, workerData: data }).unref();
-    })).toBe(1);
+    expect(
+      pool.startHelpers(1, (source, data) => {
+        new Worker(source, { eval: true, workerData: data }).unref();
+      }),
+    ).toBe(1);
     // The helper starts asynchronously: run until it has taken part (each run is checked).
     for (let i = 0; i < 300 && pool.helperChunks() === 0; i++) {
       expect(run()).toEqual(alone);

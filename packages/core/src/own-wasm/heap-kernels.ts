@@ -276,7 +276,15 @@ export class HeapKernels {
    * One Adam update of n elements (see assembly/parts/adam.ts): m and v in place, the new weights
    * (from w and the gradient g) to wOut.
    */
-  adam(w: number, g: number, m: number, v: number, wOut: number, n: number, c: { alpha: number; eps: number; oneMinusB1: number; oneMinusB2: number }): void {
+  adam(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    wOut: number,
+    n: number,
+    c: { alpha: number; eps: number; oneMinusB1: number; oneMinusB2: number },
+  ): void {
     const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
     const args = [w, g, m, v, wOut, n, length, f32Bits(c.alpha), f32Bits(c.eps), f32Bits(c.oneMinusB1), f32Bits(c.oneMinusB2)];
     this.run(KIND.adam, args, Math.ceil(n / length), MEMORY_BOUND_WORK * n);
@@ -416,7 +424,13 @@ export function ownConvFits(g: ConvGeometry): boolean {
  * out = the convolution (see ConvGeometry) of x (NHWC) with the filter w (HWIO), tensors on
  * `backend`'s heap; false (nothing done) where the own kernels cannot run.
  */
-export function ownConv2D(backend: BackendWasm, x: { dataId: object }, w: { dataId: object }, out: { dataId: object }, g: ConvGeometry): boolean {
+export function ownConv2D(
+  backend: BackendWasm,
+  x: { dataId: object },
+  w: { dataId: object },
+  out: { dataId: object },
+  g: ConvGeometry,
+): boolean {
   const p = heapKernelsOf(backend);
   if (!p) return false;
   p.conv(addressOf(backend, x), addressOf(backend, w), addressOf(backend, out), g);
@@ -428,7 +442,15 @@ export function ownConv2D(backend: BackendWasm, x: { dataId: object }, w: { data
  * done) where the own kernels cannot run. b is packed into panels of 16 columns, so a should be the
  * larger operand: it is read in place.
  */
-export function ownMatMul(backend: BackendWasm, a: { dataId: object }, b: { dataId: object }, out: { dataId: object }, m: number, k: number, n: number): boolean {
+export function ownMatMul(
+  backend: BackendWasm,
+  a: { dataId: object },
+  b: { dataId: object },
+  out: { dataId: object },
+  m: number,
+  k: number,
+  n: number,
+): boolean {
   const p = heapKernelsOf(backend);
   if (!p) return false;
   p.gemm(addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), m, k, n);

@@ -32,7 +32,7 @@ function values(n: number, seed: number, edges: boolean): Float32Array {
   const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-42, 3e38, 1e-20];
   for (let i = 0; i < n; i++) {
     const s = next();
-    out[i] = edges && s % 23 === 0 ? special[s % special.length] : ((s / 2 ** 32) - 0.5) * 2 ** ((s % 13) - 8);
+    out[i] = edges && s % 23 === 0 ? special[s % special.length] : (s / 2 ** 32 - 0.5) * 2 ** ((s % 13) - 8);
   }
   return out;
 }
@@ -54,7 +54,9 @@ describe('AdamWasm', () => {
         const grads = shapes.map((s, i) => tf.tensor(values(sizes[i], 100 * step + i, edges), s));
         const na = own.step(a, grads, hyper, lrScale, epsScale).params;
         const nb = adamStep(b, grads, ref, hyper, lrScale, epsScale);
-        na.forEach((t, i) => expect(bits(t.dataSync() as Float32Array), `step ${step} tensor ${i}`).toEqual(bits(nb[i].dataSync() as Float32Array)));
+        na.forEach((t, i) =>
+          expect(bits(t.dataSync() as Float32Array), `step ${step} tensor ${i}`).toEqual(bits(nb[i].dataSync() as Float32Array)),
+        );
         own.state.m.forEach((m, i) => expect(bits(m)).toEqual(bits(ref.m[i])));
         own.state.v.forEach((v, i) => expect(bits(v)).toEqual(bits(ref.v[i])));
         tf.dispose([...a, ...b, ...grads]);
@@ -77,15 +79,28 @@ describe('AdamWasm', () => {
 
 describe('MaxPoolGrad on own WebAssembly', () => {
   /** dL/dx of sum(maxPool(x) * r) with the given pooling, on the own kernel or the TypeScript loop. */
-  function grad(own: boolean, rule: 'first' | 'last', shape: [number, number, number, number], x: Float32Array, r: Float32Array, k: number, s: number, pad: 'same' | 'valid'): Float32Array {
+  function grad(
+    own: boolean,
+    rule: 'first' | 'last',
+    shape: [number, number, number, number],
+    x: Float32Array,
+    r: Float32Array,
+    k: number,
+    s: number,
+    pad: 'same' | 'valid',
+  ): Float32Array {
     setMaxPoolGradOwnWasm(own);
     try {
-      return withPoolTies({ rule }, () =>
-        tf.tidy(() => {
-          const xt = tf.tensor4d(x, shape);
-          const rt = tf.tensor(r, tf.maxPool(xt, k, s, pad).shape);
-          return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), rt)))(xt);
-        }).dataSync() as Float32Array,
+      return withPoolTies(
+        { rule },
+        () =>
+          tf
+            .tidy(() => {
+              const xt = tf.tensor4d(x, shape);
+              const rt = tf.tensor(r, tf.maxPool(xt, k, s, pad).shape);
+              return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), rt)))(xt);
+            })
+            .dataSync() as Float32Array,
       );
     } finally {
       setMaxPoolGradOwnWasm(true);
@@ -165,11 +180,17 @@ describe('ReLU gradient in one pass (kernels/ReluGrad.ts), against tfjs mul(dy, 
       expect(profile.kernelNames).toContain(RELU_GRAD); // Relu's gradient is the one-pass kernel
       const formula = run(false);
       setReluGradOwnWasm(true);
-      const nanAware = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)), (v, i) => (Number.isNaN(a[i]) ? 'NaN' : v));
+      const nanAware = (a: Float32Array) =>
+        Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)), (v, i) => (Number.isNaN(a[i]) ? 'NaN' : v));
       expect(nanAware(own)).toEqual(nanAware(formula));
       // Every kind of input met: x positive, negative, zero and NaN; dy infinite.
       const xs = x.dataSync();
-      expect([xs.some((v) => v > 0), xs.some((v) => v < 0), xs.some((v) => v === 0), xs.some(Number.isNaN)]).toEqual([true, true, true, true]);
+      expect([xs.some((v) => v > 0), xs.some((v) => v < 0), xs.some((v) => v === 0), xs.some(Number.isNaN)]).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
       expect(own.some(Number.isNaN) && own.some((v) => v !== 0 && Number.isFinite(v))).toBe(true);
       const direct = tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
       expect(nanAware(direct.dataSync() as Float32Array)).toEqual(nanAware(formula));

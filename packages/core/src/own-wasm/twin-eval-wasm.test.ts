@@ -21,7 +21,10 @@ function edgeImages(): Split {
   set(4, 0, 27, 255);
   set(4, 27, 0, 1);
   for (let k = 0; k < 28; k++) {
-    set(5, 0, k, 90); set(5, 27, k, 91); set(5, k, 0, 92); set(5, k, 27, 93);
+    set(5, 0, k, 90);
+    set(5, 27, k, 91);
+    set(5, k, 0, 92);
+    set(5, k, 27, 93);
   }
   const next = lcgUint32(12345);
   for (let p = 0; p < 784; p++) {
@@ -50,7 +53,11 @@ describe('TwinEvalWasm', () => {
   const data = loadSmallMnist();
   const splits = { test: data.test, edges: edgeImages() };
   const paramSets: Record<string, Float32Array[]> = {};
-  for (const [b1, seed] of [[0.1, 1], [-0.05, 2], [0, 3]] as const) {
+  for (const [b1, seed] of [
+    [0.1, 1],
+    [-0.05, 2],
+    [0, 3],
+  ] as const) {
     const params = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed, perturb: 0.3 });
     params[1][0] = b1; // pool1's background relu(b1) > 0, then 0
     paramSets[`random, b1 ${b1}`] = params;

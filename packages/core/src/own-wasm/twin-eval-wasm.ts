@@ -9,9 +9,21 @@ interface TwinEvalExports extends ArenaExports {
   paramHeader(): number;
   reverseTaps(k: number, kr: number): void;
   evalImages(
-    H: number, W: number, classes: number, first: number, count: number,
-    offsets: number, rIndex: number, values: number, box: number,
-    params: number, k1r: number, k2r: number, z1: number, z2: number, logits: number,
+    H: number,
+    W: number,
+    classes: number,
+    first: number,
+    count: number,
+    offsets: number,
+    rIndex: number,
+    values: number,
+    box: number,
+    params: number,
+    k1r: number,
+    k2r: number,
+    z1: number,
+    z2: number,
+    logits: number,
   ): void;
 }
 
@@ -88,7 +100,11 @@ export class TwinEvalWasm {
   private setParams(p: TwinParams): void {
     if (this.paramsSet === p) return;
     const g = this.g;
-    const block = new Float64Array(this.arena.memory.buffer, this.params, this.x.paramHeader() + 2 * g.classes + g.H2 * g.W2 + p.base2Padded.length);
+    const block = new Float64Array(
+      this.arena.memory.buffer,
+      this.params,
+      this.x.paramHeader() + 2 * g.classes + g.H2 * g.W2 + p.base2Padded.length,
+    );
     block.set(p.w1, 0);
     block[25] = p.b1;
     block.set(p.w2, 26);
@@ -110,7 +126,23 @@ export class TwinEvalWasm {
     const s = this.load(images);
     this.setParams(p);
     const g = this.g;
-    this.x.evalImages(g.H, g.W, g.classes, first, count, s.offsets, s.rIndex, s.values, s.box, this.params, this.k1r, this.k2r, this.z1, this.z2, this.logits);
+    this.x.evalImages(
+      g.H,
+      g.W,
+      g.classes,
+      first,
+      count,
+      s.offsets,
+      s.rIndex,
+      s.values,
+      s.box,
+      this.params,
+      this.k1r,
+      this.k2r,
+      this.z1,
+      this.z2,
+      this.logits,
+    );
     return new Float32Array(this.arena.memory.buffer, this.logits, count * g.classes);
   }
 }

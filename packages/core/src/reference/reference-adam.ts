@@ -36,10 +36,7 @@ export interface RefAdamOptions {
 }
 
 /** Zero slots shaped like `params`, beta powers at beta1 and beta2. */
-export function refAdamInit(
-  params: RefParams,
-  betas: { beta1?: number; beta2?: number } = {},
-): RefAdamState {
+export function refAdamInit(params: RefParams, betas: { beta1?: number; beta2?: number } = {}): RefAdamState {
   const beta1 = betas.beta1 ?? 0.9;
   const beta2 = betas.beta2 ?? 0.999;
   return {

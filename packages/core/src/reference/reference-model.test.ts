@@ -70,7 +70,8 @@ describe('refForward', () => {
     const { a1 } = refForward(shape, params, x, 1);
     for (let y = 0; y < 6; y++) {
       for (let xx = 0; xx < 7; xx++) {
-        const iy = y - 2, ix = xx + 2;
+        const iy = y - 2,
+          ix = xx + 2;
         const want = iy >= 0 && ix < 7 ? x[iy * 7 + ix] : 0;
         expect(a1[(y * 7 + xx) * 2 + 1]).toBe(want);
         expect(a1[(y * 7 + xx) * 2 + 0]).toBe(0);
@@ -82,7 +83,14 @@ describe('refForward', () => {
     expect(refDims(TINY_ODD)).toEqual({ ph1: 4, pw1: 3, ph2: 2, pw2: 2, flat: 12 });
     expect(refDims(SEED_REF_SHAPE)).toEqual({ ph1: 14, pw1: 14, ph2: 7, pw2: 7, flat: 3136 });
     expect(refParamSizes(SEED_REF_SHAPE)).toEqual({
-      conv1W: 800, conv1b: 32, conv2W: 51200, conv2b: 64, fc1W: 3136 * 1024, fc1b: 1024, fc2W: 10240, fc2b: 10,
+      conv1W: 800,
+      conv1b: 32,
+      conv2W: 51200,
+      conv2b: 64,
+      fc1W: 3136 * 1024,
+      fc1b: 1024,
+      fc2W: 10240,
+      fc2b: 10,
     });
   });
 });
@@ -172,7 +180,7 @@ describe('refLossAndGrads: max-pool ties and ReLU at 0', () => {
     return { params, x, labels };
   }
 
-  it('gives a tied window\'s gradient to the first (or last) maximum, as predicted', () => {
+  it("gives a tied window's gradient to the first (or last) maximum, as predicted", () => {
     const { params, x, labels } = setup(2, 2);
     const { forward, grads: first } = refLossAndGrads(shape, params, x, labels, n, 'stable');
     const { grads: last } = refLossAndGrads(shape, params, x, labels, n, 'stable', { poolTies: 'last' });
@@ -327,7 +335,10 @@ describe('constant init: every copy of a unit gets the same gradient', () => {
     // All logits equal (every unit is 0.1 and W = 0): p = 1/10, loss = log(10) + log(1e7).
     expect(loss).toBeCloseTo(Math.log(10) + Math.log(1e7), 12);
     for (const key of ['conv1W', 'conv1b', 'conv2W', 'conv2b', 'fc1W', 'fc1b'] as const) {
-      expect(grads[key].every((g) => g === 0), key).toBe(true);
+      expect(
+        grads[key].every((g) => g === 0),
+        key,
+      ).toBe(true);
     }
     expect(grads.fc2b[3]).toBeCloseTo(-0.4, 12); // batch mean of p - y: (0.1 - 1 + 0.1) / 2
   });
@@ -356,7 +367,8 @@ describe('full seed shape', () => {
 describe('refAdamStep', () => {
   // Textbook Adam with TF's epsilon placement, written independently of the implementation.
   function textbook(w: number, gs: number[], lr: number, eps: number, b1 = 0.9, b2 = 0.999): number[] {
-    let m = 0, v = 0;
+    let m = 0,
+      v = 0;
     const out: number[] = [];
     gs.forEach((g, i) => {
       const t = i + 1;
@@ -378,7 +390,8 @@ describe('refAdamStep', () => {
   const g2 = [-0.1, -0.05, 2e-3, 1, 0.25, 3, -1e-6, 0.2];
 
   it('matches a hand-computed 2-step scalar example', () => {
-    const lr = 1e-2, eps = 1e-3;
+    const lr = 1e-2,
+      eps = 1e-3;
     const params = scalars(w0);
     const state = refAdamInit(params);
     refAdamStep(params, scalars(g1), state, { lr, eps });
@@ -397,7 +410,8 @@ describe('refAdamStep', () => {
   });
 
   it('applies per-tensor learning-rate and epsilon multipliers', () => {
-    const lr = 1e-2, eps = 1e-3;
+    const lr = 1e-2,
+      eps = 1e-3;
     const params = scalars(w0);
     const state = refAdamInit(params);
     const opts = { lr, eps, lrScale: { fc1W: 32, conv2b: 0.5 }, epsScale: { fc1W: 4, fc2W: 1e3 } };
@@ -411,7 +425,7 @@ describe('refAdamStep', () => {
     });
   });
 
-  it('rejects betas that differ from the state\'s, and unknown tensors', () => {
+  it("rejects betas that differ from the state's, and unknown tensors", () => {
     const params = scalars(w0);
     const state = refAdamInit(params);
     expect(() => refAdamStep(params, scalars(g1), state, { lr: 1e-3, beta1: 0.8 })).toThrow(/betas/);
@@ -441,7 +455,8 @@ function naiveLogits(shape: RefShape, p: RefParams, x: Float64Array, n: number):
           let s = 0;
           for (let ky = 0; ky < 5; ky++) {
             for (let kx = 0; kx < 5; kx++) {
-              const iy = y + ky - 2, ix = xx + kx - 2;
+              const iy = y + ky - 2,
+                ix = xx + kx - 2;
               if (iy < 0 || iy >= inp.length || ix < 0 || ix >= row.length) continue;
               for (let c = 0; c < C; c++) s += inp[iy][ix][c] * w[((ky * 5 + kx) * C + c) * O + o];
             }
@@ -451,7 +466,8 @@ function naiveLogits(shape: RefShape, p: RefParams, x: Float64Array, n: number):
       ),
     );
   const pool = (a: Map3): Map3 => {
-    const h = a.length, w = a[0].length;
+    const h = a.length,
+      w = a[0].length;
     return Array.from({ length: Math.ceil(h / 2) }, (_, py) =>
       Array.from({ length: Math.ceil(w / 2) }, (_, px) =>
         a[0][0].map((_, c) => {

@@ -184,8 +184,14 @@ export function refForward(shape: RefShape, params: RefParams, x: Float64Array, 
 
 /** conv 5x5, stride 1, SAME; then + bias (TF's BiasAdd after Conv2D); then ReLU. NHWC. */
 function conv5x5SameBiasRelu(
-  x: Float64Array, n: number, H: number, W: number, C: number,
-  w: Float64Array, b: Float64Array, O: number,
+  x: Float64Array,
+  n: number,
+  H: number,
+  W: number,
+  C: number,
+  w: Float64Array,
+  b: Float64Array,
+  O: number,
 ): Float64Array {
   const y = new Float64Array(n * H * W * O);
   for (let img = 0; img < n; img++) {
@@ -239,9 +245,7 @@ function maxPool2x2Same(a: Float64Array, n: number, H: number, W: number, C: num
 }
 
 /** y[n][O] = x[n][I] . w[I][O] + b, optionally followed by ReLU. */
-function dense(
-  x: Float64Array, n: number, I: number, w: Float64Array, b: Float64Array, O: number, withRelu: boolean,
-): Float64Array {
+function dense(x: Float64Array, n: number, I: number, w: Float64Array, b: Float64Array, O: number, withRelu: boolean): Float64Array {
   const y = new Float64Array(n * O);
   for (let img = 0; img < n; img++) {
     const yOff = img * O;
@@ -404,8 +408,14 @@ function reluBackwardInPlace(dy: Float64Array, out: Float64Array): void {
 
 /** Accumulates dW += x^T dy and db += sum dy; returns dx = dy . W^T. */
 function denseBackward(
-  x: Float64Array, n: number, I: number, w: Float64Array, O: number,
-  dy: Float64Array, dW: Float64Array, dB: Float64Array,
+  x: Float64Array,
+  n: number,
+  I: number,
+  w: Float64Array,
+  O: number,
+  dy: Float64Array,
+  dW: Float64Array,
+  dB: Float64Array,
 ): Float64Array {
   const dx = new Float64Array(n * I);
   for (let img = 0; img < n; img++) {
@@ -431,7 +441,13 @@ function denseBackward(
  * (strict `>` while scanning) or the last one (`>=`).
  */
 function maxPool2x2SameBackward(
-  a: Float64Array, n: number, H: number, W: number, C: number, dOut: Float64Array, ties: RefPoolTies,
+  a: Float64Array,
+  n: number,
+  H: number,
+  W: number,
+  C: number,
+  dOut: Float64Array,
+  ties: RefPoolTies,
 ): Float64Array {
   const PH = Math.ceil(H / 2);
   const PW = Math.ceil(W / 2);
@@ -441,8 +457,10 @@ function maxPool2x2SameBackward(
     for (let py = 0; py < PH; py++) {
       for (let px = 0; px < PW; px++) {
         const oOff = ((img * PH + py) * PW + px) * C;
-        const y0 = 2 * py, y1 = Math.min(y0 + 2, H);
-        const x0 = 2 * px, x1 = Math.min(x0 + 2, W);
+        const y0 = 2 * py,
+          y1 = Math.min(y0 + 2, H);
+        const x0 = 2 * px,
+          x1 = Math.min(x0 + 2, W);
         for (let c = 0; c < C; c++) {
           let best = ((img * H + y0) * W + x0) * C + c;
           for (let y = y0; y < y1; y++) {
@@ -464,8 +482,17 @@ function maxPool2x2SameBackward(
  * dx when asked (conv1 needs no input gradient).
  */
 function conv5x5SameBackward(
-  x: Float64Array, n: number, H: number, W: number, C: number, w: Float64Array, O: number,
-  dy: Float64Array, dW: Float64Array, dB: Float64Array, dx: Float64Array | null,
+  x: Float64Array,
+  n: number,
+  H: number,
+  W: number,
+  C: number,
+  w: Float64Array,
+  O: number,
+  dy: Float64Array,
+  dW: Float64Array,
+  dB: Float64Array,
+  dx: Float64Array | null,
 ): void {
   for (let img = 0; img < n; img++) {
     for (let oy = 0; oy < H; oy++) {

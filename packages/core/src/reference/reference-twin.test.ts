@@ -71,7 +71,9 @@ describe('width-1 twin vs dense, float64 reference', () => {
 
   it('agrees to ~1e-9 relative over 300 Adam steps of the seed (lr 1e-4, the seed loss)', () => {
     const r = sideBySide(300, 1e-4, true, 'seed');
-    console.log(`float64 dense(2,3,4) vs twin, 300 steps lr 1e-4: params ${r.worstParams.toExponential(2)}, loss ${r.worstLoss.toExponential(2)}, moved ${r.moved.toExponential(2)}`);
+    console.log(
+      `float64 dense(2,3,4) vs twin, 300 steps lr 1e-4: params ${r.worstParams.toExponential(2)}, loss ${r.worstLoss.toExponential(2)}, moved ${r.moved.toExponential(2)}`,
+    );
     expect(r.moved).toBeGreaterThan(1e-3);
     expect(r.worstParams).toBeLessThan(1e-9);
     expect(r.worstLoss).toBeLessThan(1e-9);

@@ -10,7 +10,10 @@ export function refTwinShape(shape: RefShape): RefShape {
 }
 
 /** lrScale/epsScale for refAdamStep, keyed like RefParams, for the twin of `shape`. */
-export function refTwinAdamScales(shape: RefShape): { lrScale: Record<keyof RefParams, number>; epsScale: Record<keyof RefParams, number> } {
+export function refTwinAdamScales(shape: RefShape): {
+  lrScale: Record<keyof RefParams, number>;
+  epsScale: Record<keyof RefParams, number>;
+} {
   const s = twinScales([shape.c1, shape.c2, shape.f1]);
   const lrScale = {} as Record<keyof RefParams, number>;
   const epsScale = {} as Record<keyof RefParams, number>;
