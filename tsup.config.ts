@@ -50,7 +50,7 @@ export default defineConfig([
     external: nodeBuiltins,
     tsconfig: 'tsconfig.json',
     esbuildPlugins: [selfContainedPthreadScript],
-    // The binaries beside dist/index.js, where bundled-engine.ts points by default.
+    // The binaries beside dist/index.js, where engine/bundled-engine.ts points by default.
     onSuccess: () => copyTfjsWasm('packages/core/dist'),
   },
   {

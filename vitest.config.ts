@@ -1,9 +1,10 @@
-// Unit tests live next to the code (packages/*/src/**/*.test.ts); cross-package tests in test/.
+// Unit tests live next to the code (packages/*/src/**/*.test.ts), the float64 reference's in
+// packages/core/test-support; cross-package tests in test/.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test-support/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

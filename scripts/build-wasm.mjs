@@ -1,5 +1,5 @@
 // Compiles the project's own WebAssembly (packages/core/assembly/*.ts, AssemblyScript with SIMD)
-// and writes each binary, base64-encoded, into packages/core/src/generated/<name>-wasm.ts so that
+// and writes each binary, base64-encoded, into packages/core/src/own-wasm/generated/<name>-wasm.ts so that
 // core embeds it (no file or network access at run time). Run by `npm run build`, `prepare` and
 // `test` before tsup; the generated folder is not committed.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sources = join(root, 'packages/core/assembly');
-const generated = join(root, 'packages/core/src/generated');
+const generated = join(root, 'packages/core/src/own-wasm/generated');
 mkdirSync(generated, { recursive: true });
 
 // Modules that work in place on tfjs-backend-wasm's own heap (own-wasm/heap-kernels.ts): they

@@ -1,7 +1,7 @@
 // The small real-MNIST fixture (fixtures/mnist-small: 1100 train, 200 test images) for unit tests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadMnist, type MnistData } from '../packages/core/src/mnist';
+import { loadMnist, type MnistData } from '../packages/core/src/data/mnist';
 
 /** Folder of the fixture's four gzip IDX files. */
 export const SMALL_MNIST_DIR = join(__dirname, '..', 'fixtures', 'mnist-small');

@@ -3,8 +3,8 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'twin-eval') {
-  // This file is also the twin evaluation workers' entry (see twin-eval-pool.ts).
-  const { runTwinEvalWorker } = await import('./twin-eval-worker');
+  // This file is also the twin evaluation workers' entry (see twin/twin-eval-pool.ts).
+  const { runTwinEvalWorker } = await import('./twin/twin-eval-worker');
   runTwinEvalWorker();
 } else {
   const { main } = await import('./main');

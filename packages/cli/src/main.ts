@@ -8,7 +8,7 @@ import { sweepCommand } from './commands/sweep';
 import { sweepSubmitCommand } from './commands/sweep-submit';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
-import { ExitCodeError } from './stop-signals';
+import { ExitCodeError } from './run/stop-signals';
 import { CLI_VERSION } from './version';
 
 /** Parses argv, runs the command, and returns the exit code (errors as one line, no stack). */

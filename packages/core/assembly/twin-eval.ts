@@ -1,5 +1,5 @@
 // AssemblyScript (compiled to WebAssembly with SIMD by scripts/build-wasm.mjs): the width-1 twin's
-// evaluation forward pass, the same float64 operations in the same order as twin-net.ts's
+// evaluation forward pass, the same float64 operations in the same order as twin/twin-net.ts's
 // forwardConvsInBox without pooling winners, so the logits are bitwise the same. Each input's 5x5
 // scatter adds its products two outputs at a time (f64x2 lanes are independent IEEE operations, no
 // fused multiply-add), and every output still receives its products in input order.
@@ -48,7 +48,7 @@ function scatter5x5(z: usize, r: i32, pw: i32, v: f64, kr: usize): void {
 
 /**
  * ReLU of the maximum of the 2x2 window whose top-left cell is at `top` in rows of `pw` f64:
- * the same comparisons as twin-net.ts ((a > b ? a : b) pairwise, then > 0), NaN included.
+ * the same comparisons as twin/twin-net.ts ((a > b ? a : b) pairwise, then > 0), NaN included.
  */
 // @ts-ignore: decorator
 @inline

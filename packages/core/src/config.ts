@@ -67,7 +67,7 @@ export interface ExperimentConfig {
    * Training never depends on it; evaluation metrics may differ in their last bits.
    */
   evalConv: EvalConvKind;
-  /** Relative tolerance of the symmetry diagnostics' `groupsTol` (see symmetry.ts; 0 = exact value equality). */
+  /** Relative tolerance of the symmetry diagnostics' `groupsTol` (see science/symmetry.ts; 0 = exact value equality). */
   symTol: number;
   // --- engine (does not change results) ---
   /** WebAssembly threads: 'auto' = every core. Results are bitwise identical for any value. */

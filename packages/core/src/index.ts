@@ -4,37 +4,37 @@ export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './con
 export type { BatchOrderKind, ConfigField, EvalConvKind, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
 export type { ReduceOrderKind, ReduceShuffleKind } from './config';
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
-export { engineInfo } from './engine';
-export { initEngine } from './bundled-engine';
-export type { EngineInfo, EngineOptions } from './engine';
+export { engineInfo } from './engine/engine';
+export { initEngine } from './engine/bundled-engine';
+export type { EngineInfo, EngineOptions } from './engine/engine';
 export type { HeapKernelsHelperData, SpawnHelper } from './own-wasm/heap-kernels';
-export { parseIdx, encodeIdx } from './idx';
-export type { IdxArray } from './idx';
-export { loadMnist, PIXEL_SCALE } from './mnist';
-export type { MnistData, MnistFiles, Split } from './mnist';
-export { PARAM_NAMES, paramShapes, seedModelShape } from './model';
-export type { ModelShape, ParamName } from './model';
-export { Trainer, TF_ADAM, validateAgainstData } from './trainer';
-export { evaluationSteps, runExperiment, RunStoppedError } from './run-experiment';
-export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run-experiment';
-export { formatPercentF6, seedCsvLine } from './seed-csv';
-export { hashFloat32Arrays } from './weights-hash';
-export { benchmarkSubject, median } from './benchmark';
-export type { BenchSubject, BenchTiming } from './benchmark';
-export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './symmetry';
-export type { SymmetryKey, SymmetryReport, SymmetryStat } from './symmetry';
-export { denseToTwin, twinScales, twinToDense } from './twin';
-export type { TwinScales } from './twin';
-export { TwinChunkScorer, TwinTrainer } from './twin-trainer';
-export type { TwinChunkScores, TwinEvalJob, TwinEvalPool } from './twin-trainer';
-export { sparseImages, twinGeometry, twinParams, TwinActivations } from './twin-net';
-export type { SparseImages, TwinGeometry } from './twin-net';
-export { EVAL_CHUNK } from './evaluate';
-export { explainSuite, firstSplitStep, maxTestGap, suiteFindings, suiteTable } from './explain-suite';
-export type { SuiteEntry, SuiteOptions, SuiteResult, SuiteRow } from './explain-suite';
-export { mergeSweepRows, parseShard, parseSweepAxis, shardRuns, sweepPlan, sweepRow } from './sweep-plan';
-export type { Shard, SweepAxis, SweepRow, SweepRun, SweepTable } from './sweep-plan';
-export { configFileText, metricsLine, RUN_FILES, summaryFileText, toJson } from './run-files';
+export { parseIdx, encodeIdx } from './data/idx';
+export type { IdxArray } from './data/idx';
+export { loadMnist, PIXEL_SCALE } from './data/mnist';
+export type { MnistData, MnistFiles, Split } from './data/mnist';
+export { PARAM_NAMES, paramShapes, seedModelShape } from './dense/model';
+export type { ModelShape, ParamName } from './dense/model';
+export { Trainer, TF_ADAM, validateAgainstData } from './dense/trainer';
+export { evaluationSteps, runExperiment, RunStoppedError } from './run/run-experiment';
+export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run/run-experiment';
+export { formatPercentF6, seedCsvLine } from './run/seed-csv';
+export { hashFloat32Arrays } from './run/weights-hash';
+export { benchmarkSubject, median } from './run/benchmark';
+export type { BenchSubject, BenchTiming } from './run/benchmark';
+export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './science/symmetry';
+export type { SymmetryKey, SymmetryReport, SymmetryStat } from './science/symmetry';
+export { denseToTwin, twinScales, twinToDense } from './twin/twin';
+export type { TwinScales } from './twin/twin';
+export { TwinChunkScorer, TwinTrainer } from './twin/twin-trainer';
+export type { TwinChunkScores, TwinEvalJob, TwinEvalPool } from './twin/twin-trainer';
+export { sparseImages, twinGeometry, twinParams, TwinActivations } from './twin/twin-net';
+export type { SparseImages, TwinGeometry } from './twin/twin-net';
+export { EVAL_CHUNK } from './dense/evaluate';
+export { explainSuite, firstSplitStep, maxTestGap, suiteFindings, suiteTable } from './science/explain-suite';
+export type { SuiteEntry, SuiteOptions, SuiteResult, SuiteRow } from './science/explain-suite';
+export { mergeSweepRows, parseShard, parseSweepAxis, shardRuns, sweepPlan, sweepRow } from './science/sweep-plan';
+export type { Shard, SweepAxis, SweepRow, SweepRun, SweepTable } from './science/sweep-plan';
+export { configFileText, metricsLine, RUN_FILES, summaryFileText, toJson } from './run/run-files';
 export {
   CHECKPOINT_FORMAT,
   checkResumeConfig,
@@ -42,9 +42,9 @@ export {
   decodeCheckpoint,
   encodeCheckpoint,
   RESUME_SAFE_KEYS,
-} from './checkpoint';
-export type { Checkpoint, RunProgress } from './checkpoint';
-export type { TrainerState } from './trainer';
-export { crc32c, encodeTfRecord, maskedCrc32c, scalarEvent, tfEventsFileName, versionEvent } from './tfevents';
-export type { TfScalar } from './tfevents';
+} from './run/checkpoint';
+export type { Checkpoint, RunProgress } from './run/checkpoint';
+export type { TrainerState } from './dense/trainer';
+export { crc32c, encodeTfRecord, maskedCrc32c, scalarEvent, tfEventsFileName, versionEvent } from './run/tfevents';
+export type { TfScalar } from './run/tfevents';
 export { CORE_VERSION } from './version';

@@ -78,7 +78,7 @@ function transferable(checkpoint: Checkpoint): CheckpointBytes {
  * only say that the backend did not start. So what is printed meanwhile goes into the message.
  */
 async function startEngine(choice: BuildChoice): Promise<EngineInfo> {
-  // core's initEngine sizes tfjs's pthread pool to choice.threads (bundled-engine.ts).
+  // core's initEngine sizes tfjs's pthread pool to choice.threads (engine/bundled-engine.ts).
   const threaded = choice.build === 'threaded-simd';
   const printed: string[] = [];
   const saved = { warn: console.warn, error: console.error };

@@ -19,7 +19,7 @@ import {
 } from '@mnist-sym-wasm/core';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { findTorchPython, timePytorch } from '../pytorch/pytorch-baseline';
-import { toJson } from '../run-directory';
+import { toJson } from '../run/run-directory';
 
 /** What bench can time; pytorch only where a python3 imports torch. */
 const SUBJECTS = ['engine', 'stock-wasm', 'tfjs-cpu', 'pytorch'];

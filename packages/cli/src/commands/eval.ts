@@ -16,10 +16,10 @@ import {
   type MnistData,
   type SymmetryReport,
 } from '@mnist-sym-wasm/core';
-import { CHECKPOINT_DIR, OPTIONS_FILE, readCheckpointFile, readCheckpointOptions } from '../checkpoint-files';
+import { CHECKPOINT_DIR, OPTIONS_FILE, readCheckpointFile, readCheckpointOptions } from '../run/checkpoint-files';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { toJson } from '../run-directory';
-import { formatSymmetryTable } from '../symmetry-table';
+import { toJson } from '../run/run-directory';
+import { formatSymmetryTable } from '../render/symmetry-table';
 
 const SPLITS = ['train', 'test', 'validation'] as const;
 type SplitName = (typeof SPLITS)[number];

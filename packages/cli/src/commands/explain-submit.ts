@@ -3,7 +3,15 @@
 // SLURM_CPUS_PER_TASK threads, into an absolute --out; `--wait` waits for it, `--dry-run` prints it.
 import { join, resolve } from 'node:path';
 import { UserInputError } from '@mnist-sym-wasm/core';
-import { forwardedConfigFlags, sbatchDirectives, shellWord, slurmScript, submitScript, writeScript, type SlurmOptions } from '../slurm';
+import {
+  forwardedConfigFlags,
+  sbatchDirectives,
+  shellWord,
+  slurmScript,
+  submitScript,
+  writeScript,
+  type SlurmOptions,
+} from '../sweep/slurm';
 
 /** The Slurm-only flags, refused without --submit. */
 export const SLURM_ONLY = ['partition', 'time', 'cpusPerTask', 'wait', 'dryRun'] as const;

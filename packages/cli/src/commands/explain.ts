@@ -19,15 +19,15 @@ import {
   type MnistData,
   type SuiteResult,
 } from '@mnist-sym-wasm/core';
-import { writeFileAtomic } from '../checkpoint-files';
+import { writeFileAtomic } from '../run/checkpoint-files';
 import { addConfigOptions, givenConfigOptions } from '../config-options';
-import { renderHtml, renderMarkdown, type ExplainReport } from '../explain-report';
+import { renderHtml, renderMarkdown, type ExplainReport } from '../render/explain-report';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { createOutputDir } from '../run-directory';
-import { addSlurmOptions } from '../slurm';
+import { createOutputDir } from '../run/run-directory';
+import { addSlurmOptions } from '../sweep/slurm';
 import { SLURM_ONLY, submitExplain } from './explain-submit';
-import { lockRunFolder } from '../run-lock';
-import { startTwinEvalPool } from '../twin-eval-pool';
+import { lockRunFolder } from '../run/run-lock';
+import { startTwinEvalPool } from '../twin/twin-eval-pool';
 
 /** The quick default: short runs, evaluation on subsets (all overridable by the config flags). */
 export const QUICK_PROTOCOL = { steps: 100, evalEvery: 20, evalTrain: 1000 } as const;

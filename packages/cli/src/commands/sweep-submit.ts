@@ -19,7 +19,7 @@ import {
   submitScript,
   writeScript,
   type SlurmOptions,
-} from '../slurm';
+} from '../sweep/slurm';
 
 interface SubmitOptions extends SlurmOptions {
   shards: string;

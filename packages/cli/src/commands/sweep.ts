@@ -23,13 +23,13 @@ import {
   type SweepRow,
   type SweepTable,
 } from '@mnist-sym-wasm/core';
-import { removeStaleTemps, writeFileAtomic } from '../checkpoint-files';
+import { removeStaleTemps, writeFileAtomic } from '../run/checkpoint-files';
 import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { createOutputDir } from '../run-directory';
-import { lockRunFolder } from '../run-lock';
-import { readPlanFile, readRowFile } from '../sweep-files';
-import { describeIncompleteShards, readShardStatuses, writeShardStatus } from '../sweep-shard-status';
+import { createOutputDir } from '../run/run-directory';
+import { lockRunFolder } from '../run/run-lock';
+import { readPlanFile, readRowFile } from '../sweep/sweep-files';
+import { describeIncompleteShards, readShardStatuses, writeShardStatus } from '../sweep/sweep-shard-status';
 
 function seedList(raw: string | undefined, fallback: number): number[] {
   if (raw === undefined) return [fallback];

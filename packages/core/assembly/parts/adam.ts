@@ -1,6 +1,6 @@
 // AssemblyScript, part of the heap-kernels module (assembly/conv-gemm.ts): TensorFlow's ApplyAdam
 // element by element in float32, four lanes at a time, the same operations in the same order as
-// adam.ts's applyAdam (each f32x4 lane is an IEEE float32 operation, no fused multiply-add), so the
+// dense/adam.ts's applyAdam (each f32x4 lane is an IEEE float32 operation, no fused multiply-add), so the
 // bits are the same:
 //   m += (g - m) * (1 - beta1);  v += (g*g - v) * (1 - beta2);  w -= m * alpha / (sqrt(v) + eps)
 // and the fc1 weights transposed for the forward pass. Both work on a range, so that threads can

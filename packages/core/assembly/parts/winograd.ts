@@ -2,12 +2,12 @@
 // conv5x5 (SAME, stride 1) + bias + ReLU + 2x2 max-pool, with the convolution computed by Winograd's
 // F(2x2, 5x5) over 6x6 input tiles (points 0, 1, -1, 2, -2 and infinity). A tile's 2x2 outputs are
 // exactly one pooling window, so the pooled value is written directly. Each operation is spelled
-// out in one fixed order (the TypeScript twin, winograd.ts in src/, does the same operations in
+// out in one fixed order (the TypeScript twin, dense/winograd.ts in src/, does the same operations in
 // the same order, so both give the same bits), and every tile is computed whole by one caller:
 // the result does not depend on how tiles are split between threads. Pointers are byte addresses.
 //
 // Layouts: x[batch][h][w][c] (c % 4 == 0, h and w even); u = the transformed filter, packed
-// u[xi][co / 16][c][16] for the 36 positions xi of a 6x6 tile (see src/winograd.ts); bias[co];
+// u[xi][co / 16][c][16] for the 36 positions xi of a 6x6 tile (see src/dense/winograd.ts); bias[co];
 // out[batch][h/2][w/2][co] (co % 16 == 0). A tile number is t = (image * h/2 + ty) * w/2 + tx.
 
 import { gemmTile } from './gemm';

@@ -3,7 +3,7 @@
 // knob, the last one or a seeded random one.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { randomInterval, type MT19937 } from '../prng';
+import { randomInterval, type MT19937 } from '../random/prng';
 import { scopedPolicy } from './scoped-policy';
 import { heapF32 } from './wasm-kernel-utils';
 import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/heap-kernels';

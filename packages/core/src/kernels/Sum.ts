@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
-import { shuffleInPlace, type MT19937 } from '../prng';
+import { shuffleInPlace, type MT19937 } from '../random/prng';
 import { scopedPolicy } from './scoped-policy';
 import { heapF32 } from './wasm-kernel-utils';
 

@@ -1,7 +1,7 @@
 // Evaluation's fused conv5x5 (SAME) + bias + ReLU + 2x2 max-pool by Winograd's F(2x2, 5x5), as a
 // kernel of the project's own name (tfjs has no such fused op): on the wasm backend the heap
 // kernel (assembly/parts/winograd.ts, in place, on every thread) where it applies (input channels a
-// multiple of 4, output channels a multiple of 16, WebAssembly SIMD), else winograd.ts's TypeScript
+// multiple of 4, output channels a multiple of 16, WebAssembly SIMD), else dense/winograd.ts's TypeScript
 // twin, which gives the same bits; on the cpu backend the twin too. Inputs x [n, h, w, c] (h, w
 // even), filter [5, 5, c, co], bias [co]; output [n, h/2, w/2, co]. When any value before ReLU is
 // infinite or NaN, winogradConvBiasReluPool computes the layer with conv2d, add, relu and maxPool
@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
 import { convBiasReluPoolOps } from './ConvPool';
-import { winogradConvPool, winogradFilter, winogradFits, type WinogradGeometry } from '../winograd';
+import { winogradConvPool, winogradFilter, winogradFits, type WinogradGeometry } from '../dense/winograd';
 
 /** The kernel's name. */
 export const WINOGRAD_CONV_POOL = 'MnistSymWinogradConvPool';

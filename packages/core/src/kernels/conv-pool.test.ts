@@ -4,8 +4,8 @@
 // against the training forward, bitwise.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../engine';
-import { forwardLogits, initialParams, paramShapes, seedModelShape } from '../model';
+import { initEngine } from '../engine/engine';
+import { forwardLogits, initialParams, paramShapes, seedModelShape } from '../dense/model';
 import { convBiasReluPool } from './ConvPool';
 import { lcgUint32 } from '../../../../test/lcg';
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../engine';
+import { initEngine } from '../engine/engine';
 import { setPoolTieRule } from './MaxPoolGrad';
 import { lcg } from '../../../../test/lcg';
 

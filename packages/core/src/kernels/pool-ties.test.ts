@@ -2,8 +2,8 @@
 // to one of its tied maxima, drawn from the run's seeded stream; the rule is scoped to one call.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../engine';
-import { deriveStream, MT19937 } from '../prng';
+import { initEngine } from '../engine/engine';
+import { deriveStream, MT19937 } from '../random/prng';
 import { withPoolTies, type PoolTiePolicy } from './MaxPoolGrad';
 
 beforeAll(async () => {

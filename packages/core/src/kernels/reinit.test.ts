@@ -5,7 +5,7 @@
 // Own file: tf.engine().reset() disposes every tensor and backend of the process.
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { initEngine } from '../engine';
+import { initEngine } from '../engine/engine';
 
 it('tf.matMul still works after the wasm backend is re-initialised (tf.engine().reset())', async () => {
   await initEngine();

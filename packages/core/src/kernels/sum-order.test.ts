@@ -3,8 +3,8 @@
 // input it differs from the fixed order in the last bits; 'fixed' keeps the row-order kernel's bits.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../engine';
-import { deriveStream, permutation } from '../prng';
+import { initEngine } from '../engine/engine';
+import { deriveStream, permutation } from '../random/prng';
 import { sumColumnsShuffled, withReduceOrder } from './Sum';
 import { lcgUint32 } from '../../../../test/lcg';
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors';
-import { initEngine as initEngineOn, type EngineInfo, type EngineOptions } from '../engine';
+import { initEngine as initEngineOn, type EngineInfo, type EngineOptions } from '../engine/engine';
 import { installPthreadWorkers, withCoreCount } from './node-threads';
 
 export * from '../index';

@@ -1,11 +1,11 @@
 // TensorFlow's Adam on the project's own WebAssembly (assembly/parts/adam.ts, SIMD, in the
-// heap-kernels module of heap-kernels.ts): bitwise what adam.ts's adamStep computes, several
+// heap-kernels module of heap-kernels.ts): bitwise what dense/adam.ts's adamStep computes, several
 // times faster, in place on tfjs-backend-wasm's heap and on the kernels' helper threads. m and v
 // live on that heap for the whole run (call dispose() to free them); each step reads the weights
 // and gradients where they are and writes new weight tensors, and, for the tensors asked for, also
 // the new weights transposed (fc1's, for the forward pass).
 import * as tf from '@tensorflow/tfjs-core';
-import { adamTensorConstants, advanceAdamStep, wasmBackend, type AdamHyper, type AdamState } from '../adam';
+import { adamTensorConstants, advanceAdamStep, wasmBackend, type AdamHyper, type AdamState } from '../dense/adam';
 import { addressOf, heapKernelsOf, type HeapKernels } from './heap-kernels';
 
 /** What one step returns: the new weights, and the transposed copies asked for (by tensor index). */

@@ -6,13 +6,13 @@
 // CLI starts it), bitwise.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine } from '../engine';
+import { initEngine } from '../engine/engine';
 import { Worker } from 'node:worker_threads';
 import { setMatMulOwnWasm } from '../kernels/BatchMatMul';
 import { setConv2DOwnWasm } from '../kernels/Conv2D';
 import { HeapKernels, type ConvGeometry, type TfjsHeapModule } from './heap-kernels';
 import { lcgUint32 } from '../../../../test/lcg';
-import { winogradFilter } from '../winograd';
+import { winogradFilter } from '../dense/winograd';
 
 beforeAll(async () => {
   await initEngine();

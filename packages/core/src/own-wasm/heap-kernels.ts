@@ -13,9 +13,9 @@
 // no thread. The calling thread takes chunks too, then blocks (Atomics.wait, which Node's main
 // thread and any worker may do) until every chunk is done; a helper slow to start only helps less.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../generated/heap-kernels-wasm';
+import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './generated/heap-kernels-wasm';
 import { compileEmbedded, hasWasmSimd } from './embedded-module';
-import type { WinogradGeometry } from '../winograd';
+import type { WinogradGeometry } from '../dense/winograd';
 
 interface HeapKernelsExports {
   packFilter(w: number, wp: number, taps: number, c: number, co: number): void;
@@ -325,7 +325,7 @@ export class HeapKernels {
 
   /**
    * out[batch][h/2][w/2][co] = maxPool2x2(relu(conv5x5_same(x, w) + bias)) by Winograd's F(2x2, 5x5)
-   * (assembly/parts/winograd.ts), from u = the packed filter transform (winograd.ts's
+   * (assembly/parts/winograd.ts), from u = the packed filter transform (dense/winograd.ts's
    * winogradFilter); x[batch][h][w][c] with c % 4 == 0, h and w even, co % 16 == 0. False when a
    * value before ReLU was infinite or NaN (the caller then computes the layer directly).
    */

@@ -1,13 +1,13 @@
 // The project's own WebAssembly kernels against the TypeScript code they replace, bitwise:
-// Adam (own-wasm/adam-wasm.ts vs adam.ts's adamStep), MaxPoolGrad's first/last rules
+// Adam (own-wasm/adam-wasm.ts vs dense/adam.ts's adamStep), MaxPoolGrad's first/last rules
 // (assembly/parts/max-pool-grad.ts in place on the heap vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
 // (kernels/Sum.ts vs tfjs-backend-wasm's own Sum) and ReLU's one-pass gradient (vs tfjs's
 // formula), on values built to hit the
 // edges (ties, NaN, infinities, signed zeros, denormals, tails that are not a multiple of 4).
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adamStep, initAdamState, type AdamHyper } from '../adam';
-import { initEngine } from '../engine';
+import { adamStep, initAdamState, type AdamHyper } from '../dense/adam';
+import { initEngine } from '../engine/engine';
 import { setMaxPoolGradOwnWasm, withPoolTies } from '../kernels/MaxPoolGrad';
 import { RELU_GRAD, setReluGradOwnWasm } from '../kernels/ReluGrad';
 import { useKernelSet } from '../kernels/register_wasm_kernels';

@@ -1,0 +1,52 @@
+// Accuracy and mean loss of the model on (the first `count` images of) a split, in chunks of 1000
+// as the question's eval_network does; the softmax/argmax/loss are the head's float32 code. conv2
+// (with its bias, ReLU and pool) by Winograd's F(2x2, 5x5) unless the config says 'direct'.
+import * as tf from '@tensorflow/tfjs-core';
+import type { EvalConvKind, LossKind } from '../config';
+import { scoreLogits } from './head';
+import type { Split } from '../data/mnist';
+import { gatherPixels } from '../data/mnist';
+import { forwardLogits, type ModelShape } from './model';
+
+/** Result of evaluating one split. */
+export interface SplitScore {
+  images: number;
+  accuracy: number;
+  /** Mean per-example loss (NaN once any example's loss is NaN, as with the seed loss). */
+  loss: number;
+}
+
+/** The question's chunk size. */
+export const EVAL_CHUNK = 1000;
+
+/** Evaluates the first `count` images of `split` (all when count >= split.count). */
+export function evaluateSplit(
+  shape: ModelShape,
+  params: tf.Tensor[],
+  split: Split,
+  count: number,
+  loss: LossKind,
+  conv2: EvalConvKind = 'winograd',
+): SplitScore {
+  const n = Math.min(count, split.count);
+  const pixelsPerImage = shape.height * shape.width;
+  const buffer = new Float32Array(Math.min(EVAL_CHUNK, n) * pixelsPerImage);
+  const indices = new Uint32Array(Math.min(EVAL_CHUNK, n));
+  let correct = 0;
+  let lossSum = 0;
+  for (let start = 0; start < n; start += EVAL_CHUNK) {
+    const size = Math.min(EVAL_CHUNK, n - start);
+    for (let i = 0; i < size; i++) indices[i] = start + i;
+    const idx = indices.subarray(0, size);
+    const pixels = buffer.subarray(0, size * pixelsPerImage);
+    gatherPixels(split, idx, pixels);
+    const logits = tf.tidy(() => forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage]), { evaluation: conv2 }));
+    const values = logits.dataSync() as Float32Array;
+    logits.dispose();
+    const labels = split.labels.subarray(start, start + size);
+    const score = scoreLogits(loss, values, labels, shape.classes);
+    correct += score.correct;
+    lossSum += score.lossSum;
+  }
+  return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n };
+}

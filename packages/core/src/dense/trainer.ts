@@ -1,0 +1,252 @@
+// The training state of one run (parameters, Adam state, data order) and its single step:
+// forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamWasm, adamWasmAvailable } from '../own-wasm/adam-wasm';
+import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
+import { BatchSampler, type BatchSamplerState } from '../data/batches';
+import type { EvalConvKind, ExperimentConfig } from '../config';
+import { ConfigError } from '../errors';
+import { evaluateSplit, type SplitScore } from './evaluate';
+import { lossAndGradient } from './head';
+import { gatherPixels, type MnistData, type Split } from '../data/mnist';
+import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
+import { withPoolTies, type PoolTiePolicy } from '../kernels/MaxPoolGrad';
+import { withReduceOrder, type ReduceOrderPolicy } from '../kernels/Sum';
+import { deriveStream, MT19937, type MT19937State } from '../random/prng';
+import { hashFloat32Arrays } from '../run/weights-hash';
+
+/** TensorFlow's AdamOptimizer defaults (the question passes only the learning rate). */
+export const TF_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+/** Checks what can only be checked against the data (sizes), with one-line messages. */
+export function validateAgainstData(config: ExperimentConfig, data: MnistData): void {
+  if (config.batch > data.train.count) {
+    throw new ConfigError(`invalid batch: ${config.batch} exceeds the train split (${data.train.count} images)`);
+  }
+  if (config.evalTrain !== 'all' && config.evalTrain > data.train.count) {
+    throw new ConfigError(`invalid eval-train: ${config.evalTrain} exceeds the train split (${data.train.count} images)`);
+  }
+}
+
+/**
+ * Everything a Trainer's future depends on, as plain data (checkpoints). The weight-init stream is
+ * not here: it is drawn from only in the constructor, and its effect is the params.
+ */
+export interface TrainerState {
+  /** Training steps done. */
+  step: number;
+  /** Parameter values in PARAM_NAMES order (copies). */
+  params: Float32Array[];
+  /** Adam's m, v (copies), beta powers and step. */
+  adam: AdamState;
+  /** The data order: arrangement, epoch position and its MT19937. */
+  sampler: BatchSamplerState;
+  /**
+   * Every other RNG stream training draws from, by name: `poolTies` (deriveStream(seed, 2)) with
+   * pool ties 'random', `reduceOrder` (deriveStream(seed, 4)) with reduce order 'shuffled'.
+   * Absent or {} when the run has none.
+   */
+  rngs?: Record<string, MT19937State>;
+}
+
+/** A trainer's RNG streams by their TrainerState.rngs name; undefined = not drawn from in this run. */
+export type RngStreams = Record<string, MT19937 | undefined>;
+
+/** The named RNG streams of a trainer's state (see TrainerState.rngs). */
+export function rngStates(streams: RngStreams): Record<string, MT19937State> {
+  const out: Record<string, MT19937State> = {};
+  for (const [name, rng] of Object.entries(streams)) if (rng) out[name] = rng.getState();
+  return out;
+}
+
+/** Validates `state.rngs` against the trainer's streams; returns the setter to apply after all checks. */
+export function prepareRngImport(streams: RngStreams, state: TrainerState): () => void {
+  const have = Object.keys(state.rngs ?? {})
+    .sort()
+    .join(',');
+  const want = Object.keys(streams)
+    .filter((name) => streams[name])
+    .sort()
+    .join(',');
+  if (have !== want) throw new RangeError(`trainer state: RNG streams [${have}] do not match this run's [${want}]`);
+  const restored = Object.entries(state.rngs ?? {}).map(([name, s]) => [name, MT19937.fromState(s)] as const); // validates
+  return () => {
+    for (const [name, rng] of restored) streams[name]!.setState(rng.getState());
+  };
+}
+
+/** Index of fc1's weights [3136, 1024] in PARAM_NAMES. */
+const FC1_WEIGHTS = 4;
+
+/** One run's mutable state, stepping on the wasm backend. Call dispose() when done. */
+export class Trainer {
+  readonly shape: ModelShape;
+  readonly hyper: AdamHyper;
+  /**
+   * The parameters as tfjs tensors (engine-internal: read them with paramValues()).
+   * @internal
+   */
+  params: tf.Tensor[];
+  readonly adam: AdamState;
+  readonly sampler: BatchSampler;
+  /** This run's max-pool tie rule; 'random' draws from its own stream (deriveStream(seed, 2)). */
+  readonly poolTies: PoolTiePolicy;
+  /** The bias gradients' summation order; 'shuffled' draws from its own stream (deriveStream(seed, 4)). */
+  readonly reduceOrder: ReduceOrderPolicy;
+  /** Training steps done so far. */
+  step = 0;
+  private readonly pixels: Float32Array;
+
+  /** Adam on the project's own WebAssembly (bitwise the same as adamStep), when SIMD is there. */
+  private readonly adamKernel: AdamWasm | null;
+  /** fc1's weights transposed, which that Adam also writes, for the forward pass (see dense/model.ts). */
+  private fc1T: tf.Tensor | null = null;
+
+  constructor(
+    readonly config: ExperimentConfig,
+    readonly data: MnistData,
+    /**
+     * ownWasm: false keeps this trainer's Adam in TypeScript and fc1's forward product plain (the
+     * same bits, slower). The own kernels (MaxPoolGrad, Sum) are switched for the whole engine:
+     * setMaxPoolGradOwnWasm, useKernelSet.
+     */
+    options: { ownWasm?: boolean } = {},
+  ) {
+    validateAgainstData(config, data);
+    this.shape = seedModelShape(config.widths, data.rows, data.cols);
+    this.hyper = { lr: config.lr, ...TF_ADAM };
+    const init = initialParams(this.shape, config);
+    const shapes = paramShapes(this.shape);
+    this.params = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
+    const sizes = init.map((a) => a.length);
+    const fc1Shape = shapes[FC1_WEIGHTS] as [number, number];
+    this.adamKernel =
+      options.ownWasm !== false && adamWasmAvailable() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
+    this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
+    if (this.adamKernel) this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
+    this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
+    this.pixels = new Float32Array(config.batch * data.rows * data.cols);
+    this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
+    this.reduceOrder = { order: config.reduceOrder, rng: config.reduceOrder === 'shuffled' ? deriveStream(config.seed, 4) : undefined };
+  }
+
+  /** The RNG streams checkpoints carry (TrainerState.rngs). */
+  private rngStreams(): RngStreams {
+    return { poolTies: this.poolTies.rng, reduceOrder: this.reduceOrder.rng };
+  }
+
+  /** One Adam step on the next batch; returns the batch loss (NaN included) before the update. */
+  trainStep(): number {
+    const indices = this.sampler.next();
+    const labels = new Uint8Array(indices.length);
+    for (let i = 0; i < indices.length; i++) labels[i] = this.data.train.labels[indices[i]];
+    gatherPixels(this.data.train, indices, this.pixels);
+    const kind = this.config.loss;
+    let loss = NaN;
+    const x = tf.tensor2d(this.pixels, [indices.length, this.data.rows * this.data.cols]);
+    // The head runs in plain float32 JS (see dense/head.ts); its gradient enters tfjs's autodiff here.
+    const head = tf.customGrad(((logits: tf.Tensor) => {
+      const result = lossAndGradient(kind, logits.dataSync() as Float32Array, labels, this.shape.classes);
+      loss = result.loss;
+      return {
+        value: tf.scalar(result.loss),
+        gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(result.dlogits, logits.shape)),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const { value, grads } = withReduceOrder(this.reduceOrder, () =>
+      withPoolTies(this.poolTies, () =>
+        tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(
+          this.params,
+        ),
+      ),
+    );
+    let next: tf.Tensor[];
+    if (this.adamKernel) {
+      // The forward pass is done with fc1's transposed weights (gradients need only fc1's own), so
+      // they are freed before Adam allocates their successor: one 12.8 MB block fewer held at once,
+      // which keeps the heap's malloc from running out of room for it (it grew the heap once, at
+      // step 4693 of the seed run, when this was freed after Adam).
+      tf.dispose(this.fc1T!);
+      this.fc1T = null;
+      const result = this.adamKernel.step(this.params, grads, this.hyper);
+      next = result.params;
+      this.fc1T = result.transposed.get(FC1_WEIGHTS)!;
+    } else {
+      next = adamStep(this.params, grads, this.adam, this.hyper);
+    }
+    tf.dispose([value, x, ...grads, ...this.params]);
+    this.params = next;
+    this.step += 1;
+    return loss;
+  }
+
+  /** Scores the first `count` images of a split with the current parameters (conv2 as the config says, unless `conv2` is given). */
+  evaluate(split: Split, count: number, conv2: EvalConvKind = this.config.evalConv): SplitScore {
+    return evaluateSplit(this.shape, this.params, split, count, this.config.loss, conv2);
+  }
+
+  /** Current parameters as float32 arrays, in PARAM_NAMES order. */
+  paramValues(): Float32Array[] {
+    return this.params.map((p) => p.dataSync() as Float32Array);
+  }
+
+  /** SHA-256 of the current parameters (conv1.W … fc2.b, TF layouts, float32 LE). */
+  weightsSha256(): string {
+    return hashFloat32Arrays(this.paramValues());
+  }
+
+  /** Exact snapshot (copies); {@link importState} on a Trainer of the same config continues bitwise. */
+  exportState(): TrainerState {
+    return {
+      step: this.step,
+      params: this.paramValues().map((a) => a.slice()),
+      adam: { ...this.adam, m: this.adam.m.map((a) => a.slice()), v: this.adam.v.map((a) => a.slice()) },
+      sampler: this.sampler.getState(),
+      rngs: rngStates(this.rngStreams()),
+    };
+  }
+
+  /**
+   * Restores an {@link exportState} snapshot taken with the same config. Validates sizes and the
+   * sampler state before changing anything; throws RangeError when they do not fit this model.
+   */
+  importState(state: TrainerState): void {
+    const sizes = paramShapes(this.shape).map((s) => s.reduce((a, b) => a * b, 1));
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new RangeError(`trainer state: bad step ${state.step}`);
+    const { adam } = state;
+    if (!Number.isSafeInteger(adam.step) || adam.step !== state.step) {
+      throw new RangeError(`trainer state: Adam step ${adam.step} differs from the training step ${state.step}`);
+    }
+    if (!Number.isFinite(adam.beta1Power) || !Number.isFinite(adam.beta2Power)) throw new RangeError('trainer state: bad Adam beta powers');
+    for (const [what, arrays] of [
+      ['params', state.params],
+      ['Adam m', adam.m],
+      ['Adam v', adam.v],
+    ] as const) {
+      if (arrays.length !== sizes.length || arrays.some((a, i) => !(a instanceof Float32Array) || a.length !== sizes[i])) {
+        throw new RangeError(`trainer state: ${what} do not fit a model of widths ${this.shape.widths.join(',')}`);
+      }
+    }
+    const applyRngs = prepareRngImport(this.rngStreams(), state);
+    this.sampler.setState(state.sampler); // validates fully before changing anything
+    applyRngs();
+    const shapes = paramShapes(this.shape);
+    const next = state.params.map((values, i) => tf.tensor(values.slice(), shapes[i], 'float32'));
+    tf.dispose(this.params);
+    this.params = next;
+    if (this.fc1T) {
+      tf.dispose(this.fc1T);
+      this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
+    }
+    this.step = state.step;
+    copyAdamState(adam, this.adam);
+  }
+
+  dispose(): void {
+    tf.dispose(this.params);
+    this.params = [];
+    if (this.fc1T) tf.dispose(this.fc1T);
+    this.fc1T = null;
+    this.adamKernel?.dispose();
+  }
+}

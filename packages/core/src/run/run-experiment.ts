@@ -1,0 +1,259 @@
+// The seed's protocol as a loop that emits events: evaluate at step 0 and every `evalEvery` steps
+// (before that step's update, as the question's loop does) and after the last step; any front end
+// (CLI, Web Worker) renders the events and writes the files.
+import { checkResumeConfig, dataFingerprint, type Checkpoint } from './checkpoint';
+import type { ExperimentConfig } from '../config';
+import { engineInfo, type EngineInfo } from '../engine/engine';
+import { CheckpointError } from '../errors';
+import type { SplitScore } from '../dense/evaluate';
+import type { MnistData } from '../data/mnist';
+import { seedCsvLine } from './seed-csv';
+import { symmetryReport, type SymmetryReport } from '../science/symmetry';
+import { Trainer } from '../dense/trainer';
+import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
+import { CORE_VERSION } from '../version';
+
+/** One evaluation, as stored in metrics.jsonl. */
+export interface EvalRecord {
+  /** Training steps done before this evaluation. */
+  step: number;
+  /** Train-split accuracy, or null when evalTrain is 0. */
+  train: number | null;
+  /** Test-split accuracy (all test images). */
+  test: number;
+  /** Mean loss over the evaluated train images (null when skipped). */
+  trainLoss: number | null;
+  /** Mean loss over the test images. */
+  testLoss: number;
+  /** Loss of the last training batch (null at step 0). */
+  batchLoss: number | null;
+  /** Train images evaluated. */
+  trainImages: number;
+  /** Milliseconds since the run started. */
+  elapsedMs: number;
+  /** Copy sets of the parameters at this step (see science/symmetry.ts). */
+  symmetry: SymmetryReport;
+}
+
+/** The final record of a run, as stored in summary.json. */
+export interface RunSummary {
+  steps: number;
+  final: { step: number; train: number | null; test: number; loss: number | null };
+  /** First training step (1-based) whose batch loss was NaN, or null. */
+  firstNanStep: number | null;
+  /** Mean wall time of a training step (evaluations excluded). */
+  msPerStep: number;
+  /** SHA-256 of the final parameters (conv1.W, conv1.b, …, fc2.b; TF layouts; float32 LE). */
+  weightsSha256: string;
+  /** Copy sets of the final parameters (see science/symmetry.ts). */
+  symmetry: SymmetryReport;
+  evaluations: number;
+  wallMs: number;
+  engine: EngineInfo;
+  config: ExperimentConfig;
+}
+
+/** Everything a run reports, in order. */
+export type RunEvent =
+  | {
+      type: 'start';
+      config: ExperimentConfig;
+      engine: EngineInfo;
+      trainImages: number;
+      testImages: number;
+      evalSteps: number[];
+      /** Step of the checkpoint this run continues (absent for a fresh run). */
+      resumedFrom?: number;
+    }
+  | { type: 'step'; step: number; loss: number; ms: number }
+  | { type: 'eval'; record: EvalRecord; csvLine: string }
+  | { type: 'end'; summary: RunSummary };
+
+/** Hooks a front end passes in. */
+export interface RunHooks {
+  /** Runs the width-1 twin's evaluations (worker threads, say); results are bitwise the same. */
+  twinEvalPool?: TwinEvalPool;
+  onEvent?: (event: RunEvent) => void;
+  /**
+   * Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError).
+   * `snapshot` returns a checkpoint of the state after `step` steps (e.g. for a paused run).
+   */
+  betweenSteps?: (step: number, snapshot: () => Checkpoint) => 'continue' | 'stop' | Promise<'continue' | 'stop'>;
+  /**
+   * Asked at each step boundary after the first one this run reached (after that step's
+   * evaluation, the last step included): true requests a checkpoint of the state after `step` steps.
+   */
+  checkpointAt?: (step: number) => boolean;
+  /**
+   * Receives the requested checkpoints, and one of the stopping step when betweenSteps stops the
+   * run (so a stopped run can always be resumed). Awaited before the run goes on.
+   */
+  onCheckpoint?: (checkpoint: Checkpoint) => void | Promise<void>;
+}
+
+/** Thrown when betweenSteps asked to stop; carries the step reached. */
+export class RunStoppedError extends Error {
+  override readonly name = 'RunStoppedError';
+  constructor(readonly step: number) {
+    super(`run stopped after step ${step}`);
+  }
+}
+
+/** Steps after which the protocol evaluates: 0, every evalEvery, and the last (no duplicates). */
+export function evaluationSteps(config: Pick<ExperimentConfig, 'steps' | 'evalEvery'>): number[] {
+  if (config.evalEvery === 0) return [config.steps];
+  const out: number[] = [];
+  for (let s = 0; s < config.steps; s += config.evalEvery) out.push(s);
+  out.push(config.steps);
+  return out;
+}
+
+/**
+ * Runs the whole protocol; the engine must have been started with initEngine(). With `resume`,
+ * continues that checkpoint (refused with a CheckpointError unless checkResumeConfig accepts
+ * `config` and the data is the same): the events, CSV lines and summary from there on are those
+ * of the uninterrupted run, timings aside.
+ */
+export async function runExperiment(
+  config: ExperimentConfig,
+  data: MnistData,
+  hooks: RunHooks = {},
+  resume?: Checkpoint,
+): Promise<RunSummary> {
+  const engine = engineInfo();
+  const emit = hooks.onEvent ?? (() => {});
+  if (resume) {
+    checkResumeConfig(resume, config);
+    if (resume.data !== dataFingerprint(data)) {
+      throw new CheckpointError('checkpoint was trained on different MNIST data (fingerprint differs); pass the data the run used');
+    }
+  }
+  const trainer = config.model === 'twin' ? new TwinTrainer(config, data, hooks.twinEvalPool) : new Trainer(config, data);
+  if (resume) {
+    try {
+      trainer.importState(resume.trainer);
+    } catch (e) {
+      trainer.dispose();
+      throw e instanceof RangeError ? new CheckpointError(`checkpoint does not fit this run: ${e.message}`) : e;
+    }
+  }
+  const firstStep = resume ? resume.trainer.step : 0;
+  const elapsedBefore = resume ? resume.run.elapsedMs : 0;
+  const start = performance.now();
+  const evalSteps = evaluationSteps(config);
+  const evalAt = new Set(evalSteps);
+  const trainCount = config.evalTrain === 'all' ? data.train.count : config.evalTrain;
+  emit({
+    type: 'start',
+    config,
+    engine,
+    trainImages: trainCount,
+    testImages: data.test.count,
+    evalSteps,
+    ...(resume ? { resumedFrom: firstStep } : {}),
+  });
+  let firstNanStep: number | null = resume ? resume.run.firstNanStep : null;
+  let lastLoss: number | null = resume ? resume.run.lastLoss : null;
+  let stepMs = resume ? resume.run.stepMs : 0;
+  let last: EvalRecord | null = resume ? resume.run.lastEval : null;
+  // The evaluations on this config's schedule (a changed `steps` can drop the old final one).
+  const evals: EvalRecord[] | null = resume ? (resume.run.evals?.filter((r) => evalAt.has(r.step)) ?? null) : [];
+  let checkpointed = resume ? firstStep : -1;
+  const snapshot = (): Checkpoint => {
+    settle();
+    const run = {
+      firstNanStep,
+      lastLoss,
+      stepMs,
+      elapsedMs: elapsedBefore + performance.now() - start,
+      lastEval: last,
+      ...(evals ? { evals: [...evals] } : {}),
+    };
+    return { engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: trainer.exportState(), run };
+  };
+  // An evaluation whose scores are still being computed (the twin's pool scores it on other
+  // threads while training goes on); settled, in order, before anything reads `last` or `evals`.
+  let pending: (() => EvalRecord) | null = null;
+  const settle = () => {
+    if (!pending) return;
+    last = pending();
+    pending = null;
+    evals?.push(last);
+    emit({ type: 'eval', record: last, csvLine: seedCsvLine(last.step, last.train, last.test) });
+  };
+  const overlap = trainer instanceof TwinTrainer && trainer.evaluatesInBackground;
+  const beginEvaluation = (step: number) => {
+    let scores: () => { train: SplitScore | null; test: SplitScore };
+    if (trainer instanceof TwinTrainer) {
+      scores = trainer.beginEvaluation(trainCount);
+    } else {
+      const now = {
+        train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null,
+        test: trainer.evaluate(data.test, data.test.count),
+      };
+      scores = () => now;
+    }
+    const symmetry = symmetryReport(trainer.shape, trainer.paramValues(), config.symTol);
+    const batchLoss = lastLoss;
+    pending = () => {
+      const { train, test } = scores();
+      return {
+        step,
+        train: train ? train.accuracy : null,
+        test: test.accuracy,
+        trainLoss: train ? train.loss : null,
+        testLoss: test.loss,
+        batchLoss,
+        trainImages: trainCount,
+        elapsedMs: elapsedBefore + performance.now() - start,
+        symmetry,
+      };
+    };
+  };
+  const checkpoint = async () => {
+    settle();
+    checkpointed = trainer.step;
+    await hooks.onCheckpoint!(snapshot());
+  };
+  try {
+    for (let step = firstStep; ; step++) {
+      // A resumed run has already evaluated its first step when that was an evaluation step.
+      if (evalAt.has(step) && last?.step !== step) {
+        settle();
+        beginEvaluation(step);
+        // Overlapped, it is scored while the next steps train (the last one is awaited at once).
+        if (!overlap || step === config.steps) settle();
+      }
+      if (hooks.onCheckpoint && step > firstStep && hooks.checkpointAt?.(step)) await checkpoint();
+      if (step === config.steps) break;
+      if (hooks.betweenSteps && (await hooks.betweenSteps(step, snapshot)) === 'stop') {
+        settle();
+        if (hooks.onCheckpoint && checkpointed !== step) await checkpoint();
+        throw new RunStoppedError(step);
+      }
+      const t0 = performance.now();
+      const loss = trainer.trainStep();
+      const ms = performance.now() - t0;
+      stepMs += ms;
+      lastLoss = loss;
+      if (firstNanStep === null && Number.isNaN(loss)) firstNanStep = step + 1;
+      emit({ type: 'step', step: step + 1, loss, ms });
+    }
+    const summary: RunSummary = {
+      steps: config.steps,
+      final: { step: config.steps, train: last!.train, test: last!.test, loss: lastLoss },
+      firstNanStep,
+      msPerStep: config.steps > 0 ? stepMs / config.steps : 0,
+      weightsSha256: trainer.weightsSha256(),
+      symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
+      evaluations: evalSteps.length,
+      wallMs: elapsedBefore + performance.now() - start,
+      engine,
+      config,
+    };
+    emit({ type: 'end', summary });
+    return summary;
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,104 @@
+// The twin's WebAssembly evaluation pass (assembly/twin-eval.ts) gives bitwise the logits of the
+// TypeScript pass (twinForward without pooling winners): real images, constructed edge images,
+// parameters far from the constant init, the constant init itself, and non-finite parameters.
+import { describe, expect, it } from 'vitest';
+import type { Split } from '../data/mnist';
+import { initialParams, seedModelShape } from '../dense/model';
+import { TwinEvalWasm } from './twin-eval-wasm';
+import { sparseImages, twinForward, twinGeometry, twinParams, TwinActivations, type TwinGeometry } from './twin-net';
+import { TwinChunkScorer } from './twin-trainer';
+import { lcgUint32 } from '../../../../test/lcg';
+import { loadSmallMnist } from '../../../../test/small-mnist';
+
+/** Images built to hit the borders: blank, full, single pixels in the corners, a frame, random dust. */
+function edgeImages(): Split {
+  const n = 8;
+  const images = new Uint8Array(n * 784);
+  const set = (i: number, y: number, x: number, v: number) => (images[i * 784 + y * 28 + x] = v);
+  images.fill(255, 784, 2 * 784); // image 1: every pixel on
+  set(2, 0, 0, 200);
+  set(3, 27, 27, 17);
+  set(4, 0, 27, 255);
+  set(4, 27, 0, 1);
+  for (let k = 0; k < 28; k++) {
+    set(5, 0, k, 90);
+    set(5, 27, k, 91);
+    set(5, k, 0, 92);
+    set(5, k, 27, 93);
+  }
+  const next = lcgUint32(12345);
+  for (let p = 0; p < 784; p++) {
+    const state = next();
+    if (state % 5 === 0) set(6, (p / 28) | 0, p % 28, state >>> 24);
+  }
+  set(7, 13, 13, 128); // one pixel in the middle
+  return { count: n, images, labels: new Uint8Array(n) };
+}
+
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+function typescriptLogits(g: TwinGeometry, params: Float32Array[], split: Split): Float32Array {
+  const images = sparseImages(split, 28, 28);
+  const p = twinParams(g, params);
+  const act = new TwinActivations(g);
+  const out = new Float32Array(split.count * 10);
+  for (let i = 0; i < split.count; i++) twinForward(g, p, images, i, act, out, i * 10, null);
+  return out;
+}
+
+describe('TwinEvalWasm', () => {
+  const g = twinGeometry(28, 28);
+  const data = loadSmallMnist();
+  const splits = { test: data.test, edges: edgeImages() };
+  const paramSets: Record<string, Float32Array[]> = {};
+  for (const [b1, seed] of [
+    [0.1, 1],
+    [-0.05, 2],
+    [0, 3],
+  ] as const) {
+    const params = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed, perturb: 0.3 });
+    params[1][0] = b1; // pool1's background relu(b1) > 0, then 0
+    paramSets[`random, b1 ${b1}`] = params;
+  }
+  paramSets['constant init'] = initialParams(seedModelShape([1, 1, 1]), { init: 'constant', seed: 0, perturb: 0 });
+  const huge = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed: 4, perturb: 1e30 });
+  paramSets['overflowing (inf, NaN)'] = huge;
+  const withNaN = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed: 5, perturb: 0.3 });
+  withNaN[2][7] = NaN;
+  paramSets['a NaN weight'] = withNaN;
+
+  for (const [splitName, split] of Object.entries(splits)) {
+    for (const [paramName, params] of Object.entries(paramSets)) {
+      it(`matches twinForward bitwise: ${splitName} images, ${paramName}`, () => {
+        const want = typescriptLogits(g, params, split);
+        const wasm = new TwinEvalWasm(g, 64);
+        const images = sparseImages(split, 28, 28);
+        const p = twinParams(g, params);
+        const got: number[] = [];
+        // Uneven ranges, so that first/count offsets are exercised.
+        for (let first = 0; first < split.count; first += 37) {
+          got.push(...bits(wasm.logitsOf(p, images, first, Math.min(37, split.count - first))));
+        }
+        expect(got).toEqual(bits(want));
+      });
+    }
+  }
+
+  it('is what TwinChunkScorer uses here, with the same scores as the TypeScript pass', () => {
+    const fast = new TwinChunkScorer(g);
+    const slow = new TwinChunkScorer(g, { wasm: false });
+    expect(fast.usesWasm).toBe(true);
+    expect(slow.usesWasm).toBe(false);
+    const images = sparseImages(data.test, 28, 28);
+    const p = twinParams(g, paramSets['random, b1 0.1']);
+    for (const loss of ['seed', 'epsilon', 'stable'] as const) {
+      expect(fast.score(p, images, data.test.labels, 10, 150, loss)).toEqual(slow.score(p, images, data.test.labels, 10, 150, loss));
+    }
+  });
+
+  it('refuses image sides that are not multiples of 4', () => {
+    expect(() => new TwinEvalWasm(twinGeometry(30, 28), 10)).toThrow(/multiples of 4/);
+  });
+});
