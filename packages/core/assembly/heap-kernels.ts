@@ -2,16 +2,17 @@
 // of tfjs-backend-wasm's single-threaded build, and the shared memory of its threaded build): the
 // project's kernels that work in place on tfjs's heap, as jobs cut into chunks that every thread
 // runs (own-wasm/heap-kernels.ts writes the job block and hands out the chunks). The kernels are in
-// parts/: convolution, GEMM, Adam (with fc1's transposed copy), the max-pool gradient, column sums
+// kernels/: convolution, GEMM, Adam (with fc1's transposed copy), the max-pool gradient, column sums
 // (bias gradients) and ReLU's gradient. No data segments: they would overwrite tfjs's heap.
-import { adamRange, transposeRows } from './parts/adam';
-import { convPixels, packFilter } from './parts/conv';
-import { convPoolWindows } from './parts/conv-pool';
-import { gemmTile, packColumns } from './parts/gemm';
-import { maxPoolGradRows } from './parts/max-pool-grad';
-import { reluGradRange } from './parts/relu-grad';
-import { sumRowsColumns } from './parts/sum-rows';
-import { winogradScratchBytes, winogradTiles } from './parts/winograd';
+import { applyAdamRange } from './kernels/ApplyAdam';
+import { conv2DPixels, packFilter } from './kernels/Conv2D';
+import { convPoolWindows } from './kernels/ConvPool';
+import { batchMatMulTile, packColumns } from './kernels/BatchMatMul';
+import { maxPoolGradRows } from './kernels/MaxPoolGrad';
+import { reluGradRange } from './kernels/ReluGrad';
+import { sumColumns } from './kernels/Sum';
+import { transposeRows } from './kernels/Transpose';
+import { winogradScratchBytes, winogradConvPoolTiles } from './kernels/WinogradConvPool';
 
 export { packColumns, packFilter, winogradScratchBytes };
 
@@ -19,14 +20,14 @@ export { packColumns, packFilter, winogradScratchBytes };
 // layout): i32 slots, the job's kind at KIND and its arguments from ARGS on.
 const KIND: usize = 8 << 2;
 const ARGS: usize = 9 << 2;
-const JOB_CONV = 0;
-const JOB_GEMM = 1;
-const JOB_ADAM = 2;
+const JOB_CONV2D = 0;
+const JOB_BATCH_MAT_MUL = 1;
+const JOB_APPLY_ADAM = 2;
 const JOB_TRANSPOSE = 3;
 const JOB_MAX_POOL_GRAD = 4;
-const JOB_SUM_ROWS = 5;
+const JOB_SUM = 5;
 const JOB_RELU_GRAD = 6;
-const JOB_WINOGRAD = 7;
+const JOB_WINOGRAD_CONV_POOL = 7;
 const JOB_CONV_POOL = 8;
 
 // @ts-ignore: decorator
@@ -53,29 +54,29 @@ export function runChunk(job: usize, chunk: i32): void {
     const q0 = chunk * chunkWindows;
     convPoolWindows(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
       arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13), q0, min(q0 + chunkWindows, windows));
-  } else if (kind == JOB_WINOGRAD) {
+  } else if (kind == JOB_WINOGRAD_CONV_POOL) {
     // x, u, bias, out, scratch (chunks x winogradScratchBytes), flag, h, w, c, co, tiles, chunkTiles
     const c = arg(job, 8), co = arg(job, 9), tiles = arg(job, 10), chunkTiles = arg(job, 11);
     const t0 = chunk * chunkTiles;
-    winogradTiles(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3),
+    winogradConvPoolTiles(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3),
       <usize>arg(job, 4) + <usize>chunk * <usize>winogradScratchBytes(c, co), arg(job, 5),
       arg(job, 6), arg(job, 7), c, co, t0, min(t0 + chunkTiles, tiles));
-  } else if (kind == JOB_ADAM) {
+  } else if (kind == JOB_APPLY_ADAM) {
     // w, g, m, v, wOut, n, chunkLength (a multiple of 4), alpha, eps, 1 - beta1, 1 - beta2 (f32)
     const n = arg(job, 5), length = arg(job, 6);
     const i0 = chunk * length;
-    adamRange(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), i0, min(i0 + length, n),
+    applyAdamRange(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), i0, min(i0 + length, n),
       argF32(job, 7), argF32(job, 8), argF32(job, 9), argF32(job, 10));
   } else if (kind == JOB_RELU_GRAD) {
     // dy, x, out, n, chunkLength (a multiple of 4)
     const n = arg(job, 3), length = arg(job, 4);
     const i0 = chunk * length;
     reluGradRange(arg(job, 0), arg(job, 1), arg(job, 2), i0, min(i0 + length, n));
-  } else if (kind == JOB_SUM_ROWS) {
+  } else if (kind == JOB_SUM) {
     // x, out, rows, cols, chunkCols (a multiple of 4)
     const cols = arg(job, 3), chunkCols = arg(job, 4);
     const c0 = chunk * chunkCols;
-    sumRowsColumns(arg(job, 0), arg(job, 1), arg(job, 2), cols, c0, min(c0 + chunkCols, cols));
+    sumColumns(arg(job, 0), arg(job, 1), arg(job, 2), cols, c0, min(c0 + chunkCols, cols));
   } else if (kind == JOB_MAX_POOL_GRAD) {
     // x, dy, dx, inH, inW, C, outH, outW, fh, fw, sh, sw, padTop, padLeft, last, rows (batch * outH), chunkRows
     const rows = arg(job, 15), chunkRows = arg(job, 16);
@@ -88,10 +89,10 @@ export function runChunk(job: usize, chunk: i32): void {
     const rows = arg(job, 2), chunkRows = arg(job, 4);
     const r0 = chunk * chunkRows;
     transposeRows(arg(job, 0), arg(job, 1), rows, arg(job, 3), r0, min(r0 + chunkRows, rows));
-  } else if (kind == JOB_CONV) {
+  } else if (kind == JOB_CONV2D) {
     const pixels = arg(job, 14), chunkPixels = arg(job, 15);
     const p0 = chunk * chunkPixels;
-    convPixels(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
+    conv2DPixels(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
       arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13),
       p0, min(p0 + chunkPixels, pixels));
   } else {
@@ -99,7 +100,7 @@ export function runChunk(job: usize, chunk: i32): void {
     const m = arg(job, 6), n = arg(job, 7), tileRows = arg(job, 8), tileCols = arg(job, 9);
     const colTiles = (n + tileCols - 1) / tileCols;
     const m0 = (chunk / colTiles) * tileRows, n0 = (chunk % colTiles) * tileCols;
-    gemmTile(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5),
+    batchMatMulTile(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5),
       m0, min(m0 + tileRows, m), n0, min(n0 + tileCols, n), arg(job, 10));
   }
 }

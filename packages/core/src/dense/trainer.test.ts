@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchSampler } from '../data/batches';
 import { resolveConfig, type ExperimentConfig } from '../config';
 import { initEngine } from '../engine/engine';
-import { setMaxPoolGradOwnWasm } from '../kernels/MaxPoolGrad';
+import { setOwnWasm } from '../kernels/own-wasm-switch';
 import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData } from '../data/mnist';
 import { forwardLogits, PARAM_NAMES } from './model';
@@ -298,11 +298,11 @@ describe('determinism', () => {
       const plain = new Trainer(config, data, { ownWasm: false });
       // MaxPoolGrad's own path is switched for the whole engine, so around the plain steps only.
       const plainStep = () => {
-        setMaxPoolGradOwnWasm(false);
+        setOwnWasm('MaxPoolGrad', false);
         try {
           return plain.trainStep();
         } finally {
-          setMaxPoolGradOwnWasm(true);
+          setOwnWasm('MaxPoolGrad', true);
         }
       };
       for (let i = 0; i < 3; i++) expect(Object.is(own.trainStep(), plainStep())).toBe(true);

@@ -1,7 +1,7 @@
 // The training state of one run (parameters, Adam state, data order) and its single step:
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamWasm, adamWasmAvailable } from '../own-wasm/adam-wasm';
+import { ApplyAdamKernel, applyAdamKernelAvailable } from '../kernels/ApplyAdam';
 import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
 import { BatchSampler, type BatchSamplerState } from '../data/batches';
 import type { EvalConvKind, ExperimentConfig } from '../config';
@@ -98,7 +98,7 @@ export class Trainer {
   private readonly pixels: Float32Array;
 
   /** Adam on the project's own WebAssembly (bitwise the same as adamStep), when SIMD is there. */
-  private readonly adamKernel: AdamWasm | null;
+  private readonly adamKernel: ApplyAdamKernel | null;
   /** fc1's weights transposed, which that Adam also writes, for the forward pass (see dense/model.ts). */
   private fc1T: tf.Tensor | null = null;
 
@@ -108,7 +108,7 @@ export class Trainer {
     /**
      * ownWasm: false keeps this trainer's Adam in TypeScript and fc1's forward product plain (the
      * same bits, slower). The own kernels (MaxPoolGrad, Sum) are switched for the whole engine:
-     * setMaxPoolGradOwnWasm, useKernelSet.
+     * setOwnWasm, useKernelSet.
      */
     options: { ownWasm?: boolean } = {},
   ) {
@@ -121,7 +121,9 @@ export class Trainer {
     const sizes = init.map((a) => a.length);
     const fc1Shape = shapes[FC1_WEIGHTS] as [number, number];
     this.adamKernel =
-      options.ownWasm !== false && adamWasmAvailable() ? new AdamWasm(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]])) : null;
+      options.ownWasm !== false && applyAdamKernelAvailable()
+        ? new ApplyAdamKernel(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]]))
+        : null;
     this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
     if (this.adamKernel) this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));

@@ -1,5 +1,5 @@
 // Evaluation's Winograd conv + bias + ReLU + pool (dense/winograd.ts, kernels/WinogradConvPool.ts,
-// assembly/parts/winograd.ts): the TypeScript twin against a float64 loop of the direct
+// assembly/kernels/WinogradConvPool.ts): the TypeScript twin against a float64 loop of the direct
 // convolution, and both fused kernels against the cpu backend's ops (tolerance: Winograd rounds
 // differently, not wrongly); the WebAssembly kernel and the cpu
 // backend's kernel bitwise against the twin, edge values included; the evaluation with it against
@@ -127,15 +127,19 @@ describe('Winograd F(2x2, 5x5) conv + bias + ReLU + pool', () => {
         const x = values(g.batch * g.h * g.w * g.c, 11 + g.c, -0.2, 1, edges);
         const w = values(25 * g.c * g.co, 12 + g.c, -0.1, 0.1, edges);
         const b = values(g.co, 13 + g.c, -0.05, 0.15);
-        const expected = bits(twin(x, w, b, g));
+        const twinOut = new Float32Array(g.batch * (g.h / 2) * (g.w / 2) * g.co);
+        const twinFinite = winogradConvPool(x, winogradFilter(w, g.c, g.co), b, twinOut, g);
+        const expected = bits(twinOut);
         for (const backend of ['wasm', 'cpu']) {
           await tf.setBackend(backend);
           const inputs = { x: tf.tensor4d(x, [g.batch, g.h, g.w, g.c]), filter: tf.tensor4d(w, [5, 5, g.c, g.co]), bias: tf.tensor1d(b) };
-          const out = tf.engine().runKernel(WINOGRAD_CONV_POOL, inputs) as tf.Tensor;
+          const [out, finite] = tf.engine().runKernel(WINOGRAD_CONV_POOL, inputs) as tf.Tensor[];
           tf.dispose(Object.values(inputs));
           expect(out.shape).toEqual([g.batch, g.h / 2, g.w / 2, g.co]);
           expect(bits(out.dataSync() as Float32Array)).toEqual(expected);
-          out.dispose();
+          // The second output says whether every value before ReLU was finite, as the twin does.
+          expect(finite.dataSync()[0]).toBe(twinFinite ? 1 : 0);
+          tf.dispose([out, finite]);
         }
         await tf.setBackend('wasm');
       });

@@ -1,6 +1,6 @@
 // Evaluation's fused conv5x5 (SAME, stride 1) + bias + ReLU + 2x2 max-pool by Winograd's
 // F(2x2, 5x5): the filter transform U = G g G^T (here, in float64, rounded once to float32), and a
-// float32 TypeScript twin of the WebAssembly kernel (assembly/parts/winograd.ts) doing the same
+// float32 TypeScript twin of the WebAssembly kernel (assembly/kernels/WinogradConvPool.ts) doing the same
 // operations in the same order, so both give the same bits (it runs where WebAssembly SIMD does
 // not, and on the cpu backend). F(2x2, 5x5) uses the interpolation points 0, 1, -1, 2, -2 and
 // infinity; with B^T below, A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 1]] and G = N / D.

@@ -7,17 +7,11 @@
 //   A B^T = (B A^T)^T          (pack A^T, the small one, not the large B)
 //   A^T B^T = (B A)^T
 // Every form sums each output over k in order from 0, so all give the same bits (NaN as NaN).
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ownMatMul } from '../own-wasm/heap-kernels';
+import { ownBatchMatMul } from '../own-wasm/heap-kernels';
+import { ownWasmOn } from './own-wasm-switch';
 import { disposeIntermediates, transpose } from './wasm-kernel-utils';
-
-let useOwnGemm = true;
-
-/** Switches the own GEMM on or off (tests and benchmarks compare it with XNNPACK's). */
-export function setMatMulOwnWasm(on: boolean): void {
-  useOwnGemm = on;
-}
 
 /** A rank-2 matrix or a rank-3 batch of one (tfjs passes matMul's 2-D operands as they are). */
 function isSingleMatrix(t: tf.TensorInfo): boolean {
@@ -31,20 +25,21 @@ function swapLastTwo(rank: number): number[] {
   return perm;
 }
 
-/** Builds the replacement around the stock kernel function (which handles the untransposed case). */
-export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
+/** The replacement BatchMatMul, around the stock kernel (which handles the untransposed case; its setup is kept). */
+export function batchMatMulConfig(stockConfig: tf.KernelConfig): tf.KernelConfig {
+  const stock = stockConfig.kernelFunc;
   const plain = (backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo => {
     const [m, k] = a.shape.slice(-2);
     const n = b.shape[b.shape.length - 1];
     const stockPlain = () => stock({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
-    if (!useOwnGemm || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n === 0) return stockPlain();
+    if (!ownWasmOn('BatchMatMul') || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n === 0) return stockPlain();
     const out = backend.makeOutput(a.shape.length === 3 || b.shape.length === 3 ? [1, m, n] : [m, n], 'float32');
-    if (ownMatMul(backend, a, b, out, m, k, n)) return out;
+    if (ownBatchMatMul(backend, a, b, out, m, k, n)) return out;
     backend.disposeData(out.dataId);
     return stockPlain();
   };
 
-  return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
+  const kernelFunc = ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
@@ -69,4 +64,5 @@ export function makeBatchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
     disposeIntermediates(backend, ba);
     return out;
   }) as unknown as tf.KernelFunc;
+  return { kernelName: tf.BatchMatMul, backendName: 'wasm', setupFunc: stockConfig.setupFunc, kernelFunc };
 }

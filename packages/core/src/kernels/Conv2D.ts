@@ -4,14 +4,8 @@
 // convolution-gradient kernels call whatever Conv2D is registered, so they use it too.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ownConv2D, ownConvFits, type ConvGeometry } from '../own-wasm/heap-kernels';
-
-let useOwnWasm = true;
-
-/** Switches the own convolution on or off (tests and benchmarks compare it with XNNPACK's). */
-export function setConv2DOwnWasm(on: boolean): void {
-  useOwnWasm = on;
-}
+import { ownConv2D, ownConv2DFits, type ConvGeometry } from '../own-wasm/heap-kernels';
+import { ownWasmOn } from './own-wasm-switch';
 
 /** The geometry when the own convolution covers this call, else null. */
 function ownGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): ConvGeometry | null {
@@ -40,19 +34,21 @@ function ownGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAt
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   };
-  return ownConvFits(g) && g.batch * g.oh * g.ow > 0 ? g : null;
+  return ownConv2DFits(g) && g.batch * g.oh * g.ow > 0 ? g : null;
 }
 
-/** Builds the replacement around the stock kernel function. */
-export function makeConv2D(stock: tf.KernelFunc): tf.KernelFunc {
-  return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
+/** The replacement Conv2D, around the stock kernel (whose setup it keeps). */
+export function conv2DConfig(stockConfig: tf.KernelConfig): tf.KernelConfig {
+  const stock = stockConfig.kernelFunc;
+  const kernelFunc = ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
     const backend = args.backend as BackendWasm;
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-    const g = useOwnWasm ? ownGeometry(x, filter, args.attrs as unknown as tf.Conv2DAttrs) : null;
+    const g = ownWasmOn('Conv2D') ? ownGeometry(x, filter, args.attrs as unknown as tf.Conv2DAttrs) : null;
     if (!g) return stock(args as Parameters<tf.KernelFunc>[0]);
     const out = backend.makeOutput([g.batch, g.oh, g.ow, g.co], 'float32');
     if (ownConv2D(backend, x, filter, out, g)) return out;
     backend.disposeData(out.dataId);
     return stock(args as Parameters<tf.KernelFunc>[0]);
   }) as unknown as tf.KernelFunc;
+  return { kernelName: tf.Conv2D, backendName: 'wasm', setupFunc: stockConfig.setupFunc, kernelFunc };
 }

@@ -1,5 +1,5 @@
 // Evaluation's conv1: a SAME convolution (stride 1) fused with bias, ReLU and a 2x2 max-pool, as a
-// wasm kernel of the project's own name (assembly/parts/conv-pool.ts, in place, on every thread):
+// wasm kernel of the project's own name (assembly/kernels/ConvPool.ts, in place, on every thread):
 // bitwise conv2d, add, relu and maxPool one after another (tested), without writing the full-size
 // convolution output three times. Where the fused kernel does not apply (another backend, no
 // WebAssembly SIMD, odd sizes, output channels not a multiple of 16), those four ops run instead,
@@ -11,9 +11,6 @@ import { addressOf, heapKernelsOf, type ConvGeometry } from '../own-wasm/heap-ke
 
 /** The kernel's name. */
 export const CONV_POOL = 'MnistSymConvPool';
-
-/** Whether the kernel's last run saw only finite values before ReLU. */
-let lastFinite = true;
 
 function geometryOf(x: tf.TensorInfo, filter: tf.TensorInfo): ConvGeometry {
   const [batch, h, w, c] = x.shape;
@@ -37,26 +34,30 @@ function fits(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor): boolean {
   );
 }
 
-function wasmKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+/** The kernel's second output: an int32 scalar, 1 when every value before ReLU was finite, else 0. */
+function wasmKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { x, filter, bias } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
   const g = geometryOf(x, filter);
   const out = backend.makeOutput([g.batch, g.h / 2, g.w / 2, g.co], 'float32');
-  lastFinite = heapKernelsOf(backend)!.convPool(
+  const finite = heapKernelsOf(backend)!.convPool(
     addressOf(backend, x),
     addressOf(backend, filter),
     addressOf(backend, bias),
     addressOf(backend, out),
     g,
   );
-  return out;
+  const flag = backend.makeOutput([], 'int32');
+  (backend.typedArrayFromHeap(flag) as Int32Array)[0] = finite ? 1 : 0;
+  return [out, flag];
 }
 
-/** Registers the kernel on the wasm backend (once). */
-export function registerConvPool(): void {
-  if (tf.getKernel(CONV_POOL, 'wasm')) return;
-  tf.registerKernel({ kernelName: CONV_POOL, backendName: 'wasm', kernelFunc: wasmKernel as unknown as tf.KernelFunc });
-}
+/** The kernel, on the wasm backend. */
+export const convPoolConfig: tf.KernelConfig = {
+  kernelName: CONV_POOL,
+  backendName: 'wasm',
+  kernelFunc: wasmKernel as unknown as tf.KernelFunc,
+};
 
 /**
  * The layer as the four tfjs ops: maxPool(relu(conv2d(x, filter, 1, 'same') + bias), 2, 2, 'same').
@@ -69,8 +70,10 @@ export function convBiasReluPoolOps(x: tf.Tensor4D, filter: tf.Tensor, bias: tf.
 /** The same layer, fused where it applies (see the header). */
 export function convBiasReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D {
   if (fits(x, filter, bias)) {
-    const out = tf.engine().runKernel(CONV_POOL, { x, filter, bias } as unknown as tf.NamedTensorMap) as tf.Tensor4D;
-    if (lastFinite) return out;
+    const [out, finite] = tf.engine().runKernel(CONV_POOL, { x, filter, bias } as unknown as tf.NamedTensorMap) as [tf.Tensor4D, tf.Tensor];
+    const allFinite = finite.dataSync()[0] === 1;
+    finite.dispose();
+    if (allFinite) return out;
     out.dispose();
   }
   return convBiasReluPoolOps(x, filter, bias);

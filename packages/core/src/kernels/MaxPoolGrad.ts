@@ -7,15 +7,10 @@ import { randomInterval, type MT19937 } from '../random/prng';
 import { scopedPolicy } from './scoped-policy';
 import { heapF32 } from './wasm-kernel-utils';
 import { addressOf, heapKernelsOf, type PoolGeometry } from '../own-wasm/heap-kernels';
+import { ownWasmOn } from './own-wasm-switch';
 
 // The first/last rules run on the project's own WebAssembly wherever it runs (heapKernelsOf says:
 // WebAssembly SIMD), with the same bits.
-let useOwnWasm = true;
-
-/** Turns the own-WebAssembly path of MaxPoolGrad off or on (tests compare both). */
-export function setMaxPoolGradOwnWasm(on: boolean): void {
-  useOwnWasm = on;
-}
 
 /** Which tied maximum of a pooling window receives the gradient. */
 export type PoolTieRule = 'first' | 'last' | 'random';
@@ -84,7 +79,7 @@ export function maxPoolGradFirstMax(args: { inputs: tf.NamedTensorInfoMap; backe
   };
   // The own kernel (in place, on the kernels' threads): channels a multiple of 4, windows that never overlap.
   const kernels =
-    poolTies.current.rule !== 'random' && useOwnWasm && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw
+    poolTies.current.rule !== 'random' && ownWasmOn('MaxPoolGrad') && C % 4 === 0 && strideHeight >= fh && strideWidth >= fw
       ? heapKernelsOf(backend)
       : null;
   if (kernels) {

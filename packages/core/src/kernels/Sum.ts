@@ -66,9 +66,10 @@ function isAllButLast(axis: number | number[], rank: number): boolean {
   return rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
 }
 
-/** Builds the replacement around the stock kernel function. */
-export function makeSum(stock: tf.KernelFunc): tf.KernelFunc {
-  return ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
+/** The replacement Sum, around the stock kernel (whose setup it keeps). */
+export function sumConfig(stockConfig: tf.KernelConfig): tf.KernelConfig {
+  const stock = stockConfig.kernelFunc;
+  const kernelFunc = ((args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }) => {
     const backend = args.backend as BackendWasm;
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
@@ -83,7 +84,8 @@ export function makeSum(stock: tf.KernelFunc): tf.KernelFunc {
     const outShape = keepDims ? [...new Array(rank - 1).fill(1), cols] : [cols];
     const out = backend.makeOutput(outShape, 'float32');
     if (shuffled) sumColumnsShuffled(heapF32(backend, x), rows, cols, rng!, heapF32(backend, out));
-    else kernels!.sumRows(addressOf(backend, x), addressOf(backend, out), rows, cols);
+    else kernels!.sum(addressOf(backend, x), addressOf(backend, out), rows, cols);
     return out;
   }) as unknown as tf.KernelFunc;
+  return { kernelName: tf.Sum, backendName: 'wasm', setupFunc: stockConfig.setupFunc, kernelFunc };
 }

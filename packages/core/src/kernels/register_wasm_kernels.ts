@@ -1,54 +1,42 @@
-// The only place that changes tfjs-backend-wasm's kernel registry: adds the missing kernel and
-// replaces the slow or non-TensorFlow-faithful ones. Call after the wasm backend is initialised,
-// so the stock kernels' setup (wasm function bindings) has already run.
+// The only place that changes tfjs's kernel registry: adds the missing kernel, replaces the slow or
+// non-TensorFlow-faithful ones, and registers the project's own. One convention: each kernel file
+// exports its KernelConfig as `<kernel>Config` (a function of the stock config where the
+// replacement keeps the stock kernel's setup and calls it for the cases it leaves alone). Call
+// after the wasm backend is initialised, so the stock kernels' setup has already run.
 import * as tf from '@tensorflow/tfjs-core';
-import { makeBatchMatMul } from './BatchMatMul';
-import { makeConv2D } from './Conv2D';
+import { batchMatMulConfig } from './BatchMatMul';
+import { conv2DConfig } from './Conv2D';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
+import { convPoolConfig } from './ConvPool';
+import { identityConfig } from './Identity';
 import { maxPoolGradConfig } from './MaxPoolGrad';
-import { makeIdentity } from './Identity';
-import { registerReluGrad, setReluGradOwnWasm } from './ReluGrad';
-import { registerWinogradConvPool } from './WinogradConvPool';
-import { registerConvPool } from './ConvPool';
-import { makeSum } from './Sum';
+import { reluGradConfig, reluGradientConfig } from './ReluGrad';
+import { sumConfig } from './Sum';
+import { winogradConvPoolConfig, winogradConvPoolCpuConfig } from './WinogradConvPool';
+import { setOwnWasm, type SwitchableKernel } from './own-wasm-switch';
 
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
 export type KernelSet = 'project' | 'stock';
 
 const REPLACED = [tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Identity];
+const SWITCHABLE: SwitchableKernel[] = ['Conv2D', 'BatchMatMul', 'MaxPoolGrad', 'ReluGrad'];
 let stock: Record<string, tf.KernelConfig> | null = null;
 
 function replace(config: tf.KernelConfig): void {
-  if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+  if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel(config);
 }
 
 function installProjectKernels(saved: Record<string, tf.KernelConfig>): void {
-  const stockMatMul = saved[tf.BatchMatMul];
-  // Keep the stock setup: it binds the stock kernel (which the replacement calls) to the wasm instance.
-  replace({
-    kernelName: tf.BatchMatMul,
-    backendName: 'wasm',
-    setupFunc: stockMatMul.setupFunc,
-    kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc),
-  });
-  const stockConv = saved[tf.Conv2D];
-  replace({ kernelName: tf.Conv2D, backendName: 'wasm', setupFunc: stockConv.setupFunc, kernelFunc: makeConv2D(stockConv.kernelFunc) });
-  const stockSum = saved[tf.Sum];
-  replace({ kernelName: tf.Sum, backendName: 'wasm', setupFunc: stockSum.setupFunc, kernelFunc: makeSum(stockSum.kernelFunc) });
-  const stockIdentity = saved[tf.Identity];
-  replace({
-    kernelName: tf.Identity,
-    backendName: 'wasm',
-    setupFunc: stockIdentity.setupFunc,
-    kernelFunc: makeIdentity(stockIdentity.kernelFunc),
-  });
+  replace(batchMatMulConfig(saved[tf.BatchMatMul]));
+  replace(conv2DConfig(saved[tf.Conv2D]));
+  replace(sumConfig(saved[tf.Sum]));
+  replace(identityConfig(saved[tf.Identity]));
   replace(conv2DBackpropFilterConfig);
   replace(conv2DBackpropInputConfig);
   replace(maxPoolGradConfig);
-  registerReluGrad();
-  setReluGradOwnWasm(true);
+  for (const kernel of SWITCHABLE) setOwnWasm(kernel, true);
 }
 
 /** Registers the project's wasm kernels once; later calls are no-ops. */
@@ -61,8 +49,11 @@ export function registerWasmKernels(): void {
     saved[name] = config;
   }
   installProjectKernels(saved);
-  registerWinogradConvPool();
-  registerConvPool();
+  replace(reluGradConfig);
+  tf.registerGradient(reluGradientConfig);
+  replace(convPoolConfig);
+  replace(winogradConvPoolConfig);
+  replace(winogradConvPoolCpuConfig);
   stock = saved;
 }
 
@@ -75,6 +66,6 @@ export function useKernelSet(set: KernelSet): void {
   if (!stock) throw new Error('registerWasmKernels() has not run');
   if (set === 'stock') {
     for (const config of Object.values(stock)) replace(config);
-    setReluGradOwnWasm(false);
+    setOwnWasm('ReluGrad', false);
   } else installProjectKernels(stock);
 }

@@ -8,8 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/engine';
 import { Worker } from 'node:worker_threads';
-import { setMatMulOwnWasm } from '../kernels/BatchMatMul';
-import { setConv2DOwnWasm } from '../kernels/Conv2D';
+import { setOwnWasm } from '../kernels/own-wasm-switch';
 import { HeapKernels, type ConvGeometry, type TfjsHeapModule } from './heap-kernels';
 import { lcgUint32 } from '../../../../test/lcg';
 import { winogradFilter } from '../dense/winograd';
@@ -19,8 +18,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  setConv2DOwnWasm(true);
-  setMatMulOwnWasm(true);
+  setOwnWasm('Conv2D', true);
+  setOwnWasm('BatchMatMul', true);
 });
 
 /**
@@ -53,11 +52,11 @@ function both(xShape: number[], wShape: number[], pad: 'same' | 'valid' | number
   const every = 4 * wShape[0] * wShape[1] * wShape[2];
   const x = tf.tensor4d(values(size(xShape), seed, edges, every), xShape as [number, number, number, number]);
   const w = tf.tensor4d(values(size(wShape), seed + 1, edges, every), wShape as [number, number, number, number]);
-  setConv2DOwnWasm(true);
+  setOwnWasm('Conv2D', true);
   const own = tf.conv2d(x, w, 1, pad);
-  setConv2DOwnWasm(false);
+  setOwnWasm('Conv2D', false);
   const stock = tf.conv2d(x, w, 1, pad);
-  setConv2DOwnWasm(true);
+  setOwnWasm('Conv2D', true);
   const r = { own: own.dataSync() as Float32Array, stock: stock.dataSync() as Float32Array, shape: own.shape, x, w };
   tf.dispose([own, stock]);
   return r;
@@ -128,7 +127,7 @@ describe('own convolution inside the filter gradient (Conv2DBackpropFilter as a 
         const w = tf.tensor4d(values(size(c.w), 32, edges, every), c.w as [number, number, number, number]);
         const dy = tf.tensor(values(size(tf.conv2d(x, w, 1, c.pad).shape), 33, edges, every), tf.conv2d(x, w, 1, c.pad).shape);
         const dW = (own: boolean) => {
-          setConv2DOwnWasm(own);
+          setOwnWasm('Conv2D', own);
           const g = tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, 1, c.pad), dy)))(w);
           const r = g.dataSync() as Float32Array;
           g.dispose();
@@ -136,7 +135,7 @@ describe('own convolution inside the filter gradient (Conv2DBackpropFilter as a 
         };
         const own = dW(true);
         const stock = dW(false);
-        setConv2DOwnWasm(true);
+        setOwnWasm('Conv2D', true);
         if (edges) expect(stock.some(Number.isNaN)).toBe(true); // the edge values reach the outputs
         expect(bits(own)).toEqual(bits(stock));
         tf.dispose([x, w, dy]);
@@ -150,11 +149,11 @@ function bothMatMul(aShape: number[], bShape: number[], tA: boolean, tB: boolean
   const k = tA ? aShape[0] : aShape[1];
   const a = tf.tensor2d(values(size(aShape), seed, edges, 4 * k), aShape as [number, number]);
   const b = tf.tensor2d(values(size(bShape), seed + 1, edges, 4 * k), bShape as [number, number]);
-  setMatMulOwnWasm(true);
+  setOwnWasm('BatchMatMul', true);
   const own = tf.matMul(a, b, tA, tB);
-  setMatMulOwnWasm(false);
+  setOwnWasm('BatchMatMul', false);
   const stock = tf.matMul(a, b, tA, tB);
-  setMatMulOwnWasm(true);
+  setOwnWasm('BatchMatMul', true);
   const r = { own: own.dataSync() as Float32Array, stock: stock.dataSync() as Float32Array };
   tf.dispose([a, b, own, stock]);
   return r;
@@ -242,10 +241,10 @@ describe('own convolution, GEMM and Winograd on helper threads', () => {
     const sizes = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000, 20 * 28 * 28 * 32, 8 * 7 * 7 * 64, 20 * 14 * 14 * 32];
     const outs = sizes.map((n) => heap._malloc(4 * n));
     const run = () => {
-      pool.conv(x, w, outs[0], g);
-      pool.gemm(a, b, outs[1], 50, 3136, 64);
-      pool.gemm(a2, b2, outs[2], 3136, 50, 1000);
-      pool.conv(x1, w1, outs[3], g1); // one input channel (conv1)
+      pool.conv2D(x, w, outs[0], g);
+      pool.batchMatMul(a, b, outs[1], 50, 3136, 64);
+      pool.batchMatMul(a2, b2, outs[2], 3136, 50, 1000);
+      pool.conv2D(x1, w1, outs[3], g1); // one input channel (conv1)
       pool.winogradConvPool(x, u, bias, outs[4], { batch: 8, h: 14, w: 14, c: 32, co: 64 }); // evaluation's conv2
       pool.convPool(x1, w1, b1, outs[5], g1); // evaluation's conv1
       return outs.map((at, i) => bits(pool.f32(at, sizes[i])));
@@ -285,7 +284,7 @@ describe('own convolution, GEMM and Winograd on helper threads', () => {
     let error: unknown = null;
     for (let i = 0; i < 300 && !error; i++) {
       try {
-        pool.gemm(a, b, out, 64, 3136, 64);
+        pool.batchMatMul(a, b, out, 64, 3136, 64);
       } catch (e) {
         error = e;
       }

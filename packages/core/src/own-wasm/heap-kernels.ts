@@ -1,5 +1,5 @@
 // The project's kernels that work in place on tfjs-backend-wasm's heap (assembly/heap-kernels.ts
-// and parts/): convolution (stride 1, NHWC) and matrix product, bitwise XNNPACK's for every value
+// and assembly/kernels/): convolution (stride 1, NHWC) and matrix product, bitwise XNNPACK's for every value
 // that is not NaN, and Adam, the max-pool gradient, column sums and ReLU's gradient, bitwise the code
 // they replace. The module imports that heap's memory (the single-threaded build's plain memory, or
 // the threaded build's shared one), so tensors are read and written where they are, and its scratch
@@ -73,7 +73,17 @@ export type SpawnHelper = (source: string, data: HeapKernelsHelperData) => void;
 // never waits forever: it throws instead), then the kind and the arguments.
 const JOB = { seq: 0, stop: 1, next: 2, completed: 3, chunks: 4, helped: 5, failed: 6, KIND: 8, ARGS: 9 } as const;
 const JOB_INTS = JOB.ARGS + 24;
-const KIND = { conv: 0, gemm: 1, adam: 2, transpose: 3, maxPoolGrad: 4, sumRows: 5, reluGrad: 6, winograd: 7, convPool: 8 } as const;
+const KIND = {
+  conv2D: 0,
+  batchMatMul: 1,
+  applyAdam: 2,
+  transpose: 3,
+  maxPoolGrad: 4,
+  sum: 5,
+  reluGrad: 6,
+  winogradConvPool: 7,
+  convPool: 8,
+} as const;
 
 const bitsScratch = new Float32Array(1);
 /** The bits of a float32, as the i32 a job slot holds. */
@@ -213,7 +223,7 @@ export class HeapKernels {
   }
 
   /** out = the convolution (see ConvGeometry) of x (NHWC) with the filter w (HWIO). */
-  conv(x: number, w: number, out: number, g: ConvGeometry): void {
+  conv2D(x: number, w: number, out: number, g: ConvGeometry): void {
     const taps = g.kh * g.kw;
     const wp = this.scratch('filter', 4 * taps * g.c * g.co);
     const zero = this.scratch('zero', 4 * g.c);
@@ -223,13 +233,13 @@ export class HeapKernels {
     // Even chunk sizes starting at even pixels: pixels are paired the same way whatever the threads.
     const chunkPixels = 2 * Math.max(1, Math.ceil(pixels / this.chunkTarget() / 2));
     const args = [x, wp, out, zero, g.h, g.w, g.c, g.kh, g.kw, g.co, g.oh, g.ow, g.padTop, g.padLeft, pixels, chunkPixels];
-    this.run(KIND.conv, args, Math.ceil(pixels / chunkPixels), pixels * taps * g.c * g.co);
+    this.run(KIND.conv2D, args, Math.ceil(pixels / chunkPixels), pixels * taps * g.c * g.co);
   }
 
   /**
    * out[batch][oh/2][ow/2][co] = maxPool2x2(relu(conv(x, w) + bias)) (see ConvGeometry; the output
    * as large as the input, oh and ow even): bitwise conv, add, relu and maxPool one after another
-   * (assembly/parts/conv-pool.ts), without their full-size intermediates, when every value before
+   * (assembly/kernels/ConvPool.ts), without their full-size intermediates, when every value before
    * ReLU is finite; false otherwise (the caller then runs those four ops).
    */
   convPool(x: number, w: number, bias: number, out: number, g: ConvGeometry): boolean {
@@ -247,7 +257,7 @@ export class HeapKernels {
   }
 
   /** out (m x n) = a (m x k) times b (k x n), all row-major; b is packed, a read in place. */
-  gemm(a: number, b: number, out: number, m: number, k: number, n: number): void {
+  batchMatMul(a: number, b: number, out: number, m: number, k: number, n: number): void {
     const padded = 16 * Math.ceil(n / 16);
     const bp = this.scratch('columns', 4 * k * padded);
     this.exports.packColumns(b, bp, k, n);
@@ -264,7 +274,7 @@ export class HeapKernels {
       tileCols = padded;
     }
     const chunks = Math.ceil(m / tileRows) * Math.ceil(padded / tileCols);
-    this.run(KIND.gemm, [a, 4 * k, bp, c, 4 * padded, k, m, padded, tileRows, tileCols, n], chunks, m * k * padded);
+    this.run(KIND.batchMatMul, [a, 4 * k, bp, c, 4 * padded, k, m, padded, tileRows, tileCols, n], chunks, m * k * padded);
     if (padded !== n) {
       const result = this.f32(c, m * padded);
       const dst = this.f32(out, m * n);
@@ -273,10 +283,10 @@ export class HeapKernels {
   }
 
   /**
-   * One Adam update of n elements (see assembly/parts/adam.ts): m and v in place, the new weights
+   * One Adam update of n elements (see assembly/kernels/ApplyAdam.ts): m and v in place, the new weights
    * (from w and the gradient g) to wOut.
    */
-  adam(
+  applyAdam(
     w: number,
     g: number,
     m: number,
@@ -287,7 +297,7 @@ export class HeapKernels {
   ): void {
     const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
     const args = [w, g, m, v, wOut, n, length, f32Bits(c.alpha), f32Bits(c.eps), f32Bits(c.oneMinusB1), f32Bits(c.oneMinusB2)];
-    this.run(KIND.adam, args, Math.ceil(n / length), MEMORY_BOUND_WORK * n);
+    this.run(KIND.applyAdam, args, Math.ceil(n / length), MEMORY_BOUND_WORK * n);
   }
 
   /** dst (cols x rows) = the rows x cols matrix at src, transposed. */
@@ -298,7 +308,7 @@ export class HeapKernels {
 
   /**
    * dx = the gradient of a max-pool of x (NHWC, windows that do not overlap, C % 4 == 0) for dy,
-   * to the first or last maximum of each window (see assembly/parts/max-pool-grad.ts).
+   * to the first or last maximum of each window (see assembly/kernels/MaxPoolGrad.ts).
    */
   maxPoolGrad(x: number, dy: number, dx: number, p: PoolGeometry, last: boolean): void {
     // Windows that tile the input write every cell; otherwise zero the cells no window covers first.
@@ -311,13 +321,13 @@ export class HeapKernels {
   }
 
   /** out (cols floats) = the column sums of the rows x cols matrix at x, each summed down the rows in order. */
-  sumRows(x: number, out: number, rows: number, cols: number): void {
+  sum(x: number, out: number, rows: number, cols: number): void {
     // One chunk per thread, whole cache lines each: every chunk streams all the rows.
     const chunkCols = 16 * Math.max(1, Math.ceil(cols / (this.helpers + 1) / 16));
-    this.run(KIND.sumRows, [x, out, rows, cols, chunkCols], Math.ceil(cols / chunkCols), MEMORY_BOUND_WORK * rows * cols);
+    this.run(KIND.sum, [x, out, rows, cols, chunkCols], Math.ceil(cols / chunkCols), MEMORY_BOUND_WORK * rows * cols);
   }
 
-  /** out = dy * step(x) over n elements (ReLU's gradient; see assembly/parts/relu-grad.ts). */
+  /** out = dy * step(x) over n elements (ReLU's gradient; see assembly/kernels/ReluGrad.ts). */
   reluGrad(dy: number, x: number, out: number, n: number): void {
     const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));
     this.run(KIND.reluGrad, [dy, x, out, n, length], Math.ceil(n / length), MEMORY_BOUND_WORK * n);
@@ -325,7 +335,7 @@ export class HeapKernels {
 
   /**
    * out[batch][h/2][w/2][co] = maxPool2x2(relu(conv5x5_same(x, w) + bias)) by Winograd's F(2x2, 5x5)
-   * (assembly/parts/winograd.ts), from u = the packed filter transform (dense/winograd.ts's
+   * (assembly/kernels/WinogradConvPool.ts), from u = the packed filter transform (dense/winograd.ts's
    * winogradFilter); x[batch][h][w][c] with c % 4 == 0, h and w even, co % 16 == 0. False when a
    * value before ReLU was infinite or NaN (the caller then computes the layer directly).
    */
@@ -336,7 +346,7 @@ export class HeapKernels {
     const scratch = this.scratch('winograd', chunks * this.exports.winogradScratchBytes(g.c, g.co));
     const flag = this.clearedFlag();
     const args = [x, u, bias, out, scratch, flag, g.h, g.w, g.c, g.co, tiles, chunkTiles];
-    this.run(KIND.winograd, args, chunks, tiles * 36 * g.c * g.co);
+    this.run(KIND.winogradConvPool, args, chunks, tiles * 36 * g.c * g.co);
     return !this.raised(flag);
   }
 
@@ -416,7 +426,7 @@ export function addressOf(backend: BackendWasm, info: { dataId: object }): numbe
 }
 
 /** True when ownConv2D covers the geometry (output channels in panels of 16). */
-export function ownConvFits(g: ConvGeometry): boolean {
+export function ownConv2DFits(g: ConvGeometry): boolean {
   return g.co % 16 === 0 && g.c >= 1;
 }
 
@@ -433,7 +443,7 @@ export function ownConv2D(
 ): boolean {
   const p = heapKernelsOf(backend);
   if (!p) return false;
-  p.conv(addressOf(backend, x), addressOf(backend, w), addressOf(backend, out), g);
+  p.conv2D(addressOf(backend, x), addressOf(backend, w), addressOf(backend, out), g);
   return true;
 }
 
@@ -442,7 +452,7 @@ export function ownConv2D(
  * done) where the own kernels cannot run. b is packed into panels of 16 columns, so a should be the
  * larger operand: it is read in place.
  */
-export function ownMatMul(
+export function ownBatchMatMul(
   backend: BackendWasm,
   a: { dataId: object },
   b: { dataId: object },
@@ -453,7 +463,7 @@ export function ownMatMul(
 ): boolean {
   const p = heapKernelsOf(backend);
   if (!p) return false;
-  p.gemm(addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), m, k, n);
+  p.batchMatMul(addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), m, k, n);
   return true;
 }
 

@@ -1,6 +1,6 @@
 // The project's own WebAssembly kernels against the TypeScript code they replace, bitwise:
-// Adam (own-wasm/adam-wasm.ts vs dense/adam.ts's adamStep), MaxPoolGrad's first/last rules
-// (assembly/parts/max-pool-grad.ts in place on the heap vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
+// Adam (kernels/ApplyAdam.ts vs dense/adam.ts's adamStep), MaxPoolGrad's first/last rules
+// (assembly/kernels/MaxPoolGrad.ts in place on the heap vs kernels/MaxPoolGrad.ts's loop) and the bias-gradient Sum
 // (kernels/Sum.ts vs tfjs-backend-wasm's own Sum) and ReLU's one-pass gradient (vs tfjs's
 // formula), on values built to hit the
 // edges (ties, NaN, infinities, signed zeros, denormals, tails that are not a multiple of 4).
@@ -8,10 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamStep, initAdamState, type AdamHyper } from '../dense/adam';
 import { initEngine } from '../engine/engine';
-import { setMaxPoolGradOwnWasm, withPoolTies } from '../kernels/MaxPoolGrad';
-import { RELU_GRAD, setReluGradOwnWasm } from '../kernels/ReluGrad';
+import { withPoolTies } from '../kernels/MaxPoolGrad';
+import { setOwnWasm } from '../kernels/own-wasm-switch';
+import { RELU_GRAD } from '../kernels/ReluGrad';
 import { useKernelSet } from '../kernels/register_wasm_kernels';
-import { AdamWasm } from './adam-wasm';
+import { ApplyAdamKernel } from '../kernels/ApplyAdam';
 import { hasWasmSimd } from './embedded-module';
 import { lcgUint32 } from '../../../../test/lcg';
 
@@ -37,7 +38,7 @@ function values(n: number, seed: number, edges: boolean): Float32Array {
   return out;
 }
 
-describe('AdamWasm', () => {
+describe('ApplyAdamKernel', () => {
   const hyper: AdamHyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
   const shapes = [[5, 5, 1, 3], [7], [33, 10], [1]];
 
@@ -46,7 +47,7 @@ describe('AdamWasm', () => {
       const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
       const lrScale = [1, 3, 0.5, 1024];
       const epsScale = [32, 1, 7, 1];
-      const own = new AdamWasm(sizes, hyper);
+      const own = new ApplyAdamKernel(sizes, hyper);
       const ref = initAdamState(sizes, hyper);
       let a = shapes.map((s, i) => tf.tensor(values(sizes[i], 10 + i, edges), s));
       let b = a.map((t) => t.clone());
@@ -65,7 +66,7 @@ describe('AdamWasm', () => {
       }
       expect(own.state.step).toBe(5);
       // The transposed copy a run can ask for (fc1's layout for the forward pass).
-      const withT = new AdamWasm(sizes, hyper, new Map([[2, [33, 10]]]));
+      const withT = new ApplyAdamKernel(sizes, hyper, new Map([[2, [33, 10]]]));
       const { params, transposed } = withT.step(a, a, hyper);
       const want = tf.transpose(params[2]);
       expect(transposed.get(2)!.shape).toEqual([10, 33]);
@@ -89,7 +90,7 @@ describe('MaxPoolGrad on own WebAssembly', () => {
     s: number,
     pad: 'same' | 'valid',
   ): Float32Array {
-    setMaxPoolGradOwnWasm(own);
+    setOwnWasm('MaxPoolGrad', own);
     try {
       return withPoolTies(
         { rule },
@@ -103,7 +104,7 @@ describe('MaxPoolGrad on own WebAssembly', () => {
             .dataSync() as Float32Array,
       );
     } finally {
-      setMaxPoolGradOwnWasm(true);
+      setOwnWasm('MaxPoolGrad', true);
     }
   }
 
@@ -167,7 +168,7 @@ describe('ReLU gradient in one pass (kernels/ReluGrad.ts), against tfjs mul(dy, 
       const x = tf.tensor(values(n, 41, true));
       const dy = tf.tensor(values(n, 42, true));
       const run = (own: boolean) => {
-        setReluGradOwnWasm(own);
+        setOwnWasm('ReluGrad', own);
         const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
         const r = g.dataSync() as Float32Array;
         g.dispose();
@@ -179,7 +180,7 @@ describe('ReLU gradient in one pass (kernels/ReluGrad.ts), against tfjs mul(dy, 
       });
       expect(profile.kernelNames).toContain(RELU_GRAD); // Relu's gradient is the one-pass kernel
       const formula = run(false);
-      setReluGradOwnWasm(true);
+      setOwnWasm('ReluGrad', true);
       const nanAware = (a: Float32Array) =>
         Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)), (v, i) => (Number.isNaN(a[i]) ? 'NaN' : v));
       expect(nanAware(own)).toEqual(nanAware(formula));

@@ -434,8 +434,12 @@ function forwardConvsInBox(
         zd = z1[top + PW + 1];
       let m: number;
       if (ties) {
-        m = pick4(za > 0 ? za : 0, zb > 0 ? zb : 0, zc > 0 ? zc : 0, zd > 0 ? zd : 0, last, rng);
-        const k = picked;
+        const ra = za > 0 ? za : 0,
+          rb = zb > 0 ? zb : 0,
+          rc = zc > 0 ? zc : 0,
+          rd = zd > 0 ? zd : 0;
+        const k = pick4(ra, rb, rc, rd, last, rng);
+        m = cellValue(k, ra, rb, rc, rd);
         arg1[oy * W1 + ox] = cell + (k >> 1) * W + (k & 1);
       } else {
         // ReLU + pool1: max(relu(a..d)) = relu(max(a..d)).
@@ -491,8 +495,13 @@ function forwardConvsInBox(
         zc = z2[top + PW1],
         zd = z2[top + PW1 + 1];
       if (ties) {
-        p2[i] = pick4(za > 0 ? za : 0, zb > 0 ? zb : 0, zc > 0 ? zc : 0, zd > 0 ? zd : 0, last, rng);
-        arg2[i] = 2 * oy * W1 + 2 * ox + (picked >> 1) * W1 + (picked & 1);
+        const ra = za > 0 ? za : 0,
+          rb = zb > 0 ? zb : 0,
+          rc = zc > 0 ? zc : 0,
+          rd = zd > 0 ? zd : 0;
+        const k = pick4(ra, rb, rc, rd, last, rng);
+        p2[i] = cellValue(k, ra, rb, rc, rd);
+        arg2[i] = 2 * oy * W1 + 2 * ox + (k >> 1) * W1 + (k & 1);
       } else {
         const a = za > zb ? za : zb;
         const b = zc > zd ? zc : zd;
@@ -503,13 +512,16 @@ function forwardConvsInBox(
   }
 }
 
-/** Which cell (0..3, row-major) of the last pick4 window gets the gradient. */
-let picked = 0;
+/** The value of cell k (0..3, row-major) of a 2x2 window. */
+function cellValue(k: number, v0: number, v1: number, v2: number, v3: number): number {
+  return k === 0 ? v0 : k === 1 ? v1 : k === 2 ? v2 : v3;
+}
 
 /**
- * A full 2x2 window's maximum of the ReLU outputs v0..v3 (row-major), setting `picked` to the cell
- * that receives the gradient: the first maximum, the last one, or a random one of the tied cells,
- * exactly as pool()'s general loop decides (same comparisons, same draws).
+ * The cell (0..3, row-major) of a full 2x2 window of ReLU outputs v0..v3 (never NaN or -0) that
+ * holds the window's maximum and receives the gradient: the first maximum, the last one, or a
+ * random one of the tied cells, exactly as pool()'s general loop decides (same comparisons, same
+ * draws). Tied cells hold the same value, so the maximum is that cell's value.
  */
 function pick4(v0: number, v1: number, v2: number, v3: number, last: boolean, rng: MT19937 | null): number {
   let best = 0;
@@ -546,8 +558,7 @@ function pick4(v0: number, v1: number, v2: number, v3: number, last: boolean, rn
     else if (v2 === bestV && k-- === 0) best = 2;
     else best = 3;
   }
-  picked = best;
-  return bestV;
+  return best;
 }
 
 /**

@@ -1,4 +1,4 @@
-// TensorFlow's Adam on the project's own WebAssembly (assembly/parts/adam.ts, SIMD, in the
+// TensorFlow's Adam on the project's own WebAssembly (assembly/kernels/ApplyAdam.ts, SIMD, in the
 // heap-kernels module of heap-kernels.ts): bitwise what dense/adam.ts's adamStep computes, several
 // times faster, in place on tfjs-backend-wasm's heap and on the kernels' helper threads. m and v
 // live on that heap for the whole run (call dispose() to free them); each step reads the weights
@@ -6,23 +6,23 @@
 // the new weights transposed (fc1's, for the forward pass).
 import * as tf from '@tensorflow/tfjs-core';
 import { adamTensorConstants, advanceAdamStep, wasmBackend, type AdamHyper, type AdamState } from '../dense/adam';
-import { addressOf, heapKernelsOf, type HeapKernels } from './heap-kernels';
+import { addressOf, heapKernelsOf, type HeapKernels } from '../own-wasm/heap-kernels';
 
 /** What one step returns: the new weights, and the transposed copies asked for (by tensor index). */
-export interface AdamWasmStep {
+export interface ApplyAdamStep {
   params: tf.Tensor[];
   transposed: Map<number, tf.Tensor>;
 }
 
 const f = Math.fround;
 
-/** True when AdamWasm can run here (the wasm backend is active, with WebAssembly SIMD). */
-export function adamWasmAvailable(): boolean {
+/** True when ApplyAdamKernel can run here (the wasm backend is active, with WebAssembly SIMD). */
+export function applyAdamKernelAvailable(): boolean {
   const backend = wasmBackend();
   return backend !== null && heapKernelsOf(backend) !== null;
 }
 
-export class AdamWasm {
+export class ApplyAdamKernel {
   /** The optimizer state; its m and v are fresh views of the heap at every read. */
   readonly state: AdamState;
   private readonly kernels: HeapKernels;
@@ -37,7 +37,7 @@ export class AdamWasm {
   ) {
     const backend = wasmBackend();
     const kernels = backend && heapKernelsOf(backend);
-    if (!kernels) throw new Error('AdamWasm needs the wasm backend with WebAssembly SIMD');
+    if (!kernels) throw new Error('ApplyAdamKernel needs the wasm backend with WebAssembly SIMD');
     this.kernels = kernels;
     this.m = sizes.map((n) => kernels.alloc(4 * Math.max(1, n)));
     this.v = sizes.map((n) => kernels.alloc(4 * Math.max(1, n)));
@@ -63,7 +63,7 @@ export class AdamWasm {
    * One Adam step, as adamStep(params, grads, this.state, hyper, lrScale, epsScale): returns NEW
    * weight tensors (and new transposed copies) and advances the state.
    */
-  step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): AdamWasmStep {
+  step(params: tf.Tensor[], grads: tf.Tensor[], hyper: AdamHyper, lrScale?: number[], epsScale?: number[]): ApplyAdamStep {
     const backend = wasmBackend()!;
     const out: tf.Tensor[] = [];
     const transposed = new Map<number, tf.Tensor>();
@@ -71,7 +71,15 @@ export class AdamWasm {
       const n = this.sizes[i];
       const c = adamTensorConstants(this.state, hyper, lrScale?.[i], epsScale?.[i]);
       const info = backend.makeOutput(params[i].shape, 'float32');
-      this.kernels.adam(addressOf(backend, params[i]), addressOf(backend, grads[i]), this.m[i], this.v[i], addressOf(backend, info), n, c);
+      this.kernels.applyAdam(
+        addressOf(backend, params[i]),
+        addressOf(backend, grads[i]),
+        this.m[i],
+        this.v[i],
+        addressOf(backend, info),
+        n,
+        c,
+      );
       out.push(tf.engine().makeTensorFromTensorInfo(info));
       const shape = this.transposedShapes.get(i);
       if (shape) {

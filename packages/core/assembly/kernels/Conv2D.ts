@@ -4,7 +4,7 @@
 // after tap (ky, then kx), input channel after input channel, one multiply and one add per term (no
 // fused multiply-add), with a padded tap reading a row of zeros. So the result is XNNPACK's (NaN as
 // NaN), and it does not depend on how the output pixels are split between threads: every pixel is
-// computed whole by one caller of convPixels. Pointers are byte addresses.
+// computed whole by one caller of conv2DPixels. Pointers are byte addresses.
 
 /**
  * Packs the filter w[taps][c][co] (co a multiple of 16) into panels of 16 output channels:
@@ -36,7 +36,7 @@ export function packFilter(w: usize, wp: usize, taps: i32, c: i32, co: i32): voi
  * x[batch][h][w][c] with the packed filter wp (kh x kw taps, co outputs), padding pt on top and pl
  * on the left; zero is a row of at least c zeros.
  */
-export function convPixels(x: usize, wp: usize, out: usize, zero: usize,
+export function conv2DPixels(x: usize, wp: usize, out: usize, zero: usize,
   h: i32, w: i32, c: i32, kh: i32, kw: i32, co: i32, oh: i32, ow: i32, pt: i32, pl: i32,
   p0: i32, p1: i32): void {
   const panelBytes = <usize>(kh * kw * c) << 6;

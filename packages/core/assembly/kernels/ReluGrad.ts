@@ -1,4 +1,4 @@
-// AssemblyScript, part of the heap-kernels module (assembly/conv-gemm.ts): ReLU's gradient in one
+// AssemblyScript, part of the heap-kernels module (assembly/heap-kernels.ts): ReLU's gradient in one
 // pass, out = dy * step(x) with step(x) = 1 where x > 0, NaN where x is NaN, else 0: what tfjs's
 // gradient computes as mul(dy, cast(step(x))) in three passes, element for element (one float32
 // multiply each, so the same values; NaN as NaN). Works on a range of elements, so that threads

@@ -1,10 +1,10 @@
-// AssemblyScript, part of the heap-kernels module (assembly/conv-gemm.ts): MaxPoolGrad for pooling windows
+// AssemblyScript, part of the heap-kernels module (assembly/heap-kernels.ts): MaxPoolGrad for pooling windows
 // that do not overlap (stride >= window), NHWC, four channels at a time. A window's gradient goes
 // to its first maximum in row-major order (TensorFlow's CPU rule: a later cell wins only when
 // strictly greater) or, with `last`, to its last one (also when equal); a window of NaNs keeps its
 // first cell. Every input cell a window covers is written (0 + dy at the winner, 0 elsewhere),
 // which is what kernels/MaxPoolGrad.ts's "fill with 0, then add dy at the winner" gives bitwise.
-// Pointers are byte addresses (own-wasm/max-pool-grad-wasm.ts); C % 4 == 0. Works on a range of
+// Pointers are byte addresses (own-wasm/heap-kernels.ts maxPoolGrad); C % 4 == 0. Works on a range of
 // output rows (image n, row oy numbered n * outH + oy), so that threads can share a batch.
 
 export function maxPoolGradRows(

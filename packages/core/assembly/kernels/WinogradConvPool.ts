@@ -10,12 +10,12 @@
 // u[xi][co / 16][c][16] for the 36 positions xi of a 6x6 tile (see src/dense/winograd.ts); bias[co];
 // out[batch][h/2][w/2][co] (co % 16 == 0). A tile number is t = (image * h/2 + ty) * w/2 + tx.
 
-import { gemmTile } from './gemm';
+import { batchMatMulTile } from './BatchMatMul';
 
 /** Tiles per block: a block's transformed inputs, products and the filter stay in the caches. */
 export const WINOGRAD_BLOCK = 16;
 
-/** The scratch bytes one caller of winogradTiles needs for channel counts c and co. */
+/** The scratch bytes one caller of winogradConvPoolTiles needs for channel counts c and co. */
 export function winogradScratchBytes(c: i32, co: i32): i32 {
   return 36 * WINOGRAD_BLOCK * (c + co) * 4 + 36 * 16;
 }
@@ -77,7 +77,7 @@ export function winogradScratchBytes(c: i32, co: i32): i32 {
  * value before ReLU is infinite or NaN (the caller then recomputes the layer directly: how NaN and
  * infinities go through a Winograd transform is not how they go through the direct sums).
  */
-export function winogradTiles(x: usize, u: usize, bias: usize, out: usize, scratch: usize, flag: usize,
+export function winogradConvPoolTiles(x: usize, u: usize, bias: usize, out: usize, scratch: usize, flag: usize,
   h: i32, w: i32, c: i32, co: i32, t0: i32, t1: i32): void {
   const tw = w >> 1, tilesPerImage = (h >> 1) * tw;
   const v = scratch;                                              // v[block][xi][c]
@@ -123,7 +123,7 @@ export function winogradTiles(x: usize, u: usize, bias: usize, out: usize, scrat
     }
     // The 36 products, each rows x c times c x co.
     for (let xi = 0; xi < 36; xi++) {
-      gemmTile(v + <usize>xi * cBytes, vRow, u + <usize>xi * <usize>c * coBytes, m + <usize>xi * coBytes, mRow, c,
+      batchMatMulTile(v + <usize>xi * cBytes, vRow, u + <usize>xi * <usize>c * coBytes, m + <usize>xi * coBytes, mRow, c,
         0, rows, 0, co, co);
     }
     // Output transform, bias, ReLU and the pool's maximum, four output channels at a time.

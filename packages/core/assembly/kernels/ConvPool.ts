@@ -8,11 +8,11 @@
 // whenever every value before ReLU is finite. Otherwise the kernel raises a flag and its caller
 // recomputes the layer with those four ops (XNNPACK's max-pool treats NaN in a way of its own). Every
 // pooled output is computed whole by one caller. Pointers are byte addresses. The 2x16 tile loop
-// repeats conv.ts's on purpose: calling convPixels for each pixel pair instead (through a scratch
+// repeats conv.ts's on purpose: calling conv2DPixels for each pixel pair instead (through a scratch
 // row) measured 107 ms against 87 per 1000 conv1 images on one thread.
 
-import { tapRow } from './conv';
-import { nonFinite, relu } from './winograd';
+import { tapRow } from './Conv2D';
+import { nonFinite, relu } from './WinogradConvPool';
 
 /**
  * out[q][co] for pooled outputs q in [q0, q1) (q = (b * h/2 + py) * w/2 + px) of

@@ -1,16 +1,15 @@
-// AssemblyScript, part of the heap-kernels module (assembly/conv-gemm.ts): TensorFlow's ApplyAdam
+// AssemblyScript, part of the heap-kernels module (assembly/heap-kernels.ts): TensorFlow's ApplyAdam
 // element by element in float32, four lanes at a time, the same operations in the same order as
 // dense/adam.ts's applyAdam (each f32x4 lane is an IEEE float32 operation, no fused multiply-add), so the
 // bits are the same:
 //   m += (g - m) * (1 - beta1);  v += (g*g - v) * (1 - beta2);  w -= m * alpha / (sqrt(v) + eps)
-// and the fc1 weights transposed for the forward pass. Both work on a range, so that threads can
-// share a tensor; pointers are byte addresses.
+// It works on a range, so that threads can share a tensor; pointers are byte addresses.
 
 /**
  * For elements [i0, i1): updates m and v in place and writes the new weights (from w, with the
  * gradient g) to wOut. i0 is a multiple of 4; only the last range may end off one.
  */
-export function adamRange(w: usize, g: usize, m: usize, v: usize, wOut: usize, i0: i32, i1: i32,
+export function applyAdamRange(w: usize, g: usize, m: usize, v: usize, wOut: usize, i0: i32, i1: i32,
   alpha: f32, eps: f32, oneMinusB1: f32, oneMinusB2: f32): void {
   const A = f32x4.splat(alpha);
   const E = f32x4.splat(eps);
@@ -37,20 +36,5 @@ export function adamRange(w: usize, g: usize, m: usize, v: usize, wOut: usize, i
     store<f32>(m + o, mj);
     store<f32>(v + o, vj);
     store<f32>(wOut + o, load<f32>(w + o) - (mj * alpha) / (sqrt<f32>(vj) + eps));
-  }
-}
-
-/** Rows [r0, r1) of the rows x cols float32 matrix at src, written transposed (cols x rows) to dst, 8 x 8 blocks at a time. */
-export function transposeRows(src: usize, dst: usize, rows: i32, cols: i32, r0: i32, r1: i32): void {
-  for (let rb = r0; rb < r1; rb += 8) {
-    const re = min(r1, rb + 8);
-    for (let c0 = 0; c0 < cols; c0 += 8) {
-      const c1 = min(cols, c0 + 8);
-      for (let r = rb; r < re; r++) {
-        for (let c = c0; c < c1; c++) {
-          store<f32>(dst + ((<usize>c * rows + r) << 2), load<f32>(src + ((<usize>r * cols + c) << 2)));
-        }
-      }
-    }
   }
 }

@@ -32,7 +32,7 @@ export function packColumns(b: usize, bp: usize, k: i32, n: i32): void {
  * multiply and one add per term: bitwise what XNNPACK's GEMM gives (NaN as NaN). a and c are
  * row-major with rows of lda and ldc bytes (c as wide as the padded panels).
  */
-export function gemmTile(a: usize, lda: usize, bp: usize, c: usize, ldc: usize, k: i32,
+export function batchMatMulTile(a: usize, lda: usize, bp: usize, c: usize, ldc: usize, k: i32,
   m0: i32, m1: i32, n0: i32, n1: i32, nReal: i32): void {
   const panelBytes = <usize>k << 6;
   for (let n = n0; n < n1; n += 16) {
@@ -79,7 +79,7 @@ export function gemmTile(a: usize, lda: usize, bp: usize, c: usize, ldc: usize, 
   }
 }
 
-/** gemmTile for the first `groups` 4-column groups of one panel only (each output summed the same way). */
+/** batchMatMulTile for the first `groups` 4-column groups of one panel only (each output summed the same way). */
 function gemmNarrow(a: usize, lda: usize, bpanel: usize, c: usize, ldc: usize, k: i32,
   m0: i32, m1: i32, n: i32, groups: i32): void {
   for (let g = 0; g < groups; g++) {

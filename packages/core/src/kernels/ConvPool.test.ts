@@ -1,4 +1,4 @@
-// Evaluation's fused conv + bias + ReLU + pool (kernels/ConvPool.ts, assembly/parts/conv-pool.ts):
+// Evaluation's fused conv + bias + ReLU + pool (kernels/ConvPool.ts, assembly/kernels/ConvPool.ts):
 // bitwise the four ops it replaces (conv2d, add, relu, maxPool on tfjs-backend-wasm), edge values
 // included; the fallback where it does not apply; and the model's evaluation forward with it
 // against the training forward, bitwise.
