@@ -14,7 +14,9 @@ export { loadMnist, PIXEL_SCALE } from './data/mnist';
 export type { MnistData, MnistFiles, Split } from './data/mnist';
 export { PARAM_NAMES, paramShapes, seedModelShape } from './dense/model';
 export type { ModelShape, ParamName } from './dense/model';
-export { Trainer, TF_ADAM, validateAgainstData } from './dense/trainer';
+export { Trainer } from './dense/trainer';
+export { TF_ADAM } from './dense/adam';
+export { validateAgainstData } from './data/config-fits-data';
 export { evaluationSteps, runExperiment, RunStoppedError } from './run/run-experiment';
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run/run-experiment';
 export { formatPercentF6, seedCsvLine } from './run/seed-csv';
@@ -44,7 +46,7 @@ export {
   RESUME_SAFE_KEYS,
 } from './run/checkpoint';
 export type { Checkpoint, RunProgress } from './run/checkpoint';
-export type { TrainerState } from './dense/trainer';
+export type { TrainerState } from './run/trainer-state';
 export { crc32c, encodeTfRecord, maskedCrc32c, scalarEvent, tfEventsFileName, versionEvent } from './run/tfevents';
 export type { TfScalar } from './run/tfevents';
 export { CORE_VERSION } from './version';

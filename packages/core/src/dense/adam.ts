@@ -8,6 +8,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 const f = Math.fround;
 
+/** TensorFlow's AdamOptimizer defaults (the question passes only the learning rate). */
+export const TF_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
 /** Adam hyper-parameters (TensorFlow's defaults except lr). */
 export interface AdamHyper {
   lr: number;

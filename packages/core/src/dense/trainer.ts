@@ -2,7 +2,7 @@
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import { ApplyAdamKernel, applyAdamKernelAvailable } from '../kernels/ApplyAdam';
-import { adamStep, copyAdamState, initAdamState, type AdamHyper, type AdamState } from './adam';
+import { adamStep, copyAdamState, initAdamState, TF_ADAM, type AdamHyper, type AdamState } from './adam';
 import { BatchSampler, type BatchSamplerState } from '../data/batches';
 import type { EvalConvKind, ExperimentConfig } from '../config';
 import { ConfigError } from '../errors';
@@ -12,68 +12,10 @@ import { gatherPixels, type MnistData, type Split } from '../data/mnist';
 import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
 import { withPoolTies, type PoolTiePolicy } from '../kernels/MaxPoolGrad';
 import { withReduceOrder, type ReduceOrderPolicy } from '../kernels/Sum';
-import { deriveStream, MT19937, type MT19937State } from '../random/prng';
+import { deriveStream, MT19937 } from '../random/prng';
+import { prepareRngImport, rngStates, type RngStreams, type TrainerState } from '../run/trainer-state';
+import { validateAgainstData } from '../data/config-fits-data';
 import { hashFloat32Arrays } from '../run/weights-hash';
-
-/** TensorFlow's AdamOptimizer defaults (the question passes only the learning rate). */
-export const TF_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
-
-/** Checks what can only be checked against the data (sizes), with one-line messages. */
-export function validateAgainstData(config: ExperimentConfig, data: MnistData): void {
-  if (config.batch > data.train.count) {
-    throw new ConfigError(`invalid batch: ${config.batch} exceeds the train split (${data.train.count} images)`);
-  }
-  if (config.evalTrain !== 'all' && config.evalTrain > data.train.count) {
-    throw new ConfigError(`invalid eval-train: ${config.evalTrain} exceeds the train split (${data.train.count} images)`);
-  }
-}
-
-/**
- * Everything a Trainer's future depends on, as plain data (checkpoints). The weight-init stream is
- * not here: it is drawn from only in the constructor, and its effect is the params.
- */
-export interface TrainerState {
-  /** Training steps done. */
-  step: number;
-  /** Parameter values in PARAM_NAMES order (copies). */
-  params: Float32Array[];
-  /** Adam's m, v (copies), beta powers and step. */
-  adam: AdamState;
-  /** The data order: arrangement, epoch position and its MT19937. */
-  sampler: BatchSamplerState;
-  /**
-   * Every other RNG stream training draws from, by name: `poolTies` (deriveStream(seed, 2)) with
-   * pool ties 'random', `reduceOrder` (deriveStream(seed, 4)) with reduce order 'shuffled'.
-   * Absent or {} when the run has none.
-   */
-  rngs?: Record<string, MT19937State>;
-}
-
-/** A trainer's RNG streams by their TrainerState.rngs name; undefined = not drawn from in this run. */
-export type RngStreams = Record<string, MT19937 | undefined>;
-
-/** The named RNG streams of a trainer's state (see TrainerState.rngs). */
-export function rngStates(streams: RngStreams): Record<string, MT19937State> {
-  const out: Record<string, MT19937State> = {};
-  for (const [name, rng] of Object.entries(streams)) if (rng) out[name] = rng.getState();
-  return out;
-}
-
-/** Validates `state.rngs` against the trainer's streams; returns the setter to apply after all checks. */
-export function prepareRngImport(streams: RngStreams, state: TrainerState): () => void {
-  const have = Object.keys(state.rngs ?? {})
-    .sort()
-    .join(',');
-  const want = Object.keys(streams)
-    .filter((name) => streams[name])
-    .sort()
-    .join(',');
-  if (have !== want) throw new RangeError(`trainer state: RNG streams [${have}] do not match this run's [${want}]`);
-  const restored = Object.entries(state.rngs ?? {}).map(([name, s]) => [name, MT19937.fromState(s)] as const); // validates
-  return () => {
-    for (const [name, rng] of restored) streams[name]!.setState(rng.getState());
-  };
-}
 
 /** Index of fc1's weights [3136, 1024] in PARAM_NAMES. */
 const FC1_WEIGHTS = 4;

@@ -17,8 +17,8 @@ import { CONFIG_KEYS, DEFAULT_CONFIG, type ExperimentConfig } from '../config';
 import { CheckpointError } from '../errors';
 import type { MnistData } from '../data/mnist';
 import type { MT19937State } from '../random/prng';
-import type { EvalRecord } from './run-experiment';
-import type { TrainerState } from '../dense/trainer';
+import type { EvalRecord } from './run-events';
+import type { TrainerState } from './trainer-state';
 import { CORE_VERSION } from '../version';
 
 /** Format version this build writes and reads. */

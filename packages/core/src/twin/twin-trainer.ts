@@ -11,7 +11,9 @@ import { lossAndGradient, scoreLogits } from '../dense/head';
 import type { MnistData, Split } from '../data/mnist';
 import { initialParams, paramShapes, seedModelShape, type ModelShape } from '../dense/model';
 import { deriveStream, MT19937 } from '../random/prng';
-import { prepareRngImport, rngStates, TF_ADAM, validateAgainstData, type TrainerState } from '../dense/trainer';
+import { TF_ADAM } from '../dense/adam';
+import { validateAgainstData } from '../data/config-fits-data';
+import { prepareRngImport, rngStates, type TrainerState } from '../run/trainer-state';
 import { twinScales, type TwinScales } from './twin';
 import {
   sparseImages,
