@@ -62,8 +62,8 @@ export interface ExperimentConfig {
   /** Train images evaluated: 'all' = the whole train split, N = its first N, 0 = skip. */
   evalTrain: number | 'all';
   /**
-   * How evaluation computes conv2 (+ bias, ReLU, pool): 'winograd' (F(2x2, 5x5), about twice as
-   * fast, rounding differently from the direct sums) or 'direct' (the training forward's sums).
+   * How evaluation computes conv2 (+ bias, ReLU, pool): 'winograd' (F(2x2, 5x5), faster:
+   * docs/BENCHMARKS.md measures it; rounding differently from the direct sums) or 'direct' (the training forward's sums).
    * Training never depends on it; evaluation metrics may differ in their last bits.
    */
   evalConv: EvalConvKind;
@@ -252,7 +252,7 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
   evalConv: {
     flag: 'eval-conv',
     valueName: 'winograd|direct',
-    help: "evaluation's conv2 (dense model): winograd (F(2x2,5x5), ~2x faster, rounds differently) or direct (training's sums)",
+    help: "evaluation's conv2 (dense model): winograd (F(2x2,5x5), faster, rounds differently) or direct (training's sums)",
     parse: oneOf(['winograd', 'direct'] as const),
   },
   symTol: {

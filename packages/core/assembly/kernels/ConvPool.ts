@@ -1,14 +1,14 @@
 // AssemblyScript, part of the heap-kernels module (assembly/heap-kernels.ts): a stride-1 NHWC
 // convolution with SAME-style padding fused with bias, ReLU and a 2x2 max-pool (windows that tile
 // an even-sized output), for evaluation's conv1. Every convolution output is summed exactly as
-// conv.ts sums it (XNNPACK's order: from 0, tap after tap, channel after channel, one multiply and
+// Conv2D.ts sums it (XNNPACK's order: from 0, tap after tap, channel after channel, one multiply and
 // one add per term, padding read as zeros), then bias is added and ReLU applied as tfjs-backend-wasm
 // does for finite values (x > 0 ? x : +0), and the window's maximum written: so the result is bitwise
 // that of conv2d, add, relu and maxPool run one after another, without the full-size intermediates,
 // whenever every value before ReLU is finite. Otherwise the kernel raises a flag and its caller
 // recomputes the layer with those four ops (XNNPACK's max-pool treats NaN in a way of its own). Every
 // pooled output is computed whole by one caller. Pointers are byte addresses. The 2x16 tile loop
-// repeats conv.ts's on purpose: calling conv2DPixels for each pixel pair instead (through a scratch
+// repeats Conv2D.ts's on purpose: calling conv2DPixels for each pixel pair instead (through a scratch
 // row) measured 107 ms against 87 per 1000 conv1 images on one thread.
 
 import { tapRow } from './Conv2D';
@@ -17,7 +17,7 @@ import { nonFinite, relu } from './WinogradConvPool';
 /**
  * out[q][co] for pooled outputs q in [q0, q1) (q = (b * h/2 + py) * w/2 + px) of
  * maxPool2x2(relu(conv(x, wp) + bias)): x[batch][h][w][c] (h, w even), wp the filter packed by
- * packFilter (conv.ts; kh x kw taps, co a multiple of 16), padding pt on top and pl on the left
+ * packFilter (Conv2D.ts; kh x kw taps, co a multiple of 16), padding pt on top and pl on the left
  * (the output as large as the input), zero a row of at least c zeros. Sets the i32 at `flag` to 1
  * when any value before ReLU is infinite or NaN.
  */

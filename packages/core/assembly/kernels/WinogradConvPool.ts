@@ -71,7 +71,7 @@ export function winogradScratchBytes(c: i32, co: i32): i32 {
 /**
  * The pooled outputs of tiles [t0, t1): for each block of WINOGRAD_BLOCK tiles, the input transform
  * V = B^T d B per tile and channel, the 36 products M[xi] = V[xi] U[xi] (sums over the input
- * channels from 0, in channel order, one multiply and one add per term: gemm.ts), then the output
+ * channels from 0, in channel order, one multiply and one add per term: BatchMatMul.ts), then the output
  * transform Y = A^T M A, bias, ReLU and the maximum of the four. `scratch` holds
  * winogradScratchBytes(c, co) bytes for this caller alone. Sets the i32 at `flag` to 1 when any
  * value before ReLU is infinite or NaN (the caller then recomputes the layer directly: how NaN and

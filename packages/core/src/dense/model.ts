@@ -84,7 +84,7 @@ export interface ForwardOptions {
   /**
    * Set for evaluation (no gradients): conv1 + bias + ReLU + pool then run as one fused kernel (the
    * same bits as the four ops), and conv2 + bias + ReLU + pool by this kind: 'direct' (the same
-   * bits as training's forward, fused like conv1) or 'winograd' (F(2x2, 5x5), about twice as fast,
+   * bits as training's forward, fused like conv1) or 'winograd' (F(2x2, 5x5), faster (docs/BENCHMARKS.md),
    * rounding differently). Shapes a kernel does not cover (odd sizes) run as separate ops.
    */
   evaluation?: EvalConvKind;
