@@ -194,27 +194,30 @@ export class HeapKernels extends HeapJobs {
   }
 }
 
-let pool: HeapKernels | null = null;
-let poolHeap: TfjsHeapModule | null = null;
-let simd: boolean | null = null;
-let helperRequest: { count: number; spawn: SpawnHelper } | null = null;
+/**
+ * The engine's one instance of the own kernels (tfjs has one wasm heap per process or worker), the
+ * helper threads the platform asked for (given again to the instance of a re-initialised backend),
+ * and whether WebAssembly SIMD runs here (probed once). A cache of the engine's lifetime: nothing
+ * passes results through it.
+ */
+const engineHeap: {
+  current: { heap: TfjsHeapModule; kernels: HeapKernels } | null;
+  helpers: { count: number; spawn: SpawnHelper } | null;
+  simd: boolean | null;
+} = { current: null, helpers: null, simd: null };
 
 /** The own kernels on `backend`'s heap, or null where they cannot run (no WebAssembly SIMD). */
 export function heapKernelsOf(backend: BackendWasm): HeapKernels | null {
-  simd ??= hasWasmSimd();
-  if (!simd) return null;
+  engineHeap.simd ??= hasWasmSimd();
+  if (!engineHeap.simd) return null;
   const heap = backend.wasm as unknown as TfjsHeapModule;
-  if (pool && poolHeap !== heap) {
-    // The backend was initialised again (a new heap): new kernels there, with as many helpers.
-    pool.stop();
-    pool = null;
-  }
-  if (!pool) {
-    poolHeap = heap;
-    pool = new HeapKernels(heap);
-    if (helperRequest) pool.startHelpers(helperRequest.count, helperRequest.spawn);
-  }
-  return pool;
+  if (engineHeap.current?.heap === heap) return engineHeap.current.kernels;
+  // First use, or the backend was initialised again (a new heap): new kernels there, with as many helpers.
+  engineHeap.current?.kernels.stop();
+  const kernels = new HeapKernels(heap);
+  if (engineHeap.helpers) kernels.startHelpers(engineHeap.helpers.count, engineHeap.helpers.spawn);
+  engineHeap.current = { heap, kernels };
+  return kernels;
 }
 
 /** Byte address of a tensor's data on the wasm heap. */
@@ -270,6 +273,6 @@ export function ownBatchMatMul(
  * runs on count + 1 threads, with the same results as on one.
  */
 export function startHeapKernelHelpers(backend: BackendWasm, count: number, spawn: SpawnHelper): number {
-  helperRequest = { count, spawn };
+  engineHeap.helpers = { count, spawn };
   return heapKernelsOf(backend)?.startHelpers(count, spawn) ?? 0;
 }
