@@ -59,3 +59,30 @@ describe('sweep in two shards', () => {
     expect(csv).toHaveLength(5);
   });
 });
+
+describe('sweep of twin runs: curves and dead units', () => {
+  const out = join(tempDir(), 'twin-sweep');
+  const args = ['sweep', 'run', ...QUICK, '--model', 'twin', '--steps', '20', '--eval-every', '10', '--vary', 'lr=1e-4,0.1', '--out', out];
+  const run = runCli(args);
+  const merged = runCli(['sweep', 'merge', out]);
+
+  test('row files hold each evaluation, and the table says whether fc1 died and from which step', () => {
+    expect(run.status).toBe(0);
+    expect(merged.status).toBe(0);
+    const row = (i: number) => JSON.parse(readFileSync(join(out, 'rows', `run-0000${i}.json`), 'utf8'));
+    // lr 1e-4 barely moves the constant init in 20 steps: fc1 (bias 0.1) stays active on every image.
+    expect(row(0).curve.map((c: { step: number; fc1ActiveMin: number }) => [c.step, c.fc1ActiveMin])).toEqual([
+      [0, 1],
+      [10, 1],
+      [20, 1],
+    ]);
+    expect(row(0).row.fc1Dead).toEqual({ dead: 0, units: 1, firstStep: null });
+    // lr 0.1 kills the twin's unit before step 10.
+    expect(row(1).curve.map((c: { fc1ActiveMin: number }) => c.fc1ActiveMin)).toEqual([1, 0, 0]);
+    expect(row(1).row.fc1Dead).toEqual({ dead: 1, units: 1, firstStep: 10 });
+    expect(row(1).summary.deadUnits).toEqual({ fc1: { units: 1, dead: 1, died: [{ step: 10, units: [[0, 0]] }] } });
+    const csv = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
+    const col = csv[0].split(';').indexOf('fc1 dead');
+    expect(csv.slice(1).map((l) => l.split(';')[col])).toEqual(['0/1', '1/1 from 10']);
+  });
+});

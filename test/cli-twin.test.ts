@@ -16,6 +16,7 @@ describe('train --model twin', () => {
     expect(summary.config.model).toBe('twin');
     expect(summary.config.widths).toEqual([32, 64, 1024]);
     expect(summary.symmetry['fc1.out']).toEqual({ copies: 1, groups: 1, groupsTol: 1, maxRelDiff: 0 });
+    expect(summary.deadUnits).toEqual({ fc1: { units: 1, dead: 0, died: [] } });
     const csv = readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8').trimEnd().split('\n');
     expect(csv.map((l) => l.split(';')[0])).toEqual(['0', '10', '20']);
   });
@@ -38,6 +39,7 @@ describe('train --model twin', () => {
     expect(two.status).toBe(0);
     expect(three.status).toBe(0);
     const read = (d: string) => readFileSync(join(base, d, 'metrics.jsonl'), 'utf8').replace(/"elapsedMs":[^,]*,/g, '');
+    expect(read('t1')).toMatch(/"activity":\{"fc1":\{"images":13000,"groups":\[\{"units":\[\[0,0\]\],"active":/);
     expect(read('t2')).toBe(read('t1'));
     expect(read('t3')).toBe(read('t1'));
     expect(readFileSync(join(base, 't3', 'validation-curve-accuracy.csv'), 'utf8')).toBe(

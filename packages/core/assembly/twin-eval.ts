@@ -75,7 +75,8 @@ export function reverseTaps(k: usize, kr: usize): void {
 }
 
 /**
- * Logits (float32, `classes` per image) of images first .. first + count - 1.
+ * Logits (float32, `classes` per image) of images first .. first + count - 1; returns how many of
+ * them have an active fc1 unit (ReLU output > 0).
  * offsets: u32 per image (+1), the image's entries; rIndex: u16 per entry, the padded conv1 index
  * (y + 4) * (W + 4) + x + 4 of pixel (y, x); values: f32 per entry; box: u16 x 4 per image
  * (y0, y1, x0, x1; y0 > y1 when blank); params: the f64 block above; k1r, k2r: the reversed taps
@@ -85,7 +86,7 @@ export function evalImages(
   H: i32, W: i32, classes: i32, first: i32, count: i32,
   offsets: usize, rIndex: usize, values: usize, box: usize,
   params: usize, k1r: usize, k2r: usize, z1: usize, z2: usize, logits: usize,
-): void {
+): i32 {
   const H1 = H >> 1;
   const W1 = W >> 1;
   const H2 = H1 >> 1;
@@ -100,6 +101,7 @@ export function evalImages(
   const w3 = b4 + (<usize>classes << 3);
   const base2 = w3 + (<usize>(H2 * W2) << 3);
   const z2Bytes = <usize>((H1 + 2 * PAD) * PW1) << 3;
+  let active: i32 = 0;
   for (let img = first; img < first + count; img++) {
     memory.copy(z2, base2, z2Bytes);
     const bx = box + (<usize>img << 3);
@@ -144,9 +146,11 @@ export function evalImages(
       }
     }
     const h = select<f64>(s, 0.0, s > 0);
+    active += <i32>(s > 0);
     const out = logits + (<usize>((img - first) * classes) << 2);
     for (let k = 0; k < classes; k++) {
       store<f32>(out + (<usize>k << 2), <f32>(load<f64>(b4 + (<usize>k << 3)) + h * load<f64>(w4 + (<usize>k << 3))));
     }
   }
+  return active;
 }

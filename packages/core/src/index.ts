@@ -25,6 +25,8 @@ export { benchmarkSubject, median } from './run/benchmark';
 export type { BenchSubject, BenchTiming } from './run/benchmark';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './science/symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './science/symmetry';
+export { deadUnits, fc1Activity, fc1Groups, rangeSize } from './science/unit-activity';
+export type { DeadUnits, UnitActivity, UnitRanges } from './science/unit-activity';
 export { denseToTwin, twinScales, twinToDense } from './twin/twin';
 export type { TwinScales } from './twin/twin';
 export { TwinChunkScorer, TwinTrainer } from './twin/twin-trainer';

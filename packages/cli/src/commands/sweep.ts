@@ -20,9 +20,12 @@ import {
   toJson,
   UserInputError,
   validateAgainstData,
+  type EvalRecord,
+  type RunSummary,
   type SweepRow,
   type SweepTable,
 } from '@mnist-sym-wasm/core';
+import { startTwinEvalPool } from '../twin/twin-eval-pool';
 import { removeStaleTemps, writeFileAtomic } from '../run/checkpoint-files';
 import { addConfigOptions, givenConfigOptions } from '../config-options';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
@@ -76,11 +79,27 @@ export async function sweepRunShard(opts: Record<string, unknown>, log: (line: s
   if (mine.length === 0) return [];
   const rows: SweepRow[] = [];
   try {
-    await initEngine({ threads: plan[0].config.threads });
+    const engine = await initEngine({ threads: plan[0].config.threads });
     for (const run of mine) {
-      const summary = await runExperiment(run.config, data);
+      // As in `train`: the twin's evaluations on the engine's threads (bitwise the same results).
+      const twinEvalPool =
+        run.config.model === 'twin' && engine.threads > 1
+          ? startTwinEvalPool(data, run.config, engine.threads - 1, process.argv[1])
+          : undefined;
+      const curve: ReturnType<typeof curvePoint>[] = [];
+      let summary: RunSummary;
+      try {
+        summary = await runExperiment(run.config, data, {
+          twinEvalPool,
+          onEvent: (e) => {
+            if (e.type === 'eval') curve.push(curvePoint(e.record));
+          },
+        });
+      } finally {
+        await twinEvalPool?.close();
+      }
       const row = sweepRow(run, summary);
-      writeFileAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary }, 1)}\n`);
+      writeFileAtomic(join(outDir, 'rows', rowFile(run.index)), `${toJson({ row, summary, curve }, 1)}\n`);
       rows.push(row);
       status.finished += 1;
       writeShardStatus(outDir, { ...status, state: status.finished === all.length ? 'done' : 'running' });
@@ -91,6 +110,20 @@ export async function sweepRunShard(opts: Record<string, unknown>, log: (line: s
     throw e;
   }
   return rows;
+}
+
+/**
+ * One evaluation in a row file's `curve`: accuracies and, when recorded, the smallest fraction of
+ * evaluated images on which an fc1 copy group was active (0: a dead group).
+ */
+function curvePoint(r: EvalRecord): { step: number; train: number | null; test: number; fc1ActiveMin?: number } {
+  const groups = r.activity?.fc1.groups;
+  return {
+    step: r.step,
+    train: r.train,
+    test: r.test,
+    ...(groups ? { fc1ActiveMin: Math.min(...groups.map((g) => g.active)) } : {}),
+  };
 }
 
 function rowFile(index: number): string {
@@ -132,6 +165,7 @@ function tableCells(rows: SweepRow[]): { head: string[]; body: string[][] } {
     'train',
     'test',
     'firstNaN',
+    'fc1 dead',
     ...SYMMETRY_KEYS.map((k) => `groups ${k}`),
     'msPerStep',
     'weightsSha256',
@@ -143,6 +177,7 @@ function tableCells(rows: SweepRow[]): { head: string[]; body: string[][] } {
     r.train === null ? 'n/a' : r.train.toFixed(6),
     r.test.toFixed(6),
     cell(r.firstNanStep),
+    r.fc1Dead ? `${r.fc1Dead.dead}/${r.fc1Dead.units}${r.fc1Dead.firstStep === null ? '' : ` from ${r.fc1Dead.firstStep}`}` : 'n/a',
     ...SYMMETRY_KEYS.map((k) => String(r.groups[k])),
     r.msPerStep.toFixed(2),
     r.weightsSha256,

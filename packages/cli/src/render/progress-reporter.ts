@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import type { EngineInfo, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
 import { toJson } from '../run/run-directory';
 import { formatSymmetryInline, formatSymmetryTable } from './symmetry-table';
+import { formatActivityInline, formatDeadUnits } from './unit-activity';
 
 /** Receives every run event. */
 export type Reporter = ((event: RunEvent) => void) & {
@@ -28,6 +29,7 @@ export function formatSummary(summary: RunSummary, outDir: string): string {
     `test accuracy    ${pct(summary.final.test)}`,
     `final loss       ${summary.final.loss ?? 'n/a'}`,
     `first NaN step   ${summary.firstNanStep ?? 'none'}`,
+    `dead fc1 units   ${formatDeadUnits(summary.deadUnits?.fc1)}`,
     `ms per step      ${summary.msPerStep.toFixed(1)}`,
     `engine           ${describeEngine(summary.engine)}`,
     `weights sha256   ${summary.weightsSha256}`,
@@ -88,7 +90,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
       case 'eval':
         lastTest = pct(event.record.test);
         log(
-          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}`,
+          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}${event.record.activity ? `; ${formatActivityInline(event.record.activity.fc1)}` : ''}`,
         );
         break;
       case 'end':

@@ -88,5 +88,16 @@ export function readRowFile(path: string, planSize: number): SweepRow {
     groups: Object.fromEntries(SYMMETRY_KEYS.map((k) => [k, f.integer(groups, k, `row.groups.${k}`, 1)])),
     weightsSha256: r.weightsSha256 as string,
     msPerStep: f.number(r, 'msPerStep', 'row.msPerStep'),
+    ...(r.fc1Dead === undefined ? {} : { fc1Dead: readFc1Dead(f, r.fc1Dead) }),
+  };
+}
+
+/** A row's optional `fc1Dead` (rows written before it existed have none). */
+function readFc1Dead(f: ReturnType<typeof fields>, v: unknown): NonNullable<SweepRow['fc1Dead']> {
+  if (!isObject(v)) return f.bad('row.fc1Dead', 'an object');
+  return {
+    dead: f.integer(v, 'dead', 'row.fc1Dead.dead', 0),
+    units: f.integer(v, 'units', 'row.fc1Dead.units', 1),
+    firstStep: f.integerOrNull(v, 'firstStep', 'row.fc1Dead.firstStep', 0),
   };
 }

@@ -47,6 +47,8 @@ export interface TwinEvalWorkerData {
   params: Float32Array;
   correct: Int32Array;
   lossSums: Float64Array;
+  /** Per chunk: images whose fc1 unit was active. */
+  active: Int32Array;
   splits: SharedSplit[];
 }
 
@@ -92,6 +94,7 @@ export function scoreChunks(d: TwinEvalWorkerData, scorer: TwinChunkScorer): voi
     const r = scorer.score(p, split, split.labels, start, Math.min(EVAL_CHUNK, count - start), d.loss);
     d.correct[c] = r.correct;
     d.lossSums[c] = r.lossSum;
+    d.active[c] = r.active;
   }
 }
 
@@ -117,6 +120,7 @@ export function startTwinEvalPool(data: MnistData, config: ExperimentConfig, wor
     params: new Float32Array(new SharedArrayBuffer(paramSizes.reduce((a, b) => a + b, 0) * 4)),
     correct: new Int32Array(new SharedArrayBuffer(maxChunks * 4)),
     lossSums: new Float64Array(new SharedArrayBuffer(maxChunks * 8)),
+    active: new Int32Array(new SharedArrayBuffer(maxChunks * 4)),
     splits: [
       shareSplit(sparseImages(data.train, data.rows, data.cols), data.train.labels),
       shareSplit(sparseImages(data.test, data.rows, data.cols), data.test.labels),
@@ -163,12 +167,14 @@ export function startTwinEvalPool(data: MnistData, config: ExperimentConfig, wor
       const out: TwinChunkScores[] = [];
       for (let j = 0; j + 1 < firstChunk.length; j++) {
         let correct = 0;
+        let active = 0;
         const lossSums: number[] = [];
         for (let c = firstChunk[j]; c < firstChunk[j + 1]; c++) {
           correct += base.correct[c];
+          active += base.active[c];
           lossSums.push(base.lossSums[c]);
         }
-        out.push({ correct, lossSums });
+        out.push({ correct, lossSums, active });
       }
       return out;
     },

@@ -1,4 +1,4 @@
-// Accuracy and mean loss of the model on (the first `count` images of) a split, in chunks of 1000
+// Accuracy, mean loss and fc1's per-unit active counts (ReLU output > 0) of the model on (the first `count` images of) a split, in chunks of 1000
 // as the question's eval_network does; the softmax/argmax/loss are the head's float32 code. conv2
 // (with its bias, ReLU and pool) by Winograd's F(2x2, 5x5) unless the config says 'direct'.
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,6 +14,8 @@ export interface SplitScore {
   accuracy: number;
   /** Mean per-example loss (NaN once any example's loss is NaN, as with the seed loss). */
   loss: number;
+  /** Per fc1 unit, the images on which its ReLU output was > 0 (absent when not counted). */
+  fc1Active?: number[];
 }
 
 /** The question's chunk size. */
@@ -34,13 +36,21 @@ export function evaluateSplit(
   const indices = new Uint32Array(Math.min(EVAL_CHUNK, n));
   let correct = 0;
   let lossSum = 0;
+  const f1 = shape.widths[2];
+  const fc1Active = new Array<number>(f1).fill(0);
+  const countActive = (h3: tf.Tensor2D) => {
+    const h = h3.dataSync() as Float32Array;
+    for (let i = 0; i < h.length; i += f1) for (let u = 0; u < f1; u++) if (h[i + u] > 0) fc1Active[u]++;
+  };
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
     for (let i = 0; i < size; i++) indices[i] = start + i;
     const idx = indices.subarray(0, size);
     const pixels = buffer.subarray(0, size * pixelsPerImage);
     gatherPixels(split, idx, pixels);
-    const logits = tf.tidy(() => forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage]), { evaluation: conv2 }));
+    const logits = tf.tidy(() =>
+      forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage]), { evaluation: conv2, onHidden: countActive }),
+    );
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
     const labels = split.labels.subarray(start, start + size);
@@ -48,5 +58,5 @@ export function evaluateSplit(
     correct += score.correct;
     lossSum += score.lossSum;
   }
-  return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n };
+  return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n, fc1Active };
 }

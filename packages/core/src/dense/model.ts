@@ -88,6 +88,8 @@ export interface ForwardOptions {
    * rounding differently). Shapes a kernel does not cover (odd sizes) run as separate ops.
    */
   evaluation?: EvalConvKind;
+  /** Called with fc1's output (after ReLU), e.g. to count active units; does not change the logits. */
+  onHidden?: (h3: tf.Tensor2D) => void;
 }
 
 /** Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). */
@@ -106,5 +108,6 @@ export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tens
   const flat = tf.reshape(p2, [n, -1]) as tf.Tensor2D;
   const fc1 = w3T ? matMulViaTransposed(flat, w3 as tf.Tensor2D, w3T as tf.Tensor2D) : tf.matMul(flat, w3 as tf.Tensor2D);
   const h3 = tf.relu(tf.add(fc1, b3)) as tf.Tensor2D;
+  options.onHidden?.(h3);
   return tf.add(tf.matMul(h3, w4 as tf.Tensor2D), b4) as tf.Tensor2D;
 }

@@ -3,6 +3,7 @@
 import type { ExperimentConfig } from '../config';
 import type { EngineInfo } from '../engine/engine';
 import type { SymmetryReport } from '../science/symmetry';
+import type { DeadUnits, UnitActivity } from '../science/unit-activity';
 
 /** One evaluation, as stored in metrics.jsonl. */
 export interface EvalRecord {
@@ -24,6 +25,8 @@ export interface EvalRecord {
   elapsedMs: number;
   /** Copy sets of the parameters at this step (see science/symmetry.ts). */
   symmetry: SymmetryReport;
+  /** How often fc1's copy groups were active on the evaluated images (absent in records written before it existed). */
+  activity?: { fc1: UnitActivity };
 }
 
 /** The final record of a run, as stored in summary.json. */
@@ -38,6 +41,11 @@ export interface RunSummary {
   weightsSha256: string;
   /** Copy sets of the final parameters (see science/symmetry.ts). */
   symmetry: SymmetryReport;
+  /**
+   * fc1's units that were inactive on every evaluated image from some evaluation to the end, and
+   * the step they died (science/unit-activity.ts); absent when the evaluations did not record activity.
+   */
+  deadUnits?: { fc1: DeadUnits };
   evaluations: number;
   wallMs: number;
   engine: EngineInfo;

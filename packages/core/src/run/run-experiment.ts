@@ -9,6 +9,7 @@ import type { SplitScore } from '../dense/evaluate';
 import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport, type SymmetryReport } from '../science/symmetry';
+import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
 import { Trainer } from '../dense/trainer';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
 import { CORE_VERSION } from '../version';
@@ -44,6 +45,13 @@ export class RunStoppedError extends Error {
   constructor(readonly step: number) {
     super(`run stopped after step ${step}`);
   }
+}
+
+/** fc1's activity over the evaluated splits, or null when a split did not count it. */
+function activityOf(groups: number[][], train: SplitScore | null, test: SplitScore) {
+  if (!test.fc1Active || (train && !train.fc1Active)) return null;
+  const counts = test.fc1Active.map((n, u) => n + (train ? train.fc1Active![u] : 0));
+  return fc1Activity(groups, counts, test.images + (train ? train.images : 0));
 }
 
 /** Steps after which the protocol evaluates: 0, every evalEvery, and the last (no duplicates). */
@@ -140,10 +148,13 @@ export async function runExperiment(
       };
       scores = () => now;
     }
-    const symmetry = symmetryReport(trainer.shape, trainer.paramValues(), config.symTol);
+    const params = trainer.paramValues();
+    const symmetry = symmetryReport(trainer.shape, params, config.symTol);
+    const groups = fc1Groups(trainer.shape, params);
     const batchLoss = lastLoss;
     pending = () => {
       const { train, test } = scores();
+      const activity = activityOf(groups, train, test);
       return {
         step,
         train: train ? train.accuracy : null,
@@ -154,6 +165,7 @@ export async function runExperiment(
         trainImages: trainCount,
         elapsedMs: elapsedBefore + performance.now() - start,
         symmetry,
+        ...(activity ? { activity: { fc1: activity } } : {}),
       };
     };
   };
@@ -186,6 +198,7 @@ export async function runExperiment(
       if (firstNanStep === null && Number.isNaN(loss)) firstNanStep = step + 1;
       emit({ type: 'step', step: step + 1, loss, ms });
     }
+    const dead = evals ? deadUnits(evals) : null;
     const summary: RunSummary = {
       steps: config.steps,
       final: { step: config.steps, train: last!.train, test: last!.test, loss: lastLoss },
@@ -193,6 +206,7 @@ export async function runExperiment(
       msPerStep: config.steps > 0 ? stepMs / config.steps : 0,
       weightsSha256: trainer.weightsSha256(),
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
+      ...(dead ? { deadUnits: { fc1: dead } } : {}),
       evaluations: evalSteps.length,
       wallMs: elapsedBefore + performance.now() - start,
       engine,

@@ -87,6 +87,8 @@ export interface SweepRow {
   groups: Record<string, number>;
   weightsSha256: string;
   msPerStep: number;
+  /** fc1 units dead at the end (summary.deadUnits), and the earliest step one died; absent when not recorded. */
+  fc1Dead?: { dead: number; units: number; firstStep: number | null };
 }
 
 /** The row of a finished run. */
@@ -102,6 +104,15 @@ export function sweepRow(run: SweepRun, summary: RunSummary): SweepRow {
     groups: Object.fromEntries(SYMMETRY_KEYS.map((k) => [k, summary.symmetry[k].groups])),
     weightsSha256: summary.weightsSha256,
     msPerStep: summary.msPerStep,
+    ...(summary.deadUnits
+      ? {
+          fc1Dead: {
+            dead: summary.deadUnits.fc1.dead,
+            units: summary.deadUnits.fc1.units,
+            firstStep: summary.deadUnits.fc1.died[0]?.step ?? null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -39,13 +39,18 @@ function bits(a: Float32Array): number[] {
   return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 }
 
-function typescriptLogits(g: TwinGeometry, params: Float32Array[], split: Split): Float32Array {
+/** The TypeScript pass's logits, and per image whether its fc1 unit is active (h > 0). */
+function typescriptLogits(g: TwinGeometry, params: Float32Array[], split: Split): { logits: Float32Array; active: boolean[] } {
   const images = sparseImages(split, 28, 28);
   const p = twinParams(g, params);
   const act = new TwinActivations(g);
   const out = new Float32Array(split.count * 10);
-  for (let i = 0; i < split.count; i++) twinForward(g, p, images, i, act, out, i * 10, null);
-  return out;
+  const active: boolean[] = [];
+  for (let i = 0; i < split.count; i++) {
+    twinForward(g, p, images, i, act, out, i * 10, null);
+    active.push(act.h > 0);
+  }
+  return { logits: out, active };
 }
 
 describe('TwinEvalWasm', () => {
@@ -71,17 +76,23 @@ describe('TwinEvalWasm', () => {
 
   for (const [splitName, split] of Object.entries(splits)) {
     for (const [paramName, params] of Object.entries(paramSets)) {
-      it(`matches twinForward bitwise: ${splitName} images, ${paramName}`, () => {
+      it(`matches twinForward bitwise, and its fc1-active count: ${splitName} images, ${paramName}`, () => {
         const want = typescriptLogits(g, params, split);
         const wasm = new TwinEvalWasm(g, 64);
         const images = sparseImages(split, 28, 28);
         const p = twinParams(g, params);
         const got: number[] = [];
+        const gotActive: number[] = [];
+        const wantActive: number[] = [];
         // Uneven ranges, so that first/count offsets are exercised.
         for (let first = 0; first < split.count; first += 37) {
-          got.push(...bits(wasm.logitsOf(p, images, first, Math.min(37, split.count - first))));
+          const count = Math.min(37, split.count - first);
+          got.push(...bits(wasm.logitsOf(p, images, first, count)));
+          gotActive.push(wasm.active);
+          wantActive.push(want.active.slice(first, first + count).filter(Boolean).length);
         }
-        expect(got).toEqual(bits(want));
+        expect(got).toEqual(bits(want.logits));
+        expect(gotActive).toEqual(wantActive);
       });
     }
   }
@@ -96,6 +107,35 @@ describe('TwinEvalWasm', () => {
     for (const loss of ['seed', 'epsilon', 'stable'] as const) {
       expect(fast.score(p, images, data.test.labels, 10, 150, loss)).toEqual(slow.score(p, images, data.test.labels, 10, 150, loss));
     }
+  });
+
+  it('counts a dead fc1 unit (never active) and a live one on both passes', () => {
+    const fast = new TwinChunkScorer(g);
+    const slow = new TwinChunkScorer(g, { wasm: false });
+    const images = sparseImages(data.test, 28, 28);
+    const crafted = (b3: number, w3: number) => {
+      const params = paramSets['random, b1 0.1'].map((a) => a.slice());
+      params[4].fill(w3);
+      params[5][0] = b3;
+      return twinParams(g, params);
+    };
+    // fc1 = b3 + sum(pool2 * w3) with pool2 >= 0: w3 = 0 leaves the bias's sign.
+    for (const scorer of [fast, slow]) {
+      expect(scorer.score(crafted(-0.5, 0), images, data.test.labels, 0, 200, 'seed').active).toBe(0);
+      expect(scorer.score(crafted(0, 0), images, data.test.labels, 0, 200, 'seed').active).toBe(0);
+      expect(scorer.score(crafted(0.5, 0), images, data.test.labels, 0, 200, 'seed').active).toBe(200);
+      expect(scorer.score(crafted(-1e30, 1), images, data.test.labels, 0, 200, 'seed').active).toBe(0);
+    }
+    // fc1 = b3 + the sum of pool2 (w3 = 1): b3 = minus the median sum leaves about half active.
+    const act = new TwinActivations(g);
+    const sums = Array.from({ length: 200 }, (_, i) => {
+      twinForward(g, crafted(0, 1), images, i, act, new Float32Array(10), 0, null);
+      return act.h;
+    }).sort((a, b) => a - b);
+    const p = crafted(-sums[100], 1);
+    const some = fast.score(p, images, data.test.labels, 0, 200, 'seed').active;
+    expect(some).toBe(slow.score(p, images, data.test.labels, 0, 200, 'seed').active);
+    expect([some > 0, some < 200]).toEqual([true, true]);
   });
 
   it('refuses image sides that are not multiples of 4', () => {

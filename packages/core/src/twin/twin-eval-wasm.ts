@@ -24,7 +24,7 @@ interface TwinEvalExports extends ArenaExports {
     z1: number,
     z2: number,
     logits: number,
-  ): void;
+  ): number;
 }
 
 /** Where a split's images sit in the module's memory (byte addresses). */
@@ -52,6 +52,8 @@ export class TwinEvalWasm {
   private readonly z2: number;
   private readonly logits: number;
   private paramsSet: TwinParams | null = null;
+  /** Images of the last logitsOf call whose fc1 unit was active (ReLU output > 0). */
+  active = 0;
 
   constructor(
     private readonly g: TwinGeometry,
@@ -120,13 +122,16 @@ export class TwinEvalWasm {
     this.paramsSet = p;
   }
 
-  /** Logits (classes per image) of images first .. first + count - 1; a view valid until the next call. */
+  /**
+   * Logits (classes per image) of images first .. first + count - 1; a view valid until the next
+   * call. Also sets `active`.
+   */
   logitsOf(p: TwinParams, images: SparseImages, first: number, count: number): Float32Array {
     if (count > this.maxImages) throw new RangeError(`at most ${this.maxImages} images per call`);
     const s = this.load(images);
     this.setParams(p);
     const g = this.g;
-    this.x.evalImages(
+    this.active = this.x.evalImages(
       g.H,
       g.W,
       g.classes,

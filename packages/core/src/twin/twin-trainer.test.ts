@@ -179,12 +179,14 @@ describe('TwinTrainer', () => {
         return jobs.map(({ split, count }) => {
           const lossSums: number[] = [];
           let correct = 0;
+          let active = 0;
           for (let start = 0; start < count; start += EVAL_CHUNK) {
             const r = scorer.score(p, images[split], data[split].labels, start, Math.min(EVAL_CHUNK, count - start), config.loss);
             correct += r.correct;
+            active += r.active;
             lossSums.push(r.lossSum);
           }
-          return { correct, lossSums };
+          return { correct, lossSums, active };
         });
       },
     };
@@ -210,6 +212,7 @@ describe('TwinTrainer', () => {
     const overlapped = await events(true, 6);
     const evals = (r: { out: RunEvent[] }) => r.out.flatMap((e) => (e.type === 'eval' ? [{ ...e.record, elapsedMs: 0 }] : []));
     expect(evals(overlapped)).toEqual(evals(plain));
+    expect(evals(plain)[0].activity?.fc1.groups).toEqual([{ units: [[0, 0]], active: 1 }]);
     expect(evals(overlapped).map((r) => r.step)).toEqual([0, 4, 8, 12]);
     expect(overlapped.summary.weightsSha256).toBe(plain.summary.weightsSha256);
     // After step 4: step 0's evaluation is settled, step 4's begun; steps 5 and 6 train meanwhile,

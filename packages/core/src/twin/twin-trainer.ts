@@ -36,10 +36,14 @@ export interface TwinEvalJob {
   count: number;
 }
 
-/** A job's scores: the correct count and each 1000-image chunk's loss sum, in chunk order. */
+/**
+ * A job's scores: the correct count, each 1000-image chunk's loss sum, in chunk order, and the
+ * images on which the fc1 unit was active (absent from pools that do not count them).
+ */
 export interface TwinChunkScores {
   correct: number;
   lossSums: number[];
+  active?: number;
 }
 
 /**
@@ -85,7 +89,10 @@ export class TwinChunkScorer {
     return this.wasm !== null;
   }
 
-  /** Correct count and loss sum of images start .. start + size - 1 (size <= EVAL_CHUNK). */
+  /**
+   * Correct count, loss sum and fc1-active count (images whose fc1 ReLU output is > 0) of images
+   * start .. start + size - 1 (size <= EVAL_CHUNK).
+   */
   score(
     p: TwinParams,
     images: SparseImages,
@@ -93,24 +100,34 @@ export class TwinChunkScorer {
     start: number,
     size: number,
     loss: ExperimentConfig['loss'],
-  ): { correct: number; lossSum: number } {
+  ): { correct: number; lossSum: number; active: number } {
     const K = this.g.classes;
     let logits: Float32Array;
+    let active = 0;
     if (this.wasm) {
       logits = this.wasm.logitsOf(p, images, start, size);
+      active = this.wasm.active;
     } else {
-      for (let i = 0; i < size; i++) twinForward(this.g, p, images, start + i, this.act, this.logits, i * K, null);
+      for (let i = 0; i < size; i++) {
+        twinForward(this.g, p, images, start + i, this.act, this.logits, i * K, null);
+        if (this.act.h > 0) active++;
+      }
       logits = this.logits.subarray(0, size * K);
     }
-    return scoreLogits(loss, logits, labels.subarray(start, start + size), K);
+    return { ...scoreLogits(loss, logits, labels.subarray(start, start + size), K), active };
   }
 }
 
-/** A split's accuracy and mean loss from its chunk scores (loss sums added in chunk order). */
+/** A split's accuracy, mean loss (loss sums added in chunk order) and fc1 activity from its chunk scores. */
 function splitScore(n: number, r: TwinChunkScores): SplitScore {
   let lossSum = 0;
   for (const s of r.lossSums) lossSum += s;
-  return { images: n, accuracy: n === 0 ? NaN : r.correct / n, loss: n === 0 ? NaN : lossSum / n };
+  return {
+    images: n,
+    accuracy: n === 0 ? NaN : r.correct / n,
+    loss: n === 0 ? NaN : lossSum / n,
+    ...(r.active !== undefined ? { fc1Active: [r.active] } : {}),
+  };
 }
 
 /** A width-1 twin of the dense network of config.widths. Nothing to dispose, but dispose() exists. */
@@ -237,14 +254,16 @@ export class TwinTrainer {
     const p = twinParams(this.geometry, this.params);
     this.scorer ??= new TwinChunkScorer(this.geometry);
     let correct = 0;
+    let active = 0;
     const lossSums: number[] = [];
     for (let start = 0; start < n; start += EVAL_CHUNK) {
       const size = Math.min(EVAL_CHUNK, n - start);
       const score = this.scorer.score(p, images, split.labels, start, size, this.config.loss);
       correct += score.correct;
+      active += score.active;
       lossSums.push(score.lossSum);
     }
-    return splitScore(n, { correct, lossSums });
+    return splitScore(n, { correct, lossSums, active });
   }
 
   /** Current twin parameters (widths 1, 1, 1; PARAM_NAMES order), as copies. */

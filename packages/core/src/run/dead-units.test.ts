@@ -1,0 +1,91 @@
+// Dead units end to end: runExperiment records fc1's activity at every evaluation and reports in
+// the summary the units that died and when. A run is stopped after its step-0 evaluation, its fc1
+// is made dead (bias < 0, weights 0: ReLU output 0 on every image, so no gradient ever revives it)
+// and the run resumed; the unchanged run is the live control. On the twin and the dense model.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig, type ExperimentConfig } from '../config';
+import { initEngine } from '../engine/engine';
+import type { MnistData } from '../data/mnist';
+import type { Checkpoint } from './checkpoint';
+import { runExperiment, type EvalRecord } from './run-experiment';
+import { loadSmallMnist } from '../../../../test/small-mnist';
+
+let data: MnistData;
+
+beforeAll(async () => {
+  await initEngine();
+  data = loadSmallMnist();
+});
+
+async function run(config: ExperimentConfig, resume?: Checkpoint) {
+  const records: EvalRecord[] = [];
+  let atZero: Checkpoint | null = null;
+  const summary = await runExperiment(
+    config,
+    data,
+    {
+      onEvent: (e) => e.type === 'eval' && records.push(e.record),
+      betweenSteps: (step, snapshot) => {
+        if (step === 0) atZero = snapshot();
+        return 'continue';
+      },
+    },
+    resume,
+  );
+  return { records, summary, atZero: atZero as Checkpoint | null };
+}
+
+for (const model of ['twin', 'dense'] as const) {
+  describe(`dead fc1 units (${model})`, () => {
+    const config = resolveConfig({ model, widths: '2,3,4', steps: 6, evalEvery: 2, evalTrain: 100, batch: 20 });
+    const units = model === 'twin' ? 1 : 4;
+
+    it('records a live unit as active and reports no dead unit', async () => {
+      const { records, summary } = await run(config);
+      expect(records.map((r) => r.step)).toEqual([0, 2, 4, 6]);
+      for (const r of records) {
+        // The constant init: every copy equal, one group, active on every image (fc1 = its bias 0.1 at first).
+        expect(r.activity!.fc1.images).toBe(100 + data.test.count);
+        expect(r.activity!.fc1.groups.map((g) => g.units)).toEqual([[[0, units - 1]]]);
+        expect(r.activity!.fc1.groups[0].active).toBeGreaterThan(0);
+      }
+      expect(records[0].activity!.fc1.groups[0].active).toBe(1);
+      expect(summary.deadUnits).toEqual({ fc1: { units, dead: 0, died: [] } });
+    });
+
+    it('reports a unit made dead after step 0 as dead from the next evaluation', async () => {
+      const { atZero } = await run(config);
+      const ckpt = atZero!;
+      ckpt.trainer.params[4].fill(0); // fc1.W
+      ckpt.trainer.params[5].fill(-0.1); // fc1.b
+      const { records, summary } = await run(config, ckpt);
+      expect(records.map((r) => [r.step, r.activity!.fc1.groups.map((g) => g.active)])).toEqual([
+        [2, [0]],
+        [4, [0]],
+        [6, [0]],
+      ]);
+      expect(summary.deadUnits).toEqual({ fc1: { units, dead: units, died: [{ step: 2, units: [[0, units - 1]] }] } });
+    });
+
+    // The dense model only: the twin has one unit.
+    it.skipIf(model === 'twin')('tells a dead copy from its live copies once they differ', async () => {
+      const { atZero } = await run(config);
+      const ckpt = atZero!;
+      const w3 = ckpt.trainer.params[4];
+      for (let r = 0; r < w3.length; r += 4) w3[r + 2] = 0; // unit 2's column
+      ckpt.trainer.params[5][2] = -0.1;
+      const { records, summary } = await run(config, ckpt);
+      expect(records[0].activity!.fc1.groups.map((g) => [g.units, g.active])).toEqual([
+        [
+          [
+            [0, 1],
+            [3, 3],
+          ],
+          1,
+        ],
+        [[[2, 2]], 0],
+      ]);
+      expect(summary.deadUnits).toEqual({ fc1: { units: 4, dead: 1, died: [{ step: 2, units: [[2, 2]] }] } });
+    });
+  });
+}

@@ -1,0 +1,124 @@
+// Dead units: how often each copy group of fc1 is active (ReLU output > 0) at an evaluation, and
+// which units stayed inactive on every evaluated image from some evaluation to the end of a run.
+// Pure arithmetic on typed arrays and records, no tfjs.
+import type { ModelShape } from '../dense/model';
+
+/** Units as inclusive index ranges [first, last], ascending. */
+export type UnitRanges = [number, number][];
+
+/** One evaluation's fc1 activity, as stored in metrics.jsonl under `activity.fc1`. */
+export interface UnitActivity {
+  /** Images the fractions are over (the evaluated train images and the test images). */
+  images: number;
+  /**
+   * fc1's units grouped as the copy set `fc1.out` (bitwise equal fc1.W[:, u] and fc1.b[u]), groups
+   * in order of their first unit: the units, and the fraction of images on which the group was
+   * active (the largest over its units: copies compute the same value, so they agree).
+   */
+  groups: { units: UnitRanges; active: number }[];
+}
+
+/** The dead units of a run, as stored in summary.json under `deadUnits.fc1`. */
+export interface DeadUnits {
+  /** Units in the layer (1 for the twin, which stands for all the dense copies). */
+  units: number;
+  /** Units inactive on every evaluated image at every evaluation from some evaluation to the end. */
+  dead: number;
+  /** Dead units by the step of the first evaluation from which they stayed inactive, earliest first. */
+  died: { step: number; units: UnitRanges }[];
+}
+
+/** The ranges of sorted unit indices. */
+export function toRanges(units: number[]): UnitRanges {
+  const out: UnitRanges = [];
+  for (const u of units) {
+    const last = out[out.length - 1];
+    if (last && last[1] === u - 1) last[1] = u;
+    else out.push([u, u]);
+  }
+  return out;
+}
+
+/** Number of units in ranges. */
+export function rangeSize(ranges: UnitRanges): number {
+  return ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+}
+
+/**
+ * fc1's units grouped by the bits of their copy (fc1.W[:, u] and fc1.b[u]; symmetry.ts's `fc1.out`),
+ * groups in order of first unit; params in PARAM_NAMES order.
+ */
+export function fc1Groups(shape: ModelShape, params: Float32Array[]): number[][] {
+  const f1 = shape.widths[2];
+  const w3 = new Uint32Array(params[4].buffer, params[4].byteOffset, params[4].length);
+  const b3 = new Uint32Array(params[5].buffer, params[5].byteOffset, params[5].length);
+  const rows = w3.length / f1;
+  const same = (a: number, b: number) => {
+    if (b3[a] !== b3[b]) return false;
+    for (let r = 0; r < rows; r++) if (w3[r * f1 + a] !== w3[r * f1 + b]) return false;
+    return true;
+  };
+  const hashes = new Int32Array(f1).fill(0x811c9dc5);
+  for (let r = 0; r < rows; r++) for (let u = 0; u < f1; u++) hashes[u] = Math.imul(hashes[u] ^ w3[r * f1 + u], 0x01000193);
+  const groups: number[][] = [];
+  const byHash = new Map<number, number[][]>();
+  for (let u = 0; u < f1; u++) {
+    const h = Math.imul(hashes[u] ^ b3[u], 0x01000193);
+    const candidates = byHash.get(h) ?? [];
+    const group = candidates.find((g) => same(g[0], u));
+    if (group) {
+      group.push(u);
+      continue;
+    }
+    const fresh = [u];
+    candidates.push(fresh);
+    byHash.set(h, candidates);
+    groups.push(fresh);
+  }
+  return groups;
+}
+
+/** The activity record from fc1's groups and each unit's count of active images out of `images`. */
+export function fc1Activity(groups: number[][], activeCounts: ArrayLike<number>, images: number): UnitActivity {
+  return {
+    images,
+    groups: groups.map((units) => {
+      let most = 0;
+      for (const u of units) most = Math.max(most, activeCounts[u]);
+      return { units: toRanges(units), active: images > 0 ? most / images : 0 };
+    }),
+  };
+}
+
+/**
+ * The dead units after a run's evaluations (in step order): a unit is dead when its group's active
+ * fraction was 0 at the last evaluation and at every one back to some evaluation, the step it died.
+ * Evaluations without an activity record (written before it existed) or over no images are skipped;
+ * null when the last evaluation has none.
+ */
+export function deadUnits(records: { step: number; activity?: { fc1: UnitActivity } }[]): DeadUnits | null {
+  const usable = records.filter((r) => r.activity && r.activity.fc1.images > 0);
+  if (usable.length === 0 || usable[usable.length - 1] !== records[records.length - 1]) return null;
+  let units = 0;
+  for (const r of usable) for (const g of r.activity!.fc1.groups) for (const [, b] of g.units) units = Math.max(units, b + 1);
+  const deadSince: (number | null)[] = new Array(units).fill(null);
+  for (const r of usable) {
+    for (const g of r.activity!.fc1.groups) {
+      for (const [a, b] of g.units) {
+        for (let u = a; u <= b; u++) {
+          if (g.active > 0) deadSince[u] = null;
+          else deadSince[u] ??= r.step;
+        }
+      }
+    }
+  }
+  const byStep = new Map<number, number[]>();
+  deadSince.forEach((step, u) => {
+    if (step === null) return;
+    const list = byStep.get(step) ?? [];
+    list.push(u);
+    byStep.set(step, list);
+  });
+  const died = [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([step, us]) => ({ step, units: toRanges(us) }));
+  return { units, dead: died.reduce((n, d) => n + rangeSize(d.units), 0), died };
+}
