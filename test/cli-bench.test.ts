@@ -46,6 +46,41 @@ test('bench times the engine at 1 and 2 threads and the stock wasm kernels in on
   expect(report.peakRssMiB).toBeGreaterThan(0);
 });
 
+test('bench times the shuffled summation orders against the fixed one in the same run, leaking no tensor', () => {
+  const out = join(tempDir(), 'bench-shuffled.json');
+  const r = runCli([
+    'bench',
+    '--threads',
+    '2',
+    '--samples',
+    '2',
+    '--warmup',
+    '0',
+    '--eval-images',
+    '0',
+    '--cpu-steps',
+    '0',
+    '--subjects',
+    'engine,engine-shuffled-bias,engine-shuffled-filter,engine-shuffled-all',
+    '--out',
+    out,
+  ]);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.status).toBe(0);
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  expect(report.results.map((x: { subject: string; threads: number }) => `${x.subject}/${x.threads}`)).toEqual([
+    'engine/2',
+    'engine-shuffled-bias/2',
+    'engine-shuffled-filter/2',
+    'engine-shuffled-all/2',
+  ]);
+  expect(report.results.map((x: { tensorsGrowth: number }) => x.tensorsGrowth)).toEqual([0, 0, 0, 0]);
+  for (const kind of ['bias', 'filter', 'all']) {
+    expect(r.stdout).toMatch(new RegExp(`\\| engine-shuffled-${kind} \\| wasm \\| 2 \\| 2 \\| [\\d.]+ \\|`));
+    expect(r.stdout).toMatch(new RegExp(`engine-shuffled-${kind}: [\\d.]+ x the fixed-order step \\(engine\\), 2 thread\\(s\\)`));
+  }
+});
+
 test('bench rejects a bad count with one line', () => {
   const r = runCli(['bench', '--samples', '0']);
   expect(r.status).not.toBe(0);

@@ -50,3 +50,43 @@ test('--threads 1, 2 and 3: bitwise-identical weights and CSV, and the summary r
   expect(runs[1].metrics).toEqual(runs[0].metrics);
   expect(runs[2].metrics).toEqual(runs[0].metrics);
 });
+
+test('--reduce-order shuffled --reduce-shuffle all: the drawn summation orders give the same bits on 1 and 2 threads', () => {
+  const base = tempDir();
+  const run = (threads: number, order: 'fixed' | 'shuffled') => {
+    const out = join(base, `${order}-t${threads}`);
+    const r = runCli([
+      'train',
+      ...QUICK,
+      '--steps',
+      '4',
+      '--eval-every',
+      '2',
+      '--widths',
+      '16,32,32',
+      '--reduce-order',
+      order,
+      '--reduce-shuffle',
+      'all',
+      '--threads',
+      String(threads),
+      '--out',
+      out,
+    ]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(0);
+    return {
+      summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')),
+      csv: readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'),
+    };
+  };
+  const one = run(1, 'shuffled');
+  const two = run(2, 'shuffled');
+  const fixed = run(2, 'fixed');
+  expect([one.summary.engine.kernelThreads, two.summary.engine.kernelThreads]).toEqual([1, 2]);
+  expect(two.summary.config.reduceShuffle).toBe('all');
+  expect(two.summary.weightsSha256).toBe(one.summary.weightsSha256);
+  expect(two.csv).toBe(one.csv);
+  // The orders were really drawn: the fixed order ends on other weights.
+  expect(fixed.summary.weightsSha256).not.toBe(one.summary.weightsSha256);
+});

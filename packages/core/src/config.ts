@@ -16,7 +16,7 @@ export type EvalConvKind = 'winograd' | 'direct';
 export type PoolTieKind = 'first' | 'last' | 'random';
 /** `fixed`: every reduction sums its terms in one order (as TF's CPU kernels); `shuffled`: see ExperimentConfig.reduceOrder. */
 export type ReduceOrderKind = 'fixed' | 'shuffled';
-/** Which reductions `reduceOrder: 'shuffled'` applies to (only 'bias' is implemented so far). */
+/** Which reductions `reduceOrder: 'shuffled'` applies to: bias gradients, conv filter gradients, or both. */
 export type ReduceShuffleKind = 'bias' | 'filter' | 'all';
 
 /** Everything that determines a run. Two runs with equal configs produce bitwise-equal results. */
@@ -38,7 +38,12 @@ export interface ExperimentConfig {
    * output at that step (numpy's permutation, stream deriveStream(seed, 4)); 'fixed' = row order.
    */
   reduceOrder: ReduceOrderKind;
-  /** Reductions shuffled by reduceOrder 'shuffled': 'bias' = every layer's bias gradient (TF's CUDA BiasAddGrad). */
+  /**
+   * Reductions shuffled by reduceOrder 'shuffled': 'bias' = every layer's bias gradient (TF's CUDA
+   * BiasAddGrad), each term added on its own; 'filter' = both convolutions' filter gradients (cuDNN's
+   * non-deterministic backward-filter algorithms), per-image partial sums added in a drawn order;
+   * 'all' = both. fc weight gradients are never shuffled (cuBLAS's GEMM was deterministic).
+   */
   reduceShuffle: ReduceShuffleKind;
   // --- objective and optimiser ---
   /** Loss formula. */
@@ -143,14 +148,6 @@ function oneOf<T extends string>(choices: readonly T[]) {
   };
 }
 
-// 'filter' (the conv filter gradients, as cuDNN's non-deterministic backward-filter algorithms) and
-// 'all' are named in the flag so that the choice is visible, and refused until implemented.
-function parseReduceShuffle(raw: unknown, name: string): ReduceShuffleKind {
-  const kind = oneOf(['bias', 'filter', 'all'] as const)(raw, name);
-  if (kind !== 'bias') throw new ConfigError(`invalid ${name}: '${kind}' is not implemented yet (only 'bias' is)`);
-  return kind;
-}
-
 function parseWidths(raw: unknown, name: string): [number, number, number] {
   const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
   if (parts?.length !== 3) fail(name, raw, 'three widths a,b,c');
@@ -212,8 +209,8 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
   reduceShuffle: {
     flag: 'reduce-shuffle',
     valueName: 'bias|filter|all',
-    help: "reductions that --reduce-order shuffled shuffles: bias gradients ('filter' and 'all' not implemented yet)",
-    parse: parseReduceShuffle,
+    help: 'reductions that --reduce-order shuffled shuffles: bias gradients, conv filter gradients, or all (both)',
+    parse: oneOf(['bias', 'filter', 'all'] as const),
   },
   loss: {
     flag: 'loss',

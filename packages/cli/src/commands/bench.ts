@@ -22,7 +22,9 @@ import { findTorchPython, timePytorch } from '../pytorch/pytorch-baseline';
 import { toJson } from '../run/run-directory';
 
 /** What bench can time; pytorch only where a python3 imports torch. */
-const SUBJECTS = ['engine', 'stock-wasm', 'tfjs-cpu', 'pytorch'];
+const SUBJECTS = ['engine', 'engine-shuffled-bias', 'engine-shuffled-filter', 'engine-shuffled-all', 'stock-wasm', 'tfjs-cpu', 'pytorch'];
+/** What bench times by default: all but engine-shuffled-all. */
+const DEFAULT_SUBJECTS = SUBJECTS.filter((s) => s !== 'engine-shuffled-all');
 
 interface BenchOptions {
   threads: string;
@@ -180,10 +182,23 @@ export function formatBench(report: BenchReport): string {
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...formatShuffledCost(report),
     `peak RSS of this process: ${report.peakRssMiB} MiB`,
     '',
     ...report.results.filter((r) => r.profile).flatMap((r) => formatProfile(r)),
   ].join('\n');
+}
+
+/** The shuffled summation orders' cost: each engine-shuffled-* step against the engine's at the same thread count. */
+function formatShuffledCost(report: BenchReport): string[] {
+  const lines = report.results.flatMap((r) => {
+    if (!r.subject.startsWith('engine-shuffled-')) return [];
+    const fixed = report.results.find((e) => e.subject === 'engine' && e.threads === r.threads);
+    if (!fixed) return [];
+    const ratio = (r.medianStepMs / fixed.medianStepMs).toFixed(2);
+    return [`${r.subject}: ${ratio} x the fixed-order step (engine), ${r.threads} thread(s)`];
+  });
+  return lines.length ? [...lines, ''] : [];
 }
 
 /** One subject's step profile: the kernels that take 1% or more, and the rest summed. */
@@ -216,9 +231,10 @@ export function benchCommand(): Command {
     .addOption(new Option('--eval-images <n>', 'train images for the evaluation throughput (0 = skip)').default('5000'))
     .addOption(new Option('--cpu-steps <n>', 'steps on the tfjs cpu backend (~25 s each; 0 = skip)').default('2'))
     .addOption(
-      new Option('--subjects <list>', `any of ${SUBJECTS.join(',')} (pytorch: when a python3 here imports torch)`).default(
-        SUBJECTS.join(','),
-      ),
+      new Option(
+        '--subjects <list>',
+        `any of ${SUBJECTS.join(',')} (engine-shuffled-*: the engine's step with --reduce-order shuffled and that --reduce-shuffle, at the first thread count; pytorch: when a python3 here imports torch)`,
+      ).default(DEFAULT_SUBJECTS.join(',')),
     )
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--json', 'print the JSON report instead of the table')

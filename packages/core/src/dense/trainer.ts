@@ -33,7 +33,7 @@ export class Trainer {
   readonly sampler: BatchSampler;
   /** This run's max-pool tie rule; 'random' draws from its own stream (deriveStream(seed, 2)). */
   readonly poolTies: PoolTiePolicy;
-  /** The bias gradients' summation order; 'shuffled' draws from its own stream (deriveStream(seed, 4)). */
+  /** The gradients' summation order (which ones: config.reduceShuffle); 'shuffled' draws from its own stream (deriveStream(seed, 4)). */
   readonly reduceOrder: ReduceOrderPolicy;
   /** Training steps done so far. */
   step = 0;
@@ -71,7 +71,11 @@ export class Trainer {
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.pixels = new Float32Array(config.batch * data.rows * data.cols);
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
-    this.reduceOrder = { order: config.reduceOrder, rng: config.reduceOrder === 'shuffled' ? deriveStream(config.seed, 4) : undefined };
+    this.reduceOrder = {
+      order: config.reduceOrder,
+      shuffle: config.reduceShuffle,
+      rng: config.reduceOrder === 'shuffled' ? deriveStream(config.seed, 4) : undefined,
+    };
   }
 
   /** The RNG streams checkpoints carry (TrainerState.rngs). */

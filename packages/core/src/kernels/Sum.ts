@@ -11,10 +11,16 @@ import { shuffleInPlace, type MT19937 } from '../random/prng';
 import { scopedPolicy } from './scoped-policy';
 import { heapF32 } from './wasm-kernel-utils';
 
-/** The order in which the Sums over all axes but the last (the bias gradients) add their terms. */
+/** The order in which the training step's reductions add their terms. */
 export interface ReduceOrderPolicy {
   order: 'fixed' | 'shuffled';
-  /** Required for 'shuffled': each output's order is drawn from it, output by output (see sumColumnsShuffled). */
+  /**
+   * Which reductions 'shuffled' applies to: 'bias' = the Sums over all axes but the last (the bias
+   * gradients, this file), 'filter' = the convolutions' filter gradients (Conv2DBackpropFilter.ts),
+   * 'all' = both. Default 'bias'.
+   */
+  shuffle?: 'bias' | 'filter' | 'all';
+  /** Required for 'shuffled': each output's order is drawn from it, output by output, in the order the kernels run. */
   rng?: MT19937;
 }
 
@@ -24,9 +30,16 @@ const reduceOrder = scopedPolicy<ReduceOrderPolicy>({ order: 'fixed' }, (policy)
   if (policy.order === 'shuffled' && !policy.rng) throw new Error("reduce order 'shuffled' needs an rng");
 });
 
-/** Runs `fn` with `policy` as the bias gradients' summation order, then restores the previous one. */
+/** Runs `fn` with `policy` as the reductions' summation order, then restores the previous one. */
 export function withReduceOrder<T>(policy: ReduceOrderPolicy, fn: () => T): T {
   return reduceOrder.run(policy, fn);
+}
+
+/** The stream to draw `reduction`'s orders from when the policy in force shuffles it, else null. */
+export function shuffledReductionRng(reduction: 'bias' | 'filter'): MT19937 | null {
+  const { order, shuffle = 'bias', rng } = reduceOrder.current;
+  if (order !== 'shuffled' || (shuffle !== 'all' && shuffle !== reduction)) return null;
+  return rng!;
 }
 
 /**
@@ -76,14 +89,13 @@ export function sumConfig(stockConfig: tf.KernelConfig): tf.KernelConfig {
     const rank = x.shape.length;
     const fits = x.dtype === 'float32' && isAllButLast(axis, rank) && tf.util.sizeFromShape(x.shape) > 0;
     const kernels = heapKernelsOf(backend);
-    const { order, rng } = reduceOrder.current;
-    const shuffled = fits && order === 'shuffled';
-    if (!fits || (!kernels && !shuffled)) return stock(args as Parameters<tf.KernelFunc>[0]);
+    const rng = fits ? shuffledReductionRng('bias') : null;
+    if (!fits || (!kernels && !rng)) return stock(args as Parameters<tf.KernelFunc>[0]);
     const cols = x.shape[rank - 1];
     const rows = tf.util.sizeFromShape(x.shape) / cols;
     const outShape = keepDims ? [...new Array(rank - 1).fill(1), cols] : [cols];
     const out = backend.makeOutput(outShape, 'float32');
-    if (shuffled) sumColumnsShuffled(heapF32(backend, x), rows, cols, rng!, heapF32(backend, out));
+    if (rng) sumColumnsShuffled(heapF32(backend, x), rows, cols, rng, heapF32(backend, out));
     else kernels!.sum(addressOf(backend, x), addressOf(backend, out), rows, cols);
     return out;
   }) as unknown as tf.KernelFunc;

@@ -7,8 +7,18 @@ import { useKernelSet, type KernelSet } from '../kernels/register_wasm_kernels';
 import type { MnistData } from '../data/mnist';
 import { Trainer } from '../dense/trainer';
 
-/** One benchmark subject. */
-export type BenchSubject = 'engine' | 'stock-wasm' | 'tfjs-cpu';
+/**
+ * One benchmark subject. The engine-shuffled-* subjects are the engine's step with
+ * `--reduce-order shuffled` and `--reduce-shuffle bias`, `filter` or `all`: their ratio to
+ * `engine` in one run is what the shuffled summation orders cost.
+ */
+export type BenchSubject = 'engine' | 'engine-shuffled-bias' | 'engine-shuffled-filter' | 'engine-shuffled-all' | 'stock-wasm' | 'tfjs-cpu';
+
+/** The reductions a shuffled engine subject shuffles, or null for the other subjects. */
+export function shuffledReductions(subject: BenchSubject): ExperimentConfig['reduceShuffle'] | null {
+  const m = /^engine-shuffled-(bias|filter|all)$/.exec(subject);
+  return m ? (m[1] as ExperimentConfig['reduceShuffle']) : null;
+}
 
 /** Timings of one subject. */
 export interface BenchTiming {
@@ -85,8 +95,11 @@ export async function benchmarkSubject(
   const backend = subject === 'tfjs-cpu' ? 'cpu' : 'wasm';
   await tf.setBackend(backend);
   if (backend === 'wasm') useKernelSet(kernels);
+  const shuffle = shuffledReductions(subject);
+  const engineLike = subject === 'engine' || shuffle !== null;
+  const runConfig: ExperimentConfig = shuffle ? { ...config, reduceOrder: 'shuffled', reduceShuffle: shuffle } : config;
   // The baselines keep Adam in TypeScript (and their backend's own kernels), as tfjs users would.
-  const trainer = new Trainer(config, data, { ownWasm: subject === 'engine' });
+  const trainer = new Trainer(runConfig, data, { ownWasm: engineLike });
   try {
     const tensorsBefore = tf.memory().numTensors;
     const stepMs = timeSteps(trainer, options.warmup, options.samples);
@@ -100,7 +113,7 @@ export async function benchmarkSubject(
       return score.images / ((performance.now() - t0) / 1000);
     };
     const evaluates = options.evalImages > 0;
-    const evalImagesPerSecond = evaluates ? imagesPerSecond(config.evalConv) : null;
+    const evalImagesPerSecond = evaluates ? imagesPerSecond(runConfig.evalConv) : null;
     const evalDirectImagesPerSecond = evaluates && subject === 'engine' ? imagesPerSecond('direct') : null;
     return {
       subject,
