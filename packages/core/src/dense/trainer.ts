@@ -3,9 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ApplyAdamKernel, applyAdamKernelAvailable } from '../kernels/ApplyAdam';
 import { adamStep, copyAdamState, initAdamState, TF_ADAM, type AdamHyper, type AdamState } from './adam';
-import { BatchSampler, type BatchSamplerState } from '../data/batches';
+import { BatchSampler } from '../data/batches';
 import type { EvalConvKind, ExperimentConfig } from '../config';
-import { ConfigError } from '../errors';
 import { evaluateSplit, type SplitScore } from './evaluate';
 import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData, type Split } from '../data/mnist';

@@ -3,12 +3,12 @@
 // (CLI, Web Worker) renders the events and writes the files.
 import { checkResumeConfig, dataFingerprint, type Checkpoint } from './checkpoint';
 import type { ExperimentConfig } from '../config';
-import { engineInfo, type EngineInfo } from '../engine/engine';
+import { engineInfo } from '../engine/engine';
 import { CheckpointError } from '../errors';
 import type { SplitScore } from '../dense/evaluate';
 import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
-import { symmetryReport, type SymmetryReport } from '../science/symmetry';
+import { symmetryReport } from '../science/symmetry';
 import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
 import { Trainer } from '../dense/trainer';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
