@@ -1,6 +1,6 @@
 // The contract between the page and the engine worker: one API object (exposed with comlink) and
 // the events it reports through a proxied callback.
-import type { ExperimentConfig, MnistFiles, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
+import type { ExperimentConfig, ExplainReport, MnistFiles, RunEvent, RunSummary, SuiteOptions } from '@mnist-sym-wasm/core';
 import type { BuildChoice } from './capabilities';
 
 /** Checkpoint bytes (core's encodeCheckpoint; the CLI's .ckpt format) and the step they hold. */
@@ -53,6 +53,23 @@ export type StartResult =
   | { status: 'done'; summary: RunSummary; checkpoint?: CheckpointBytes }
   | { status: 'stopped'; step: number; checkpoint?: CheckpointBytes };
 
+/** The explain suite's inputs (the four files' buffers are transferred). */
+export interface ExplainRequest {
+  /** How the suite is sized, as the CLI's `explain` flags give it (core's explainSuite). */
+  options: SuiteOptions;
+  files: MnistFiles;
+  /** As in StartRequest. */
+  threadedFailed?: string;
+}
+
+/** What the worker reports while the explain suite runs. */
+export type ExplainEvent =
+  | ({ type: 'build' } & BuildChoice)
+  | { type: 'run-start'; index: number; count: number; id: string; label: string; steps: number }
+  /** A run's progress: after each of its evaluations, and every 50th training step. */
+  | { type: 'run-progress'; index: number; id: string; step: number; steps: number; test: number | null }
+  | { type: 'run-end'; index: number; id: string; test: number; wallMs: number };
+
 /** The engine worker's API; every method crosses the worker boundary, so all return promises. */
 export interface EngineApi {
   /**
@@ -74,4 +91,10 @@ export interface EngineApi {
   checkpoint(): Promise<CheckpointBytes>;
   /** Decodes and checks checkpoint bytes (transferred); rejects with core's one-line CheckpointError. */
   readCheckpoint(bytes: Uint8Array): Promise<CheckpointInfo>;
+  /**
+   * Runs the explain suite (core's explainSuite and runExplainSuite, as the CLI's `explain`) and
+   * resolves with its report: the same numbers as the CLI's report.json for the same options and
+   * data, timings aside. stop() ends it (rejects with core's "run stopped" error).
+   */
+  explain(request: ExplainRequest, onEvent: (event: ExplainEvent) => void | Promise<void>): Promise<ExplainReport>;
 }

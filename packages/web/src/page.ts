@@ -1,10 +1,12 @@
 // The experiment page: mounts each view on its part of index.html and wires them together. The
-// views (form.ts, data-choice.ts, checkpoint-panel.ts, run-controller.ts, downloads.ts) keep their
-// own state and get what they need from each other as parameters. All engine work happens in
-// worker.ts; the page only renders its events.
+// views (form.ts, data-choice.ts, checkpoint-panel.ts, run-controller.ts, downloads.ts, and with
+// ?view=answer answer-view.ts) keep their own state and get what they need from each other as
+// parameters. All engine work happens in worker.ts; the page only renders its events.
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { detectCapabilities, unsupportedReason } from './capabilities';
+import { isAnswerView, mainPageSearch } from './answer-params';
+import { mountAnswerView } from './answer-view';
 import { RunCharts } from './charts';
 import { mountCheckpointPanel } from './checkpoint-panel';
 import { mountDataChoice } from './data-choice';
@@ -17,7 +19,10 @@ import { readPageParams } from './url-config';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-const params = readPageParams(location.search);
+// `?view=answer` shows the Answer view (the explain suite) above the page; its own parameters are
+// not config keys, and the page's run does not autostart under it.
+const answerMode = isAnswerView(location.search);
+const params = readPageParams(answerMode ? mainPageSearch(location.search) : location.search);
 const capabilities = detectCapabilities();
 
 // ---- the views, one mount each ----
@@ -65,8 +70,7 @@ const run = mountRunController(
 
 const downloads = mountDownloads($('downloads'), run, messages);
 
-// Further views mount here the same way, on their own element of index.html with what they need
-// passed in (e.g. the Answer view of answer-view.ts).
+if (answerMode) mountAnswerView($('answer'), location.search, messages);
 
 /** Sets every view's buttons for the current run and picked checkpoint. */
 function render(): void {

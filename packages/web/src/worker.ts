@@ -6,7 +6,13 @@ import {
   checkResumeConfig,
   decodeCheckpoint,
   encodeCheckpoint,
+  explainReport,
+  explainSuite,
+  firstTestImages,
   initEngine,
+  runExplainSuite,
+  validateAgainstData,
+  type ExplainReport,
   loadMnist,
   resolveConfig,
   runExperiment,
@@ -18,7 +24,16 @@ import {
 } from '@mnist-sym-wasm/core';
 import { chooseBuild, detectCapabilities, type BuildChoice } from './capabilities';
 import { resumedHistory } from './checkpoint-history';
-import type { CheckpointBytes, CheckpointInfo, EngineApi, StartRequest, StartResult, WorkerEvent } from './engine-api';
+import type {
+  CheckpointBytes,
+  CheckpointInfo,
+  EngineApi,
+  ExplainEvent,
+  ExplainRequest,
+  StartRequest,
+  StartResult,
+  WorkerEvent,
+} from './engine-api';
 
 type Control = 'run' | 'pause' | 'stop';
 
@@ -202,6 +217,49 @@ const api: EngineApi = {
     checkResumeConfig(checkpoint, checkpoint.config); // refuses another engine version now, not at start
     const config = resolveConfig(checkpoint.config as unknown as Record<string, unknown>);
     return { step: checkpoint.trainer.step, config, hasHistory: resumedHistory(checkpoint, config) !== null };
+  },
+  async explain(request: ExplainRequest, onEvent: (event: ExplainEvent) => void | Promise<void>): Promise<ExplainReport> {
+    if (running) throw new Error('a run is already in progress in this worker');
+    running = true;
+    control = 'run';
+    let delivered: Promise<void> = Promise.resolve();
+    const emit = (event: ExplainEvent) => {
+      delivered = Promise.resolve(onEvent(event)).catch(() => {});
+    };
+    try {
+      const plan = explainSuite(request.options);
+      const first = plan.entries[0].config;
+      const data = firstTestImages(loadMnist(request.files, first.validationSize), plan.testImages);
+      for (const entry of plan.entries) validateAgainstData(entry.config, data);
+      const choice = chooseBuild(detectCapabilities(), first.threads, request.threadedFailed);
+      emit({ type: 'build', ...choice });
+      const engine = await startEngine(choice);
+      if (!engine.simd) throw new Error('the WebAssembly SIMD build did not start; results would not match the CLI');
+      const generated = new Date().toISOString();
+      const started = performance.now();
+      const count = plan.entries.length;
+      const results = await runExplainSuite(plan, data, {
+        onEvent: (index, entry, event) => {
+          const steps = entry.config.steps;
+          if (event.type === 'start') emit({ type: 'run-start', index, count, id: entry.id, label: entry.label, steps });
+          else if (event.type === 'eval')
+            emit({ type: 'run-progress', index, id: entry.id, step: event.record.step, steps, test: event.record.test });
+          else if (event.type === 'step' && event.step % 50 === 0)
+            emit({ type: 'run-progress', index, id: entry.id, step: event.step, steps, test: null });
+        },
+        onRunEnd: (index, entry, result, wallMs) => {
+          if (result) emit({ type: 'run-end', index, id: entry.id, test: result.summary.final.test, wallMs });
+        },
+        betweenSteps: async () => {
+          await yieldToMessages();
+          return control === 'stop' ? 'stop' : 'continue';
+        },
+      });
+      return explainReport(plan, results, data.test.count, { generated, wallMs: performance.now() - started });
+    } finally {
+      await delivered;
+      running = false;
+    }
   },
 };
 
