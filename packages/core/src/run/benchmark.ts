@@ -6,9 +6,17 @@ import type { EvalConvKind, ExperimentConfig } from '../config';
 import { useKernelSet, type KernelSet } from '../kernels/register_wasm_kernels';
 import type { MnistData } from '../data/mnist';
 import { Trainer } from '../dense/trainer';
+import { setConvGradZeroSkip } from '../kernels/zero-skip';
 
-/** One benchmark subject. */
-export type BenchSubject = 'engine' | 'stock-wasm' | 'tfjs-cpu';
+/**
+ * One benchmark subject: the engine on the seed's constant init, or `-random` on truncated-normal
+ * init (no symmetry to exploit); `-plain` with the exact shortcuts off (the convolution gradients'
+ * zero skipping), which compute the same bits more slowly; the two baselines.
+ */
+export type BenchSubject = 'engine' | 'engine-plain' | 'engine-random' | 'engine-random-plain' | 'stock-wasm' | 'tfjs-cpu';
+
+/** The subjects that run this project's engine. */
+export const ENGINE_SUBJECTS: readonly BenchSubject[] = ['engine', 'engine-plain', 'engine-random', 'engine-random-plain'];
 
 /** Timings of one subject. */
 export interface BenchTiming {
@@ -83,10 +91,14 @@ export async function benchmarkSubject(
 ): Promise<BenchTiming> {
   const kernels: KernelSet = subject === 'stock-wasm' ? 'stock' : 'project';
   const backend = subject === 'tfjs-cpu' ? 'cpu' : 'wasm';
+  const isEngine = ENGINE_SUBJECTS.includes(subject);
+  const plain = subject.endsWith('-plain');
   await tf.setBackend(backend);
   if (backend === 'wasm') useKernelSet(kernels);
+  setConvGradZeroSkip(!plain);
+  const subjectConfig: ExperimentConfig = subject.startsWith('engine-random') ? { ...config, init: 'truncated-normal' } : config;
   // The baselines keep Adam in TypeScript (and their backend's own kernels), as tfjs users would.
-  const trainer = new Trainer(config, data, { ownWasm: subject === 'engine' });
+  const trainer = new Trainer(subjectConfig, data, { ownWasm: isEngine });
   try {
     const tensorsBefore = tf.memory().numTensors;
     const stepMs = timeSteps(trainer, options.warmup, options.samples);
@@ -101,7 +113,7 @@ export async function benchmarkSubject(
     };
     const evaluates = options.evalImages > 0;
     const evalImagesPerSecond = evaluates ? imagesPerSecond(config.evalConv) : null;
-    const evalDirectImagesPerSecond = evaluates && subject === 'engine' ? imagesPerSecond('direct') : null;
+    const evalDirectImagesPerSecond = evaluates && isEngine ? imagesPerSecond('direct') : null;
     return {
       subject,
       backend,
@@ -116,6 +128,7 @@ export async function benchmarkSubject(
     };
   } finally {
     trainer.dispose();
+    setConvGradZeroSkip(true);
     if (backend === 'wasm') useKernelSet('project');
     await tf.setBackend('wasm');
   }
