@@ -3,9 +3,10 @@
 // project's kernels that work in place on tfjs's heap, as jobs cut into chunks that every thread
 // runs (own-wasm/heap-kernels.ts writes the job block and hands out the chunks). The kernels are in
 // parts/: convolution, GEMM, Adam (with fc1's transposed copy), the max-pool gradient, column sums
-// (bias gradients), ReLU's gradient, and the convolution gradients that skip zero terms. No data
-// segments: they would overwrite tfjs's heap.
+// (bias gradients), ReLU's gradient, the convolution gradients that skip zero terms, and symmetric
+// execution's copies. No data segments: they would overwrite tfjs's heap.
 import { adamRange, transposeRows } from './parts/adam';
+import { broadcastFirstRows } from './parts/broadcast';
 import { convPixels, packFilter } from './parts/conv';
 import { convPoolWindows } from './parts/conv-pool';
 import { gemmTile, packColumns } from './parts/gemm';
@@ -34,6 +35,7 @@ const JOB_FINITE = 9;
 const JOB_FILTER_GRAD = 10;
 const JOB_NONZERO_ROWS = 11;
 const JOB_SPARSE_INPUT_CONV = 12;
+const JOB_BROADCAST_FIRST = 13;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, i: i32): i32 {
@@ -53,7 +55,12 @@ const JOB_SPARSE_INPUT_CONV = 12;
  */
 export function runChunk(job: usize, chunk: i32): void {
   const kind = load<i32>(job + KIND);
-  if (kind == JOB_FILTER_GRAD) {
+  if (kind == JOB_BROADCAST_FIRST) {
+    // src, srcWidth, dst, width, rows, chunkRows
+    const rows = arg(job, 4), chunkRows = arg(job, 5);
+    const r0 = chunk * chunkRows;
+    broadcastFirstRows(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_FILTER_GRAD) {
     // xs (x as [h][w][batch][c]), dy, dw, lists (chunks x chunkBytes), chunkBytes, batch, h, w, c, kh, kw, co, oh, ow, pt, pl, chunkChannels
     const co = arg(job, 11), chunkChannels = arg(job, 16);
     const o0 = chunk * chunkChannels;

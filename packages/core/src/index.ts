@@ -2,7 +2,7 @@
 // loop with its events. No I/O here: callers pass bytes in and render events out.
 export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
 export type { BatchOrderKind, ConfigField, EvalConvKind, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
-export type { ReduceOrderKind, ReduceShuffleKind } from './config';
+export type { ReduceOrderKind, ReduceShuffleKind, SymmetricExecKind } from './config';
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
 export { engineInfo } from './engine/engine';
 export { initEngine } from './engine/bundled-engine';

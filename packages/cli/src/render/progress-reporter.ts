@@ -88,7 +88,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
       case 'eval':
         lastTest = pct(event.record.test);
         log(
-          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}`,
+          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}${event.path ? `; eval ${event.path}` : ''}`,
         );
         break;
       case 'end':

@@ -11,6 +11,7 @@ import { makeIdentity } from './Identity';
 import { registerReluGrad, setReluGradOwnWasm } from './ReluGrad';
 import { registerWinogradConvPool } from './WinogradConvPool';
 import { registerConvPool } from './ConvPool';
+import { registerBroadcastFirstChannel } from './BroadcastFirstChannel';
 import { makeSum } from './Sum';
 
 /** Which kernels train: the project's, or tfjs-backend-wasm's own plus only the missing one. */
@@ -63,6 +64,7 @@ export function registerWasmKernels(): void {
   installProjectKernels(saved);
   registerWinogradConvPool();
   registerConvPool();
+  registerBroadcastFirstChannel();
   stock = saved;
 }
 

@@ -87,6 +87,7 @@ const KIND = {
   filterGrad: 10,
   nonzeroRows: 11,
   sparseInputConv: 12,
+  broadcastFirst: 13,
 } as const;
 
 const bitsScratch = new Float32Array(1);
@@ -394,6 +395,12 @@ export class HeapKernels {
     const chunkPixels = Math.max(1, Math.ceil(pixels / this.chunkTarget()));
     const args = [x, lists, f, out, g.h, g.w, g.c, g.kh, g.kw, g.co, g.oh, g.ow, g.padTop, g.padLeft, pixels, chunkPixels];
     this.run(KIND.sparseInputConv, args, Math.ceil(pixels / chunkPixels), (pixels * g.kh * g.kw * g.c * g.co) / 4);
+  }
+
+  /** dst (rows x width) = the first value of each row of src (rows x srcWidth), repeated (bits copied). */
+  broadcastFirst(src: number, srcWidth: number, dst: number, width: number, rows: number): void {
+    const chunkRows = Math.max(1, Math.ceil(rows / this.chunkTarget()));
+    this.run(KIND.broadcastFirst, [src, srcWidth, dst, width, rows, chunkRows], Math.ceil(rows / chunkRows), rows * width);
   }
 
   /** A heap i32 set to 0, which a kernel sets to 1 to report a non-finite value. */

@@ -11,7 +11,7 @@ import { setConvGradZeroSkip } from '../kernels/zero-skip';
 /**
  * One benchmark subject: the engine on the seed's constant init, or `-random` on truncated-normal
  * init (no symmetry to exploit); `-plain` with the exact shortcuts off (the convolution gradients'
- * zero skipping), which compute the same bits more slowly; the two baselines.
+ * zero skipping, symmetric execution), which compute the same bits more slowly; the two baselines.
  */
 export type BenchSubject = 'engine' | 'engine-plain' | 'engine-random' | 'engine-random-plain' | 'stock-wasm' | 'tfjs-cpu';
 
@@ -96,7 +96,11 @@ export async function benchmarkSubject(
   await tf.setBackend(backend);
   if (backend === 'wasm') useKernelSet(kernels);
   setConvGradZeroSkip(!plain);
-  const subjectConfig: ExperimentConfig = subject.startsWith('engine-random') ? { ...config, init: 'truncated-normal' } : config;
+  const subjectConfig: ExperimentConfig = {
+    ...config,
+    ...(subject.startsWith('engine-random') ? { init: 'truncated-normal' as const } : {}),
+    ...(plain ? { symmetricExec: 'off' as const } : {}),
+  };
   // The baselines keep Adam in TypeScript (and their backend's own kernels), as tfjs users would.
   const trainer = new Trainer(subjectConfig, data, { ownWasm: isEngine });
   try {
@@ -133,3 +137,4 @@ export async function benchmarkSubject(
     await tf.setBackend('wasm');
   }
 }
+

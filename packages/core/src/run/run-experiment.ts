@@ -9,7 +9,7 @@ import type { SplitScore } from '../dense/evaluate';
 import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport, type SymmetryReport } from '../science/symmetry';
-import { Trainer } from '../dense/trainer';
+import { Trainer, type EvalPath } from '../dense/trainer';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
 import { CORE_VERSION } from '../version';
 
@@ -48,6 +48,12 @@ export interface RunSummary {
   /** Copy sets of the final parameters (see science/symmetry.ts). */
   symmetry: SymmetryReport;
   evaluations: number;
+  /**
+   * How the evaluations ran (dense model; symmetricExec): every layer as one representative, some
+   * layers, or every unit (a resumed run counts from its checkpoint on when that predates this field).
+   * Null for the twin.
+   */
+  evalPaths: Record<EvalPath, number> | null;
   wallMs: number;
   engine: EngineInfo;
   config: ExperimentConfig;
@@ -66,7 +72,13 @@ export type RunEvent =
       resumedFrom?: number;
     }
   | { type: 'step'; step: number; loss: number; ms: number }
-  | { type: 'eval'; record: EvalRecord; csvLine: string }
+  | {
+      type: 'eval';
+      record: EvalRecord;
+      csvLine: string;
+      /** How the evaluation ran (dense model; see RunSummary.evalPaths); not part of the record. */
+      path?: EvalPath;
+    }
   | { type: 'end'; summary: RunSummary };
 
 /** Hooks a front end passes in. */
@@ -97,6 +109,13 @@ export class RunStoppedError extends Error {
   constructor(readonly step: number) {
     super(`run stopped after step ${step}`);
   }
+}
+
+/** How many evaluations ran each way. */
+function countPaths(log: [number, EvalPath][]): Record<EvalPath, number> {
+  const counts: Record<EvalPath, number> = { symmetric: 0, 'partly-symmetric': 0, plain: 0 };
+  for (const [, path] of log) counts[path]++;
+  return counts;
 }
 
 /** Steps after which the protocol evaluates: 0, every evalEvery, and the last (no duplicates). */
@@ -168,18 +187,28 @@ export async function runExperiment(
       elapsedMs: elapsedBefore + performance.now() - start,
       lastEval: last,
       ...(evals ? { evals: [...evals] } : {}),
+      ...(evalPaths ? { evalPaths: [...evalPaths] } : {}),
     };
     return { engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: trainer.exportState(), run };
   };
   // An evaluation whose scores are still being computed (the twin's pool scores it on other
   // threads while training goes on); settled, in order, before anything reads `last` or `evals`.
   let pending: (() => EvalRecord) | null = null;
+  let pendingPath: EvalPath | undefined;
+  // How each evaluation ran, by step (those on this config's schedule, as `evals`).
+  const evalPaths: [number, EvalPath][] | null =
+    trainer instanceof Trainer ? (resume?.run.evalPaths?.filter(([s]) => evalAt.has(s)) ?? []) : null;
   const settle = () => {
     if (!pending) return;
     last = pending();
     pending = null;
     evals?.push(last);
-    emit({ type: 'eval', record: last, csvLine: seedCsvLine(last.step, last.train, last.test) });
+    emit({
+      type: 'eval',
+      record: last,
+      csvLine: seedCsvLine(last.step, last.train, last.test),
+      ...(pendingPath ? { path: pendingPath } : {}),
+    });
   };
   const overlap = trainer instanceof TwinTrainer && trainer.evaluatesInBackground;
   const beginEvaluation = (step: number) => {
@@ -187,6 +216,8 @@ export async function runExperiment(
     if (trainer instanceof TwinTrainer) {
       scores = trainer.beginEvaluation(trainCount);
     } else {
+      pendingPath = trainer.evalPath();
+      evalPaths!.push([step, pendingPath]);
       const now = {
         train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null,
         test: trainer.evaluate(data.test, data.test.count),
@@ -247,6 +278,7 @@ export async function runExperiment(
       weightsSha256: trainer.weightsSha256(),
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
       evaluations: evalSteps.length,
+      evalPaths: evalPaths && countPaths(evalPaths),
       wallMs: elapsedBefore + performance.now() - start,
       engine,
       config,
