@@ -394,7 +394,7 @@ describe('refusals leave the run folder untouched', () => {
     refuse(
       dir,
       ['train', '--resume', dir, '--lr', '0.02'],
-      /error: cannot resume with a different config \(lr 0\.03 -> 0\.02\); only steps and threads may change/,
+      /error: cannot resume with a different config \(lr 0\.03 -> 0\.02\); only steps, threads and symmetricExec may change/,
     );
     refuse(dir, ['train', '--resume', dir, '--eval-train', '50', '--widths', '4,4,9'], /widths 4,4,8 -> 4,4,9, evalTrain 100 -> 50/);
     refuse(dir, ['train', '--resume', dir, '--steps', '20'], /cannot resume with steps 20: the checkpoint is already at step 35/);

@@ -3,8 +3,10 @@
 // project's kernels that work in place on tfjs's heap, as jobs cut into chunks that every thread
 // runs (own-wasm/heap-kernels.ts writes the job block and hands out the chunks). The kernels are in
 // kernels/: convolution, GEMM, Adam (with fc1's transposed copy), the max-pool gradient, column sums
-// (bias gradients) and ReLU's gradient. No data segments: they would overwrite tfjs's heap.
+// (bias gradients), ReLU's gradient, the convolution gradients that skip zero terms (zero-skip.ts)
+// and symmetric execution's copies (broadcast.ts). No data segments: they would overwrite tfjs's heap.
 import { applyAdamRange } from './kernels/ApplyAdam';
+import { broadcastFirstRows } from './kernels/BroadcastFirstChannel';
 import { conv2DPixels, packFilter } from './kernels/Conv2D';
 import { convPoolWindows } from './kernels/ConvPool';
 import { batchMatMulTile, packColumns } from './kernels/BatchMatMul';
@@ -13,6 +15,7 @@ import { reluGradRange } from './kernels/ReluGrad';
 import { sumColumns } from './kernels/Sum';
 import { transposeRows } from './kernels/Transpose';
 import { winogradScratchBytes, winogradConvPoolTiles } from './kernels/WinogradConvPool';
+import { filterGradChannels, finiteRange, nonzeroRows, sparseInputConvPixels } from './kernels/zero-skip';
 
 export { packColumns, packFilter, winogradScratchBytes };
 
@@ -29,6 +32,11 @@ const JOB_SUM = 5;
 const JOB_RELU_GRAD = 6;
 const JOB_WINOGRAD_CONV_POOL = 7;
 const JOB_CONV_POOL = 8;
+const JOB_FINITE = 9;
+const JOB_FILTER_GRAD = 10;
+const JOB_NONZERO_ROWS = 11;
+const JOB_SPARSE_INPUT_CONV = 12;
+const JOB_BROADCAST_FIRST = 13;
 
 // @ts-ignore: decorator
 @inline function arg(job: usize, i: i32): i32 {
@@ -48,7 +56,36 @@ const JOB_CONV_POOL = 8;
  */
 export function runChunk(job: usize, chunk: i32): void {
   const kind = load<i32>(job + KIND);
-  if (kind == JOB_CONV_POOL) {
+  if (kind == JOB_BROADCAST_FIRST) {
+    // src, srcWidth, dst, width, rows, chunkRows
+    const rows = arg(job, 4), chunkRows = arg(job, 5);
+    const r0 = chunk * chunkRows;
+    broadcastFirstRows(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_FILTER_GRAD) {
+    // xs (x as [h][w][batch][c]), dy, dw, lists (chunks x chunkBytes), chunkBytes, batch, h, w, c, kh, kw, co, oh, ow, pt, pl, chunkChannels
+    const co = arg(job, 11), chunkChannels = arg(job, 16);
+    const o0 = chunk * chunkChannels;
+    filterGradChannels(arg(job, 0), arg(job, 1), arg(job, 2), <usize>arg(job, 3) + <usize>chunk * <usize>arg(job, 4),
+      arg(job, 5), arg(job, 6), arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), co, arg(job, 12), arg(job, 13),
+      arg(job, 14), arg(job, 15), o0, min(o0 + chunkChannels, co));
+  } else if (kind == JOB_SPARSE_INPUT_CONV) {
+    // x, lists, f, out, h, w, c, kh, kw, co, oh, ow, pt, pl, pixels, chunkPixels
+    const pixels = arg(job, 14), chunkPixels = arg(job, 15);
+    const p0 = chunk * chunkPixels;
+    sparseInputConvPixels(arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6),
+      arg(job, 7), arg(job, 8), arg(job, 9), arg(job, 10), arg(job, 11), arg(job, 12), arg(job, 13),
+      p0, min(p0 + chunkPixels, pixels));
+  } else if (kind == JOB_NONZERO_ROWS) {
+    // x, lists, c, rows, chunkRows
+    const rows = arg(job, 3), chunkRows = arg(job, 4);
+    const r0 = chunk * chunkRows;
+    nonzeroRows(arg(job, 0), arg(job, 1), arg(job, 2), r0, min(r0 + chunkRows, rows));
+  } else if (kind == JOB_FINITE) {
+    // x, n, chunkLength, flag
+    const n = arg(job, 1), length = arg(job, 2);
+    const i0 = chunk * length;
+    finiteRange(arg(job, 0), i0, min(i0 + length, n), arg(job, 3));
+  } else if (kind == JOB_CONV_POOL) {
     // x, wp, bias, out, zero, flag, h, w, c, kh, kw, co, pt, pl, windows, chunkWindows
     const windows = arg(job, 14), chunkWindows = arg(job, 15);
     const q0 = chunk * chunkWindows;

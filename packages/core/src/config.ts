@@ -12,6 +12,8 @@ export type BatchOrderKind = 'tf0' | 'tf1';
 export type ModelKind = 'dense' | 'twin';
 /** conv2 in evaluation: Winograd's F(2x2, 5x5) fused with bias, ReLU and pool, or training's direct sums. */
 export type EvalConvKind = 'winograd' | 'direct';
+/** `on`: layers whose units are bitwise copies compute one representative (same bits); `off`: every unit. */
+export type SymmetricExecKind = 'on' | 'off';
 /** Which tied maximum of a max-pool window receives the gradient (TensorFlow's CPU kernel: first). */
 export type PoolTieKind = 'first' | 'last' | 'random';
 /** `fixed`: every reduction sums its terms in one order (as TF's CPU kernels); `shuffled`: see ExperimentConfig.reduceOrder. */
@@ -77,6 +79,12 @@ export interface ExperimentConfig {
   // --- engine (does not change results) ---
   /** WebAssembly threads: 'auto' = every core. Results are bitwise identical for any value. */
   threads: number | 'auto';
+  /**
+   * Exact symmetric execution (dense model): while a layer's units are bitwise copies of one another
+   * (constant init keeps them so), evaluation computes one representative and copies it: the same
+   * bits, faster. 'off' computes every unit (dense/symmetric-exec.ts).
+   */
+  symmetricExec: SymmetricExecKind;
 }
 
 /** The seed script's values. */
@@ -100,6 +108,7 @@ export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   evalConv: 'winograd',
   symTol: 1e-6,
   threads: 'auto',
+  symmetricExec: 'on',
 });
 
 /** How one config field is described, parsed and validated; front ends derive flags from this. */
@@ -259,6 +268,12 @@ export const CONFIG_FIELDS: { [K in keyof ExperimentConfig]: ConfigField<K> } = 
     parse: nonNegativeFinite,
   },
   threads: { flag: 'threads', valueName: 'n|auto', help: 'WebAssembly threads (results do not depend on it)', parse: parseThreads },
+  symmetricExec: {
+    flag: 'symmetric-exec',
+    valueName: 'on|off',
+    help: 'compute one representative of units that are bitwise copies, then copy it (same bits, faster); off: every unit',
+    parse: oneOf(['on', 'off'] as const),
+  },
 };
 
 /** Config keys in a stable order (for display and serialisation). */

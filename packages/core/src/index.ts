@@ -2,7 +2,7 @@
 // loop with its events. No I/O here: callers pass bytes in and render events out.
 export { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, resolveConfig } from './config';
 export type { BatchOrderKind, ConfigField, EvalConvKind, ExperimentConfig, InitScheme, LossKind, ModelKind, PoolTieKind } from './config';
-export type { ReduceOrderKind, ReduceShuffleKind } from './config';
+export type { ReduceOrderKind, ReduceShuffleKind, SymmetricExecKind } from './config';
 export { CheckpointError, ConfigError, DataError, UserInputError, isUserInputError } from './errors';
 export { engineInfo } from './engine/engine';
 export { initEngine } from './engine/bundled-engine';
@@ -21,7 +21,7 @@ export { evaluationSteps, runExperiment, RunStoppedError } from './run/run-exper
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run/run-experiment';
 export { formatPercentF6, seedCsvLine } from './run/seed-csv';
 export { hashFloat32Arrays } from './run/weights-hash';
-export { benchmarkSubject, median } from './run/benchmark';
+export { benchmarkSubject, ENGINE_SUBJECTS, median } from './run/benchmark';
 export type { BenchSubject, BenchTiming } from './run/benchmark';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './science/symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './science/symmetry';

@@ -9,6 +9,7 @@ import {
   initEngine,
   benchmarkSubject,
   CORE_VERSION,
+  ENGINE_SUBJECTS,
   loadMnist,
   median,
   resolveConfig,
@@ -22,7 +23,15 @@ import { findTorchPython, timePytorch } from '../pytorch/pytorch-baseline';
 import { toJson } from '../run/run-directory';
 
 /** What bench can time; pytorch only where a python3 imports torch. */
-const SUBJECTS = ['engine', 'engine-shuffled-bias', 'engine-shuffled-filter', 'engine-shuffled-all', 'stock-wasm', 'tfjs-cpu', 'pytorch'];
+const SUBJECTS = [
+  ...ENGINE_SUBJECTS,
+  'engine-shuffled-bias',
+  'engine-shuffled-filter',
+  'engine-shuffled-all',
+  'stock-wasm',
+  'tfjs-cpu',
+  'pytorch',
+];
 /** What bench times by default: all but engine-shuffled-all. */
 const DEFAULT_SUBJECTS = SUBJECTS.filter((s) => s !== 'engine-shuffled-all');
 
@@ -67,14 +76,14 @@ function count(raw: string, name: string, min: number): number {
   return n;
 }
 
-/** Times the engine alone at `threads` threads in a fresh process. */
-function benchInChild(threads: number, options: BenchOptions): BenchRow {
-  process.stderr.write(`bench: engine, ${threads} threads (child process)...\n`);
+/** Times one engine subject alone at `threads` threads in a fresh process. */
+function benchInChild(subject: BenchSubject, threads: number, options: BenchOptions): BenchRow {
+  process.stderr.write(`bench: ${subject}, ${threads} threads (child process)...\n`);
   const args = [
     process.argv[1],
     'bench',
     '--subjects',
-    'engine',
+    subject,
     '--threads',
     String(threads),
     '--samples',
@@ -140,12 +149,12 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
       await benchmarkSubject(subject, config, data, {
         warmup: isCpu ? 0 : warmup,
         samples: isCpu ? cpuSteps : samples,
-        evalImages: subject === 'engine' ? evalImages : 0,
+        evalImages: subject === 'engine' || subject === 'engine-plain' ? evalImages : 0,
         threads: engine.threads,
         profile: options.profile === true,
       }),
     );
-    if (subject === 'engine') results.push(...otherThreads.map((t) => benchInChild(t, options)));
+    if (ENGINE_SUBJECTS.includes(subject)) results.push(...otherThreads.map((t) => benchInChild(subject, t, options)));
   }
   const cpu = cpus()[0]?.model ?? 'unknown';
   return {

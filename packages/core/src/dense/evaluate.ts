@@ -1,12 +1,14 @@
 // Accuracy, mean loss and fc1's per-unit active counts (ReLU output > 0) of the model on (the first `count` images of) a split, in chunks of 1000
 // as the question's eval_network does; the softmax/argmax/loss are the head's float32 code. conv2
-// (with its bias, ReLU and pool) by Winograd's F(2x2, 5x5) unless the config says 'direct'.
+// (with its bias, ReLU and pool) by Winograd's F(2x2, 5x5) unless the config says 'direct'; layers
+// whose units are bitwise copies as one representative when `symmetric` says so (same bits).
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalConvKind, LossKind } from '../config';
 import { scoreLogits } from './head';
 import type { Split } from '../data/mnist';
 import { gatherPixels } from '../data/mnist';
-import { forwardLogits, type ModelShape } from './model';
+import { forwardLogits, representativeParams, type ModelShape } from './model';
+import type { SymmetricLayers } from './symmetric-exec';
 
 /** Result of evaluating one split. */
 export interface SplitScore {
@@ -29,6 +31,7 @@ export function evaluateSplit(
   count: number,
   loss: LossKind,
   conv2: EvalConvKind = 'winograd',
+  symmetric?: SymmetricLayers,
 ): SplitScore {
   const n = Math.min(count, split.count);
   const pixelsPerImage = shape.height * shape.width;
@@ -42,6 +45,8 @@ export function evaluateSplit(
     const h = h3.dataSync() as Float32Array;
     for (let i = 0; i < h.length; i += f1) for (let u = 0; u < f1; u++) if (h[i + u] > 0) fc1Active[u]++;
   };
+  // The symmetric layers' representative weights, cut once for all chunks.
+  const representatives = symmetric && n > 0 ? representativeParams(params, symmetric) : undefined;
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
     for (let i = 0; i < size; i++) indices[i] = start + i;
@@ -49,7 +54,12 @@ export function evaluateSplit(
     const pixels = buffer.subarray(0, size * pixelsPerImage);
     gatherPixels(split, idx, pixels);
     const logits = tf.tidy(() =>
-      forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage]), { evaluation: conv2, onHidden: countActive }),
+      forwardLogits(shape, params, tf.tensor2d(pixels, [size, pixelsPerImage]), {
+        evaluation: conv2,
+        symmetric,
+        representatives,
+        onHidden: countActive,
+      }),
     );
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
@@ -58,5 +68,6 @@ export function evaluateSplit(
     correct += score.correct;
     lossSum += score.lossSum;
   }
+  if (representatives) tf.dispose(representatives.filter((t) => !params.includes(t)));
   return { images: n, accuracy: n === 0 ? NaN : correct / n, loss: n === 0 ? NaN : lossSum / n, fc1Active };
 }

@@ -3,8 +3,10 @@
 // project's fused conv + bias + ReLU + pool kernels (kernels/ConvPool.ts, kernels/WinogradConvPool.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalConvKind, ExperimentConfig } from '../config';
+import { broadcastFirstChannel } from '../kernels/BroadcastFirstChannel';
 import { convBiasReluPool, convBiasReluPoolOps } from '../kernels/ConvPool';
 import { winogradConvBiasReluPool } from '../kernels/WinogradConvPool';
+import type { SymmetricLayers } from './symmetric-exec';
 import { winogradFits } from './winograd';
 import { deriveStream, truncatedNormal } from '../random/prng';
 
@@ -90,24 +92,76 @@ export interface ForwardOptions {
   evaluation?: EvalConvKind;
   /** Called with fc1's output (after ReLU), e.g. to count active units; does not change the logits. */
   onHidden?: (h3: tf.Tensor2D) => void;
+  /**
+   * With evaluation: the layers whose units are bitwise copies (dense/symmetric-exec.ts), computed
+   * as one representative and broadcast. The bits are the full layer's: a convolution is computed
+   * for one panel of 16 output channels (the kernels' lanes are independent) and its first channel
+   * copied; fc1 for one column; everything after a layer still sees its full, broadcast output.
+   */
+  symmetric?: SymmetricLayers;
+  /** representativeParams(params, symmetric), when the caller keeps them across calls (evaluation's chunks). */
+  representatives?: tf.Tensor[];
+}
+
+/** The first `width` output channels (last axis) of a filter or bias. */
+function firstChannels(t: tf.Tensor, width: number): tf.Tensor {
+  const begin = t.shape.map(() => 0);
+  const size = t.shape.map((d, i) => (i === t.shape.length - 1 ? width : d));
+  return tf.slice(t, begin, size);
+}
+
+/** The output channels a symmetric layer computes: one panel of the own kernels, when that is fewer. */
+function representativeWidth(width: number): number {
+  return width > 16 && width % 16 === 0 ? 16 : width;
+}
+
+/**
+ * The parameters a symmetric evaluation computes with: each symmetric layer's weights and biases
+ * cut to its representative output units (conv: representativeWidth channels, fc1: one unit); the
+ * others as they are (the same tensors). The caller disposes the new ones.
+ */
+export function representativeParams(params: tf.Tensor[], symmetric: SymmetricLayers): tf.Tensor[] {
+  const out = [...params];
+  const cut = (i: number, width: number) => {
+    out[i] = firstChannels(params[i], width);
+    out[i + 1] = firstChannels(params[i + 1], width);
+  };
+  if (symmetric.conv1) cut(0, representativeWidth(params[0].shape[3] as number));
+  if (symmetric.conv2) cut(2, representativeWidth(params[2].shape[3] as number));
+  if (symmetric.fc1) cut(4, 1);
+  return out;
 }
 
 /** Logits [n, classes] for images x [n, height*width] (float32 pixels in [0, 1]). */
 export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor2D {
   const [w1, b1, w2, b2, w3, b3, w4, b4] = params;
   const { w3T, evaluation } = options;
+  const symmetric = evaluation ? options.symmetric : undefined;
+  const reps = symmetric ? (options.representatives ?? representativeParams(params, symmetric)) : params;
   const n = x.shape[0];
   const image = tf.reshape(x, [n, shape.height, shape.width, 1]) as tf.Tensor4D;
-  const layer = (input: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, winograd: boolean): tf.Tensor4D => {
+  const fused = (input: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, winograd: boolean): tf.Tensor4D => {
     if (winograd && winogradFits(input.shape, w.shape)) return winogradConvBiasReluPool(input, w as tf.Tensor4D, b as tf.Tensor1D);
     if (evaluation) return convBiasReluPool(input, w as tf.Tensor4D, b as tf.Tensor1D);
     return convBiasReluPoolOps(input, w, b);
   };
-  const p1 = layer(image, w1, b1, false);
-  const p2 = layer(p1, w2, b2, evaluation === 'winograd');
+  // A layer from its full weights w, or from its representative ones (wr, br) and broadcast.
+  const layer = (input: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, wr: tf.Tensor, br: tf.Tensor, winograd: boolean): tf.Tensor4D => {
+    const width = w.shape[3] as number;
+    if (wr === w) return fused(input, w, b, winograd);
+    return broadcastFirstChannel(fused(input, wr, br, winograd), width);
+  };
+  const p1 = layer(image, w1, b1, reps[0], reps[1], false);
+  const p2 = layer(p1, w2, b2, reps[2], reps[3], evaluation === 'winograd');
   const flat = tf.reshape(p2, [n, -1]) as tf.Tensor2D;
-  const fc1 = w3T ? matMulViaTransposed(flat, w3 as tf.Tensor2D, w3T as tf.Tensor2D) : tf.matMul(flat, w3 as tf.Tensor2D);
-  const h3 = tf.relu(tf.add(fc1, b3)) as tf.Tensor2D;
+  let h3: tf.Tensor2D;
+  if (reps[4] !== w3) {
+    const unit = tf.relu(tf.add(tf.matMul(flat, reps[4] as tf.Tensor2D), reps[5]));
+    h3 = broadcastFirstChannel(unit, w3.shape[1] as number) as tf.Tensor2D;
+  } else {
+    const fc1 = w3T ? matMulViaTransposed(flat, w3 as tf.Tensor2D, w3T as tf.Tensor2D) : tf.matMul(flat, w3 as tf.Tensor2D);
+    h3 = tf.relu(tf.add(fc1, b3)) as tf.Tensor2D;
+  }
   options.onHidden?.(h3);
   return tf.add(tf.matMul(h3, w4 as tf.Tensor2D), b4) as tf.Tensor2D;
 }

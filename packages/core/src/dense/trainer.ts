@@ -15,6 +15,10 @@ import { deriveStream, MT19937 } from '../random/prng';
 import { prepareRngImport, rngStates, type RngStreams, type TrainerState } from '../run/trainer-state';
 import { validateAgainstData } from '../data/config-fits-data';
 import { hashFloat32Arrays } from '../run/weights-hash';
+import { anySymmetric, symmetricLayers, type SymmetricLayers } from './symmetric-exec';
+
+/** How an evaluation ran: every layer as one representative, some layers, or every unit. */
+export type EvalPath = 'symmetric' | 'partly-symmetric' | 'plain';
 
 /** Index of fc1's weights [3136, 1024] in PARAM_NAMES. */
 const FC1_WEIGHTS = 4;
@@ -42,6 +46,8 @@ export class Trainer {
   private readonly adamKernel: ApplyAdamKernel | null;
   /** fc1's weights transposed, which that Adam also writes, for the forward pass (see dense/model.ts). */
   private fc1T: tf.Tensor | null = null;
+  /** The symmetric layers of `params` (the array a step replaces), computed on first use. */
+  private symmetricAt: { params: tf.Tensor[]; layers: SymmetricLayers } | null = null;
 
   constructor(
     readonly config: ExperimentConfig,
@@ -127,9 +133,28 @@ export class Trainer {
     return loss;
   }
 
-  /** Scores the first `count` images of a split with the current parameters (conv2 as the config says, unless `conv2` is given). */
+  /**
+   * Scores the first `count` images of a split with the current parameters (conv2 as the config
+   * says, unless `conv2` is given); layers whose units are bitwise copies as one representative
+   * unless symmetricExec is 'off' (the same bits either way).
+   */
   evaluate(split: Split, count: number, conv2: EvalConvKind = this.config.evalConv): SplitScore {
-    return evaluateSplit(this.shape, this.params, split, count, this.config.loss, conv2);
+    const symmetric = this.config.symmetricExec === 'on' ? this.symmetricLayers() : undefined;
+    return evaluateSplit(this.shape, this.params, split, count, this.config.loss, conv2, symmetric);
+  }
+
+  /** Which layers are bitwise copy sets now (checked on the parameters, once per step). */
+  symmetricLayers(): SymmetricLayers {
+    if (this.symmetricAt?.params !== this.params)
+      this.symmetricAt = { params: this.params, layers: symmetricLayers(this.shape, this.paramValues()) };
+    return this.symmetricAt.layers;
+  }
+
+  /** How evaluate() runs with the current parameters. */
+  evalPath(): EvalPath {
+    if (this.config.symmetricExec === 'off') return 'plain';
+    const s = this.symmetricLayers();
+    return s.conv1 && s.conv2 && s.fc1 ? 'symmetric' : anySymmetric(s) ? 'partly-symmetric' : 'plain';
   }
 
   /** Current parameters as float32 arrays, in PARAM_NAMES order. */

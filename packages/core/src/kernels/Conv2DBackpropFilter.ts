@@ -2,7 +2,9 @@
 // dW[kh,kw,ci,co] = sum_{n,y,x} x[n, y*s+kh-pt, x*s+kw-pl, ci] * dy[n,y,x,co], which is a convolution
 // of x viewed as [ci, H, W, n] (batch = ci, channels = n) with dy viewed as a filter [OH, OW, n, co].
 // Under withReduceOrder('shuffled') with shuffle 'filter' or 'all' it emulates cuDNN's
-// non-deterministic backward-filter algorithms instead (conv2DBackpropFilterShuffled).
+// non-deterministic backward-filter algorithms instead (conv2DBackpropFilterShuffled). Otherwise,
+// when x and dy are finite and ci is a multiple of 4, the same sums without their zero-dy terms
+// (most of dy, after ReLU and max-pool), bitwise the same (kernels/zero-skip.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf, ownConv2DFits, type ConvGeometry } from '../own-wasm/heap-kernels';
@@ -10,6 +12,7 @@ import { shuffleInPlace, type MT19937 } from '../random/prng';
 import { ownWasmOn } from './own-wasm-switch';
 import { shuffledReductionRng } from './Sum';
 import { disposeIntermediates, heapF32, runWasmKernel, stride1ConvInfo, transpose } from './wasm-kernel-utils';
+import { convGradZeroSkip, forwardGeometry, zeroSkipCounts } from './zero-skip';
 
 /** A filter gradient's sizes: x [n, h, w, ci], dy [n, oh, ow, co], dW [kh, kw, ci, co]; padding pt on top, pl on the left. */
 export interface FilterGradGeometry {
@@ -131,6 +134,21 @@ function conv2DBackpropFilterShuffled(
   return dw;
 }
 
+/** dW by the zero-skipping kernel, or null where it does not apply (then nothing is allocated). */
+function filterGradZeroSkip(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo) {
+  const g = forwardGeometry(info);
+  const kernels = convGradZeroSkip() && x.dtype === 'float32' && dy.dtype === 'float32' && g.c % 4 === 0 ? heapKernelsOf(backend) : null;
+  if (!kernels || g.batch * g.oh * g.ow === 0) return null;
+  const xAt = addressOf(backend, x);
+  const dyAt = addressOf(backend, dy);
+  if (!kernels.allFinite([xAt, g.batch * g.h * g.w * g.c], [dyAt, g.batch * g.oh * g.ow * g.co])) return null;
+  const xs = transpose(backend, x, [1, 2, 0, 3]); // [H, W, n, ci]: one (oy, ox)'s terms in consecutive rows
+  const dw = backend.makeOutput([g.kh, g.kw, g.c, g.co], 'float32');
+  kernels.filterGradZeroSkip(addressOf(backend, xs), dyAt, addressOf(backend, dw), g);
+  disposeIntermediates(backend, xs);
+  return dw;
+}
+
 /** dW for a stride-1, dilation-1 NHWC convolution (the only kind the seed's model uses). */
 export function conv2DBackpropFilterViaConv2D(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -159,6 +177,12 @@ export function conv2DBackpropFilterViaConv2D(args: {
     };
     return conv2DBackpropFilterShuffled(backend, x, dy, g, attrs.filterShape, rng);
   }
+  const skipped = filterGradZeroSkip(backend, x, dy, info);
+  if (skipped) {
+    zeroSkipCounts.filterSkipped++;
+    return skipped;
+  }
+  zeroSkipCounts.filterFull++;
   const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, n, co]
   const conv = runWasmKernel(backend, 'Conv2D', {

@@ -5,6 +5,7 @@
 // after the wasm backend is initialised, so the stock kernels' setup has already run.
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul';
+import { broadcastFirstChannelConfig } from './BroadcastFirstChannel';
 import { conv2DConfig } from './Conv2D';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput';
@@ -54,6 +55,7 @@ export function registerWasmKernels(): void {
   replace(convPoolConfig);
   replace(winogradConvPoolConfig);
   replace(winogradConvPoolCpuConfig);
+  replace(broadcastFirstChannelConfig);
   stock = saved;
 }
 

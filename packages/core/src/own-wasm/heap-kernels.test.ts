@@ -30,7 +30,7 @@ function sharedHeap(): TfjsHeapModule {
   };
 }
 
-describe('own convolution, GEMM and Winograd on helper threads', () => {
+describe('own convolution, GEMM, Winograd and zero-skipping gradients on helper threads', () => {
   it('give the same bits with a helper as without, and the helper computes chunks', async () => {
     const heap = sharedHeap();
     const pool = new HeapKernels(heap);
@@ -53,7 +53,22 @@ describe('own convolution, GEMM and Winograd on helper threads', () => {
     const u = put(winogradFilter(values(5 * 5 * 32 * 64, 29, true, 3200), 32, 64));
     const bias = put(values(64, 30, false));
     const b1 = put(values(32, 31, false));
-    const sizes = [8 * 14 * 14 * 64, 50 * 64, 3136 * 1000, 20 * 28 * 28 * 32, 8 * 7 * 7 * 64, 20 * 14 * 14 * 32];
+    // A mostly-zero output gradient for the zero-skipping convolution gradients.
+    const dyValues = values(8 * 14 * 14 * 64, 32, false).map((v, i) => ((i * 7919) % 10 < 8 ? 0 : v));
+    const dy = put(dyValues);
+    const wr = put(values(5 * 5 * 64 * 32, 33, false));
+    const xg = put(values(8 * 14 * 14 * 32, 34, false));
+    const gdx: ConvGeometry = { ...g, c: 64, co: 32 };
+    const sizes = [
+      8 * 14 * 14 * 64,
+      50 * 64,
+      3136 * 1000,
+      20 * 28 * 28 * 32,
+      8 * 7 * 7 * 64,
+      20 * 14 * 14 * 32,
+      5 * 5 * 32 * 64,
+      8 * 14 * 14 * 32,
+    ];
     const outs = sizes.map((n) => heap._malloc(4 * n));
     const run = () => {
       pool.conv2D(x, w, outs[0], g);
@@ -62,6 +77,8 @@ describe('own convolution, GEMM and Winograd on helper threads', () => {
       pool.conv2D(x1, w1, outs[3], g1); // one input channel (conv1)
       pool.winogradConvPool(x, u, bias, outs[4], { batch: 8, h: 14, w: 14, c: 32, co: 64 }); // evaluation's conv2
       pool.convPool(x1, w1, b1, outs[5], g1); // evaluation's conv1
+      pool.filterGradZeroSkip(xg, dy, outs[6], g); // conv2's dW, zeros skipped
+      pool.sparseInputConv(dy, wr, outs[7], gdx); // conv2's dx, zeros skipped
       return outs.map((at, i) => bits(pool.f32(at, sizes[i])));
     };
     const alone = run();

@@ -52,6 +52,11 @@ const KIND = {
   reluGrad: 6,
   winogradConvPool: 7,
   convPool: 8,
+  finite: 9,
+  filterGrad: 10,
+  nonzeroRows: 11,
+  sparseInputConv: 12,
+  broadcastFirst: 13,
 } as const;
 
 const bitsScratch = new Float32Array(1);
@@ -191,6 +196,54 @@ export class HeapKernels extends HeapJobs {
     const args = [x, u, bias, out, scratch, flag, g.h, g.w, g.c, g.co, tiles, chunkTiles];
     this.run(KIND.winogradConvPool, args, chunks, tiles * 36 * g.c * g.co);
     return !this.raised(flag);
+  }
+
+  /** Whether every float of the given (address, count) ranges is finite. */
+  allFinite(...ranges: [at: number, n: number][]): boolean {
+    const flag = this.clearedFlag();
+    for (const [at, n] of ranges) {
+      const length = 4 * Math.max(4096, Math.ceil(n / this.chunkTarget() / 4));
+      this.run(KIND.finite, [at, n, length, flag], Math.ceil(n / length), MEMORY_BOUND_WORK * n);
+    }
+    return !this.raised(flag);
+  }
+
+  /**
+   * dw (HWIO) = the filter gradient of the convolution g of x (g.c a multiple of 4) giving dy,
+   * summing only the terms with a nonzero dy (assembly/kernels/zero-skip.ts): bitwise the full
+   * Conv2DBackpropFilter when x and dy are finite (the caller checks, allFinite). x is given as
+   * xs = x transposed to [h][w][batch][c].
+   */
+  filterGradZeroSkip(xs: number, dy: number, dw: number, g: ConvGeometry): void {
+    const chunkChannels = Math.max(1, Math.ceil(g.co / this.chunkTarget()));
+    const chunks = Math.ceil(g.co / chunkChannels);
+    const chunkBytes = chunkChannels * (4 + 12 * g.batch * g.oh * g.ow);
+    const lists = this.scratch('zero-skip lists', chunks * chunkBytes);
+    const args = [xs, dy, dw, lists, chunkBytes, g.batch, g.h, g.w, g.c, g.kh, g.kw, g.co, g.oh, g.ow, g.padTop, g.padLeft, chunkChannels];
+    this.run(KIND.filterGrad, args, chunks, (g.batch * g.oh * g.ow * g.kh * g.kw * g.c * g.co) / 4);
+  }
+
+  /**
+   * out = the convolution g of a mostly-zero x (NHWC) with the filter f (HWIO, unpacked; g.co a
+   * multiple of 4), summing only x's nonzero terms (assembly/kernels/zero-skip.ts): bitwise conv
+   * when x and f are finite (the caller checks, allFinite). The input gradient is such a
+   * convolution of dy.
+   */
+  sparseInputConv(x: number, f: number, out: number, g: ConvGeometry): void {
+    const rows = g.batch * g.h * g.w;
+    const lists = this.scratch('zero-skip rows', 2 * rows * (g.c + 1));
+    const chunkRows = Math.max(1, Math.ceil(rows / this.chunkTarget()));
+    this.run(KIND.nonzeroRows, [x, lists, g.c, rows, chunkRows], Math.ceil(rows / chunkRows), MEMORY_BOUND_WORK * rows * g.c);
+    const pixels = g.batch * g.oh * g.ow;
+    const chunkPixels = Math.max(1, Math.ceil(pixels / this.chunkTarget()));
+    const args = [x, lists, f, out, g.h, g.w, g.c, g.kh, g.kw, g.co, g.oh, g.ow, g.padTop, g.padLeft, pixels, chunkPixels];
+    this.run(KIND.sparseInputConv, args, Math.ceil(pixels / chunkPixels), (pixels * g.kh * g.kw * g.c * g.co) / 4);
+  }
+
+  /** dst (rows x width) = the first value of each row of src (rows x srcWidth), repeated (bits copied). */
+  broadcastFirst(src: number, srcWidth: number, dst: number, width: number, rows: number): void {
+    const chunkRows = Math.max(1, Math.ceil(rows / this.chunkTarget()));
+    this.run(KIND.broadcastFirst, [src, srcWidth, dst, width, rows, chunkRows], Math.ceil(rows / chunkRows), rows * width);
   }
 }
 

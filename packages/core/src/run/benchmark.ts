@@ -6,13 +6,29 @@ import type { EvalConvKind, ExperimentConfig } from '../config';
 import { useKernelSet, type KernelSet } from '../kernels/register_wasm_kernels';
 import type { MnistData } from '../data/mnist';
 import { Trainer } from '../dense/trainer';
+import { setConvGradZeroSkip } from '../kernels/zero-skip';
 
 /**
- * One benchmark subject. The engine-shuffled-* subjects are the engine's step with
- * `--reduce-order shuffled` and `--reduce-shuffle bias`, `filter` or `all`: their ratio to
- * `engine` in one run is what the shuffled summation orders cost.
+ * One benchmark subject: the engine on the seed's constant init, or `-random` on truncated-normal
+ * init (no symmetry to exploit); `-plain` with the exact shortcuts off (the convolution gradients'
+ * zero skipping, symmetric execution), which compute the same bits more slowly; the
+ * engine-shuffled-* subjects, the engine's step with `--reduce-order shuffled` and
+ * `--reduce-shuffle bias`, `filter` or `all` (their ratio to `engine` in one run is what the
+ * shuffled summation orders cost); the two baselines.
  */
-export type BenchSubject = 'engine' | 'engine-shuffled-bias' | 'engine-shuffled-filter' | 'engine-shuffled-all' | 'stock-wasm' | 'tfjs-cpu';
+export type BenchSubject =
+  | 'engine'
+  | 'engine-plain'
+  | 'engine-random'
+  | 'engine-random-plain'
+  | 'engine-shuffled-bias'
+  | 'engine-shuffled-filter'
+  | 'engine-shuffled-all'
+  | 'stock-wasm'
+  | 'tfjs-cpu';
+
+/** The subjects that run this project's engine at every thread count. */
+export const ENGINE_SUBJECTS: readonly BenchSubject[] = ['engine', 'engine-plain', 'engine-random', 'engine-random-plain'];
 
 /** The reductions a shuffled engine subject shuffles, or null for the other subjects. */
 export function shuffledReductions(subject: BenchSubject): ExperimentConfig['reduceShuffle'] | null {
@@ -93,13 +109,20 @@ export async function benchmarkSubject(
 ): Promise<BenchTiming> {
   const kernels: KernelSet = subject === 'stock-wasm' ? 'stock' : 'project';
   const backend = subject === 'tfjs-cpu' ? 'cpu' : 'wasm';
+  const isEngine = ENGINE_SUBJECTS.includes(subject);
+  const plain = subject.endsWith('-plain');
   await tf.setBackend(backend);
   if (backend === 'wasm') useKernelSet(kernels);
   const shuffle = shuffledReductions(subject);
-  const engineLike = subject === 'engine' || shuffle !== null;
-  const runConfig: ExperimentConfig = shuffle ? { ...config, reduceOrder: 'shuffled', reduceShuffle: shuffle } : config;
+  setConvGradZeroSkip(!plain);
+  const subjectConfig: ExperimentConfig = {
+    ...config,
+    ...(subject.startsWith('engine-random') ? { init: 'truncated-normal' as const } : {}),
+    ...(plain ? { symmetricExec: 'off' as const } : {}),
+    ...(shuffle ? { reduceOrder: 'shuffled' as const, reduceShuffle: shuffle } : {}),
+  };
   // The baselines keep Adam in TypeScript (and their backend's own kernels), as tfjs users would.
-  const trainer = new Trainer(runConfig, data, { ownWasm: engineLike });
+  const trainer = new Trainer(subjectConfig, data, { ownWasm: isEngine || shuffle !== null });
   try {
     const tensorsBefore = tf.memory().numTensors;
     const stepMs = timeSteps(trainer, options.warmup, options.samples);
@@ -113,8 +136,8 @@ export async function benchmarkSubject(
       return score.images / ((performance.now() - t0) / 1000);
     };
     const evaluates = options.evalImages > 0;
-    const evalImagesPerSecond = evaluates ? imagesPerSecond(runConfig.evalConv) : null;
-    const evalDirectImagesPerSecond = evaluates && subject === 'engine' ? imagesPerSecond('direct') : null;
+    const evalImagesPerSecond = evaluates ? imagesPerSecond(subjectConfig.evalConv) : null;
+    const evalDirectImagesPerSecond = evaluates && isEngine ? imagesPerSecond('direct') : null;
     return {
       subject,
       backend,
@@ -129,6 +152,7 @@ export async function benchmarkSubject(
     };
   } finally {
     trainer.dispose();
+    setConvGradZeroSkip(true);
     if (backend === 'wasm') useKernelSet('project');
     await tf.setBackend('wasm');
   }

@@ -199,7 +199,7 @@ describe('checkpoint bytes', () => {
     }
   });
 
-  it('accepts only steps and threads as config changes on resume', () => {
+  it('accepts only steps, threads and symmetricExec as config changes on resume', () => {
     const cfg = config();
     const t = new Trainer(cfg, data);
     t.trainStep();
@@ -211,8 +211,10 @@ describe('checkpoint bytes', () => {
       run: { firstNanStep: null, lastLoss: 1, stepMs: 0, elapsedMs: 0, lastEval: null },
     };
     t.dispose();
-    expect(() => checkResumeConfig(ckpt, config({ steps: 50, threads: 2 }))).not.toThrow();
-    expect(() => checkResumeConfig(ckpt, config({ lr: 0.02 }))).toThrow(/different config \(lr 0.01 -> 0.02\); only steps and threads/);
+    expect(() => checkResumeConfig(ckpt, config({ steps: 50, threads: 2, symmetricExec: 'off' }))).not.toThrow();
+    expect(() => checkResumeConfig(ckpt, config({ lr: 0.02 }))).toThrow(
+      /different config \(lr 0.01 -> 0.02\); only steps, threads and symmetricExec/,
+    );
     expect(() => checkResumeConfig(ckpt, config({ widths: '2,3,5', evalTrain: 10 }))).toThrow(/widths 2,3,4 -> 2,3,5, evalTrain 50 -> 10/);
     expect(() => checkResumeConfig(ckpt, config({ steps: 0 }))).toThrow(/already at step 1/);
     expect(() => checkResumeConfig({ ...ckpt, engineVersion: '9.9.9' }, cfg)).toThrow(/engine 9.9.9/);

@@ -19,6 +19,7 @@ import type { MnistData } from '../data/mnist';
 import type { MT19937State } from '../random/prng';
 import type { EvalRecord } from './run-events';
 import type { TrainerState } from './trainer-state';
+import type { EvalPath } from '../dense/trainer';
 import { CORE_VERSION } from '../version';
 
 /** Format version this build writes and reads. */
@@ -47,6 +48,8 @@ export interface RunProgress {
    * Absent when unknown: written by an older build, or a run resumed from such a checkpoint.
    */
   evals?: EvalRecord[];
+  /** How each evaluation so far ran, by step (RunSummary.evalPaths); absent when written by an older build. */
+  evalPaths?: [step: number, path: EvalPath][];
 }
 
 /** One checkpoint, decoded. */
@@ -69,7 +72,7 @@ export interface Checkpoint {
  *   evaluation) moves. The resumed run equals an uninterrupted run with the NEW step count.
  * Everything else changes the weights, the data, or the CSV/metrics lines already written.
  */
-export const RESUME_SAFE_KEYS: readonly (keyof ExperimentConfig)[] = ['steps', 'threads'];
+export const RESUME_SAFE_KEYS: readonly (keyof ExperimentConfig)[] = ['steps', 'threads', 'symmetricExec'];
 
 interface ArrayEntry {
   name: string;
@@ -265,7 +268,9 @@ export function checkResumeConfig(checkpoint: Checkpoint, config: ExperimentConf
   const changed = [...keys].filter((k) => !(RESUME_SAFE_KEYS as readonly string[]).includes(k) && !same(saved[k], wanted[k]));
   if (changed.length > 0) {
     const list = changed.map((k) => `${k} ${shown(saved[k])} -> ${shown(wanted[k])}`).join(', ');
-    throw new CheckpointError(`cannot resume with a different config (${list}); only ${RESUME_SAFE_KEYS.join(' and ')} may change`);
+    throw new CheckpointError(
+      `cannot resume with a different config (${list}); only ${RESUME_SAFE_KEYS.slice(0, -1).join(', ')} and ${RESUME_SAFE_KEYS.at(-1)} may change`,
+    );
   }
   if (config.steps < checkpoint.trainer.step) {
     throw new CheckpointError(`cannot resume with steps ${config.steps}: the checkpoint is already at step ${checkpoint.trainer.step}`);

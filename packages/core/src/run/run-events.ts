@@ -1,6 +1,7 @@
 // What a run reports: its evaluation records, its final summary, and the events a front end
 // renders (shared by the run loop, checkpoints and every front end).
 import type { ExperimentConfig } from '../config';
+import type { EvalPath } from '../dense/trainer';
 import type { EngineInfo } from '../engine/engine';
 import type { SymmetryReport } from '../science/symmetry';
 import type { DeadUnits, UnitActivity } from '../science/unit-activity';
@@ -47,6 +48,12 @@ export interface RunSummary {
    */
   deadUnits?: { fc1: DeadUnits };
   evaluations: number;
+  /**
+   * How the evaluations ran (dense model; symmetricExec): every layer as one representative, some
+   * layers, or every unit (a resumed run counts from its checkpoint on when that predates this field).
+   * Null for the twin.
+   */
+  evalPaths: Record<EvalPath, number> | null;
   wallMs: number;
   engine: EngineInfo;
   config: ExperimentConfig;
@@ -65,5 +72,11 @@ export type RunEvent =
       resumedFrom?: number;
     }
   | { type: 'step'; step: number; loss: number; ms: number }
-  | { type: 'eval'; record: EvalRecord; csvLine: string }
+  | {
+      type: 'eval';
+      record: EvalRecord;
+      csvLine: string;
+      /** How the evaluation ran (dense model; see RunSummary.evalPaths); not part of the record. */
+      path?: EvalPath;
+    }
   | { type: 'end'; summary: RunSummary };

@@ -10,7 +10,7 @@ import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport } from '../science/symmetry';
 import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
-import { Trainer } from '../dense/trainer';
+import { Trainer, type EvalPath } from '../dense/trainer';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
 import { CORE_VERSION } from '../version';
 import type { EvalRecord, RunEvent, RunSummary } from './run-events';
@@ -52,6 +52,13 @@ function activityOf(groups: number[][], train: SplitScore | null, test: SplitSco
   if (!test.fc1Active || (train && !train.fc1Active)) return null;
   const counts = test.fc1Active.map((n, u) => n + (train ? train.fc1Active![u] : 0));
   return fc1Activity(groups, counts, test.images + (train ? train.images : 0));
+}
+
+/** How many evaluations ran each way. */
+function countPaths(log: [number, EvalPath][]): Record<EvalPath, number> {
+  const counts: Record<EvalPath, number> = { symmetric: 0, 'partly-symmetric': 0, plain: 0 };
+  for (const [, path] of log) counts[path]++;
+  return counts;
 }
 
 /** Steps after which the protocol evaluates: 0, every evalEvery, and the last (no duplicates). */
@@ -123,18 +130,28 @@ export async function runExperiment(
       elapsedMs: elapsedBefore + performance.now() - start,
       lastEval: last,
       ...(evals ? { evals: [...evals] } : {}),
+      ...(evalPaths ? { evalPaths: [...evalPaths] } : {}),
     };
     return { engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: trainer.exportState(), run };
   };
   // An evaluation whose scores are still being computed (the twin's pool scores it on other
   // threads while training goes on); settled, in order, before anything reads `last` or `evals`.
   let pending: (() => EvalRecord) | null = null;
+  let pendingPath: EvalPath | undefined;
+  // How each evaluation ran, by step (those on this config's schedule, as `evals`).
+  const evalPaths: [number, EvalPath][] | null =
+    trainer instanceof Trainer ? (resume?.run.evalPaths?.filter(([s]) => evalAt.has(s)) ?? []) : null;
   const settle = () => {
     if (!pending) return;
     last = pending();
     pending = null;
     evals?.push(last);
-    emit({ type: 'eval', record: last, csvLine: seedCsvLine(last.step, last.train, last.test) });
+    emit({
+      type: 'eval',
+      record: last,
+      csvLine: seedCsvLine(last.step, last.train, last.test),
+      ...(pendingPath ? { path: pendingPath } : {}),
+    });
   };
   const overlap = trainer instanceof TwinTrainer && trainer.evaluatesInBackground;
   const beginEvaluation = (step: number) => {
@@ -142,6 +159,8 @@ export async function runExperiment(
     if (trainer instanceof TwinTrainer) {
       scores = trainer.beginEvaluation(trainCount);
     } else {
+      pendingPath = trainer.evalPath();
+      evalPaths!.push([step, pendingPath]);
       const now = {
         train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null,
         test: trainer.evaluate(data.test, data.test.count),
@@ -208,6 +227,7 @@ export async function runExperiment(
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
       ...(dead ? { deadUnits: { fc1: dead } } : {}),
       evaluations: evalSteps.length,
+      evalPaths: evalPaths && countPaths(evalPaths),
       wallMs: elapsedBefore + performance.now() - start,
       engine,
       config,
