@@ -85,6 +85,9 @@ test('bench rejects a bad count with one line', () => {
   const r = runCli(['bench', '--samples', '0']);
   expect(r.status).not.toBe(0);
   expect(r.stderr.trim()).toBe("error: invalid samples: '0' (expected an integer >= 1)");
+  const p = runCli(['bench', '--protocol-steps', '0']);
+  expect(p.status).not.toBe(0);
+  expect(p.stderr.trim()).toBe("error: invalid protocol-steps: '0' (expected an integer >= 1)");
 });
 
 test('bench --profile reports one step kernel by kernel, in the table and the JSON, at every thread count', () => {

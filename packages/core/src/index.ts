@@ -21,8 +21,8 @@ export { evaluationSteps, runExperiment, RunStoppedError } from './run/run-exper
 export type { EvalRecord, RunEvent, RunHooks, RunSummary } from './run/run-experiment';
 export { formatPercentF6, seedCsvLine } from './run/seed-csv';
 export { hashFloat32Arrays } from './run/weights-hash';
-export { benchmarkSubject, ENGINE_SUBJECTS, median } from './run/benchmark';
-export type { BenchSubject, BenchTiming } from './run/benchmark';
+export { benchmarkProtocol, benchmarkSubject, ENGINE_SUBJECTS, median } from './run/benchmark';
+export type { BenchSubject, BenchTiming, ProtocolSubject, ProtocolTiming } from './run/benchmark';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './science/symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './science/symmetry';
 export { deadUnits, fc1Activity, fc1Groups, rangeSize } from './science/unit-activity';

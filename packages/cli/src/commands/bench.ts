@@ -7,6 +7,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command, Option } from 'commander';
 import {
   initEngine,
+  benchmarkProtocol,
   benchmarkSubject,
   CORE_VERSION,
   ENGINE_SUBJECTS,
@@ -17,6 +18,8 @@ import {
   type BenchSubject,
   type BenchTiming,
   type EngineInfo,
+  type ProtocolSubject,
+  type ProtocolTiming,
 } from '@mnist-sym-wasm/core';
 import { embeddedMnistDir, readMnistFiles } from '../mnist-files';
 import { findTorchPython, timePytorch } from '../pytorch/pytorch-baseline';
@@ -31,8 +34,11 @@ const SUBJECTS = [
   'stock-wasm',
   'tfjs-cpu',
   'pytorch',
+  'protocol',
+  'protocol-plain',
 ];
-/** What bench times by default: all but engine-shuffled-all. */
+const PROTOCOL_SUBJECTS: readonly string[] = ['protocol', 'protocol-plain'];
+/** What bench times by default: all but engine-shuffled-all (the other two shuffled subjects bound its cost). */
 const DEFAULT_SUBJECTS = SUBJECTS.filter((s) => s !== 'engine-shuffled-all');
 
 interface BenchOptions {
@@ -41,6 +47,7 @@ interface BenchOptions {
   warmup: string;
   evalImages: string;
   cpuSteps: string;
+  protocolSteps: string;
   subjects: string;
   json?: boolean;
   out?: string;
@@ -65,6 +72,8 @@ export interface BenchReport {
   engine: EngineInfo;
   coreVersion: string;
   results: BenchRow[];
+  /** The protocol subjects: shortened runs of the question's protocol, projected to the whole. */
+  protocol: ProtocolTiming[];
   pytorch: string;
   /** Peak resident memory of this process (MiB); child processes report their own. */
   peakRssMiB: number;
@@ -76,8 +85,8 @@ function count(raw: string, name: string, min: number): number {
   return n;
 }
 
-/** Times one engine subject alone at `threads` threads in a fresh process. */
-function benchInChild(subject: BenchSubject, threads: number, options: BenchOptions): BenchRow {
+/** Times one engine or protocol subject alone at `threads` threads in a fresh process. */
+function benchInChild(subject: string, threads: number, options: BenchOptions): BenchReport {
   process.stderr.write(`bench: ${subject}, ${threads} threads (child process)...\n`);
   const args = [
     process.argv[1],
@@ -94,12 +103,14 @@ function benchInChild(subject: BenchSubject, threads: number, options: BenchOpti
     options.evalImages,
     '--cpu-steps',
     '0',
+    '--protocol-steps',
+    options.protocolSteps,
     '--json',
     ...(options.profile ? ['--profile'] : []),
   ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench child for ${threads} threads failed (exit ${r.status})`);
-  return (JSON.parse(r.stdout) as BenchReport).results[0];
+  return JSON.parse(r.stdout) as BenchReport;
 }
 
 /** Runs the benchmark and returns the report (printing is separate). */
@@ -108,6 +119,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   const warmup = count(options.warmup, 'warmup', 0);
   const evalImages = count(options.evalImages, 'eval-images', 0);
   const cpuSteps = count(options.cpuSteps, 'cpu-steps', 0);
+  const protocolSteps = count(options.protocolSteps, 'protocol-steps', 1);
   const subjects = options.subjects.split(',') as (BenchSubject | 'pytorch')[];
   for (const s of subjects) {
     if (!SUBJECTS.includes(s)) throw new UserInputError(`invalid subjects: '${s}' (expected ${SUBJECTS.join(',')})`);
@@ -120,6 +132,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
   const data = loadMnist(readMnistFiles(embeddedMnistDir()), config.validationSize);
   const engine = await initEngine({ threads: config.threads });
   const results: BenchRow[] = [];
+  const protocol: ProtocolTiming[] = [];
   const torch = subjects.includes('pytorch') ? findTorchPython() : null;
   for (const subject of subjects) {
     if (subject === 'pytorch') {
@@ -142,6 +155,12 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
       }
       continue;
     }
+    if (PROTOCOL_SUBJECTS.includes(subject)) {
+      process.stderr.write(`bench: ${subject}, ${protocolSteps} steps...\n`);
+      protocol.push(await benchmarkProtocol(subject as ProtocolSubject, config, data, { steps: protocolSteps, threads: engine.threads }));
+      protocol.push(...otherThreads.map((t) => benchInChild(subject, t, options).protocol[0]));
+      continue;
+    }
     const isCpu = subject === 'tfjs-cpu';
     if (isCpu && cpuSteps === 0) continue;
     process.stderr.write(`bench: ${subject}...\n`);
@@ -154,7 +173,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
         profile: options.profile === true,
       }),
     );
-    if (ENGINE_SUBJECTS.includes(subject)) results.push(...otherThreads.map((t) => benchInChild(subject, t, options)));
+    if (ENGINE_SUBJECTS.includes(subject)) results.push(...otherThreads.map((t) => benchInChild(subject, t, options).results[0]));
   }
   const cpu = cpus()[0]?.model ?? 'unknown';
   return {
@@ -164,6 +183,7 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     engine,
     coreVersion: CORE_VERSION,
     results,
+    protocol,
     pytorch: torch
       ? `${torch.version} (${torch.python})`
       : subjects.includes('pytorch')
@@ -194,6 +214,7 @@ export function formatBench(report: BenchReport): string {
     ...formatShuffledCost(report),
     `peak RSS of this process: ${report.peakRssMiB} MiB`,
     '',
+    ...formatProtocol(report.protocol),
     ...report.results.filter((r) => r.profile).flatMap((r) => formatProfile(r)),
   ].join('\n');
 }
@@ -208,6 +229,24 @@ function formatShuffledCost(report: BenchReport): string[] {
     return [`${r.subject}: ${ratio} x the fixed-order step (engine), ${r.threads} thread(s)`];
   });
   return lines.length ? [...lines, ''] : [];
+}
+
+/** The protocol subjects: measured rates and the whole protocol projected from them. */
+function formatProtocol(rows: ProtocolTiming[]): string[] {
+  if (rows.length === 0) return [];
+  const base = rows.find((r) => r.subject === 'protocol-plain' && r.threads === rows[0].threads);
+  return [
+    "the question's protocol (seed config), shortened; projected to 20000 steps and 201 evaluations:",
+    '',
+    '| subject | threads | steps | evaluations | ms/step | s/evaluation | projected minutes | x protocol-plain | weights hash | evaluations symmetric |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const same = rows.find((p) => p.subject === 'protocol-plain' && p.threads === r.threads) ?? base;
+      const ratio = same ? (r.projectedMinutes / same.projectedMinutes).toFixed(2) : '';
+      return `| ${r.subject} | ${r.threads} | ${r.steps} | ${r.evaluations} | ${r.msPerStep.toFixed(1)} | ${(r.msPerEvaluation / 1000).toFixed(1)} | ${r.projectedMinutes.toFixed(1)} | ${ratio} | ${r.weightsSha256.slice(0, 12)} | ${r.evalPaths?.symmetric ?? ''}/${r.evaluations} |`;
+    }),
+    '',
+  ];
 }
 
 /** One subject's step profile: the kernels that take 1% or more, and the rest summed. */
@@ -239,6 +278,12 @@ export function benchCommand(): Command {
     .addOption(new Option('--warmup <n>', 'untimed steps first').default('3'))
     .addOption(new Option('--eval-images <n>', 'train images for the evaluation throughput (0 = skip)').default('5000'))
     .addOption(new Option('--cpu-steps <n>', 'steps on the tfjs cpu backend (~25 s each; 0 = skip)').default('2'))
+    .addOption(
+      new Option(
+        '--protocol-steps <n>',
+        "steps of the protocol subjects (the question's protocol shortened: evaluations every 100)",
+      ).default('100'),
+    )
     .addOption(
       new Option(
         '--subjects <list>',

@@ -7,6 +7,7 @@ import { useKernelSet, type KernelSet } from '../kernels/register_wasm_kernels';
 import type { MnistData } from '../data/mnist';
 import { Trainer } from '../dense/trainer';
 import { setConvGradZeroSkip } from '../kernels/zero-skip';
+import { runExperiment } from './run-experiment';
 
 /**
  * One benchmark subject: the engine on the seed's constant init, or `-random` on truncated-normal
@@ -155,5 +156,62 @@ export async function benchmarkSubject(
     setConvGradZeroSkip(true);
     if (backend === 'wasm') useKernelSet('project');
     await tf.setBackend('wasm');
+  }
+}
+
+/** The question's protocol timed whole: `protocol` as shipped, `protocol-plain` with the exact shortcuts off. */
+export type ProtocolSubject = 'protocol' | 'protocol-plain';
+
+/** One shortened run of the question's protocol, and the full protocol's time projected from it. */
+export interface ProtocolTiming {
+  subject: ProtocolSubject;
+  threads: number;
+  steps: number;
+  evaluations: number;
+  /** Mean training step (evaluations excluded). */
+  msPerStep: number;
+  /** Mean evaluation (the whole train and test splits). */
+  msPerEvaluation: number;
+  wallMs: number;
+  /** 20000 steps and 201 evaluations at those rates, in minutes. */
+  projectedMinutes: number;
+  weightsSha256: string;
+  evalPaths: Record<string, number> | null;
+}
+
+/**
+ * Runs the seed's protocol (its config, constant init, full evaluations every 100 steps and after
+ * the last) for `steps` steps and times it; `protocol-plain` turns the zero skipping and symmetric
+ * execution off, so both give the same weights hash and metrics. The engine must have been started.
+ */
+export async function benchmarkProtocol(
+  subject: ProtocolSubject,
+  config: ExperimentConfig,
+  data: MnistData,
+  options: { steps: number; threads: number },
+): Promise<ProtocolTiming> {
+  const plain = subject === 'protocol-plain';
+  await tf.setBackend('wasm');
+  useKernelSet('project');
+  setConvGradZeroSkip(!plain);
+  try {
+    const run: ExperimentConfig = { ...config, steps: options.steps, symmetricExec: plain ? 'off' : 'on' };
+    const s = await runExperiment(run, data);
+    const stepMs = s.msPerStep * s.steps;
+    const msPerEvaluation = (s.wallMs - stepMs) / s.evaluations;
+    return {
+      subject,
+      threads: options.threads,
+      steps: s.steps,
+      evaluations: s.evaluations,
+      msPerStep: s.msPerStep,
+      msPerEvaluation,
+      wallMs: s.wallMs,
+      projectedMinutes: (20000 * s.msPerStep + 201 * msPerEvaluation) / 60000,
+      weightsSha256: s.weightsSha256,
+      evalPaths: s.evalPaths,
+    };
+  } finally {
+    setConvGradZeroSkip(true);
   }
 }
