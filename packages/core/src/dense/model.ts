@@ -6,7 +6,6 @@ import type { EvalConvKind, ExperimentConfig } from '../config';
 import { broadcastFirstChannel } from '../kernels/BroadcastFirstChannel';
 import { convBiasReluPool, convBiasReluPoolOps } from '../kernels/ConvPool';
 import { winogradConvBiasReluPool } from '../kernels/WinogradConvPool';
-import type { SymmetricLayers } from './symmetric-exec';
 import { winogradFits } from './winograd';
 import { deriveStream, truncatedNormal } from '../random/prng';
 
@@ -77,6 +76,13 @@ function matMulViaTransposed(flat: tf.Tensor2D, w3: tf.Tensor2D, w3T: tf.Tensor2
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(flat, w3) as tf.Tensor2D;
+}
+
+/** Per layer (dense/symmetric-exec.ts decides): are its output units bitwise copies (conv1's and conv2's channels, fc1's units)? */
+export interface SymmetricLayers {
+  conv1: boolean;
+  conv2: boolean;
+  fc1: boolean;
 }
 
 /** How forwardLogits computes the model (never what it computes, up to float32 rounding). */

@@ -4,14 +4,9 @@
 // input row) and the same bias, all finite: then every unit's output is the same float32 operations
 // on the same operands, whatever the input, so computing one and copying it gives the full layer's
 // bits. Checked on the current parameters before each use, never assumed from the init.
-import type { ModelShape } from './model';
+import type { ModelShape, SymmetricLayers } from './model';
 
-/** Per layer: are its output units bitwise copies (conv1's and conv2's channels, fc1's units)? */
-export interface SymmetricLayers {
-  conv1: boolean;
-  conv2: boolean;
-  fc1: boolean;
-}
+export type { SymmetricLayers } from './model';
 
 /** Whether every row of w (rows x cols) holds one finite value cols times, bitwise, and so does b. */
 function copiesOfOneColumn(w: Float32Array, b: Float32Array, cols: number): boolean {
