@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CLI, FIXTURE, QUICK, ROOT, runCli, tempDir } from './helpers';
+import { explainSuite } from '../packages/core/src/science/explain-suite';
 
 const CLUSTER = join(ROOT, 'scripts/slurm-cluster.sh');
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -163,7 +164,10 @@ describe.skipIf(!HAS_SLURM)('sweep submit on a one-node Slurm cluster', () => {
     expect(await new Promise((done) => child.on('close', done)), stdout + stderr).toBe(0);
     expect(stdout).toMatch(/^submitted job \d+/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report.results).toHaveLength(9);
-    expect(report.protocol.steps).toBe(6);
+    // Every run of the quick suite (its plan, from core), not a count that drifts when the suite changes.
+    expect(report.results).toHaveLength(explainSuite().entries.length);
+    // --steps 6 gives every run that length (a uniform suite).
+    expect(report.protocol.uniform).toBe(true);
+    for (const run of report.results) expect(run.entry.config.steps).toBe(6);
   }, 300_000);
 });
