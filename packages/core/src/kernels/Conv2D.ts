@@ -7,6 +7,23 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ownConv2D, ownConv2DFits, type ConvGeometry } from '../own-wasm/heap-kernels';
 import { ownWasmOn } from './own-wasm-switch';
 
+/** A stride-1 convolution's geometry (x -> y) as the own kernels take it. */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    co: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
 /** The geometry when the own convolution covers this call, else null. */
 function ownGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAttrs): ConvGeometry | null {
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || attrs.dataFormat !== 'NHWC') return null;
@@ -21,19 +38,7 @@ function ownGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DAt
     'channelsLast',
   );
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  const g: ConvGeometry = {
-    batch: info.batchSize,
-    h: info.inHeight,
-    w: info.inWidth,
-    c: info.inChannels,
-    kh: info.filterHeight,
-    kw: info.filterWidth,
-    co: info.outChannels,
-    oh: info.outHeight,
-    ow: info.outWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
+  const g = convGeometry(info);
   return ownConv2DFits(g) && g.batch * g.oh * g.ow > 0 ? g : null;
 }
 

@@ -12,7 +12,8 @@ import { shuffleInPlace, type MT19937 } from '../random/prng';
 import { ownWasmOn } from './own-wasm-switch';
 import { shuffledReductionRng } from './Sum';
 import { disposeIntermediates, heapF32, runWasmKernel, stride1ConvInfo, transpose } from './wasm-kernel-utils';
-import { convGradZeroSkip, forwardGeometry, zeroSkipCounts } from './zero-skip';
+import { convGeometry } from './Conv2D';
+import { convGradZeroSkip, zeroSkipCounts } from './zero-skip';
 
 /** A filter gradient's sizes: x [n, h, w, ci], dy [n, oh, ow, co], dW [kh, kw, ci, co]; padding pt on top, pl on the left. */
 export interface FilterGradGeometry {
@@ -136,7 +137,7 @@ function conv2DBackpropFilterShuffled(
 
 /** dW by the zero-skipping kernel, or null where it does not apply (then nothing is allocated). */
 function filterGradZeroSkip(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo) {
-  const g = forwardGeometry(info);
+  const g = convGeometry(info);
   const kernels = convGradZeroSkip() && x.dtype === 'float32' && dy.dtype === 'float32' && g.c % 4 === 0 ? heapKernelsOf(backend) : null;
   if (!kernels || g.batch * g.oh * g.ow === 0) return null;
   const xAt = addressOf(backend, x);

@@ -1,8 +1,6 @@
 // The convolution gradients' exact zero skipping (Conv2DBackpropFilter.ts, Conv2DBackpropInput.ts,
 // on assembly/kernels/zero-skip.ts): on by default; tests and benchmarks turn it off to compare it
 // with the full sums, and read how often each path ran.
-import type * as tf from '@tensorflow/tfjs-core';
-import type { ConvGeometry } from '../own-wasm/heap-kernels';
 
 let zeroSkip = true;
 
@@ -17,21 +15,4 @@ export function setConvGradZeroSkip(on: boolean): void {
 /** Whether the convolution gradients may skip zero terms. */
 export function convGradZeroSkip(): boolean {
   return zeroSkip;
-}
-
-/** The forward convolution's geometry (x -> y) as the own kernels take it. */
-export function forwardGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
-  return {
-    batch: info.batchSize,
-    h: info.inHeight,
-    w: info.inWidth,
-    c: info.inChannels,
-    kh: info.filterHeight,
-    kw: info.filterWidth,
-    co: info.outChannels,
-    oh: info.outHeight,
-    ow: info.outWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
 }
