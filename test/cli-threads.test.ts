@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { QUICK, runCli, tempDir } from './helpers';
+import { QUICK, runCli, runCliAsync, tempDir } from './helpers';
 
 test('--threads 1, 2 and 3: bitwise-identical weights and CSV, and the summary records the threads used', () => {
   const base = tempDir();
@@ -90,3 +90,53 @@ test('--reduce-order shuffled --reduce-shuffle all: the drawn summation orders g
   // The orders were really drawn: the fixed order ends on other weights.
   expect(fixed.summary.weightsSha256).not.toBe(one.summary.weightsSha256);
 });
+
+test('symmetric execution (the seed geometry, constant init, 500 steps): once per copy set on 1 and 2 threads = every unit computed', async () => {
+  const base = tempDir();
+  const run = async (threads: number, exec: 'on' | 'off') => {
+    const out = join(base, `${exec}-t${threads}`);
+    const r = await runCliAsync([
+      'train',
+      ...QUICK,
+      '--steps',
+      '500',
+      '--eval-every',
+      '50',
+      '--symmetric-exec',
+      exec,
+      '--threads',
+      String(threads),
+      '--out',
+      out,
+    ]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(0);
+    return {
+      summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')),
+      csv: readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8'),
+      metrics: readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { elapsedMs: _e, ...rest } = JSON.parse(l);
+          return JSON.stringify(rest);
+        }),
+      progress: r.stderr + r.stdout,
+    };
+  };
+  const plain = await run(2, 'off');
+  const fast = [await run(1, 'on'), await run(2, 'on')];
+  expect(plain.summary.stepPaths).toEqual({ symmetric: 0, plain: 500 });
+  expect(plain.summary.evalPaths).toEqual({ symmetric: 0, 'partly-symmetric': 0, plain: 11 });
+  for (const r of fast) {
+    expect(r.summary.stepPaths).toEqual({ symmetric: 500, plain: 0 });
+    expect(r.summary.evalPaths).toEqual({ symmetric: 11, 'partly-symmetric': 0, plain: 0 });
+    expect(r.summary.weightsSha256).toBe(plain.summary.weightsSha256);
+    expect(r.csv).toBe(plain.csv);
+    expect(r.metrics).toEqual(plain.metrics);
+    expect(r.progress).toMatch(/eval symmetric; steps symmetric/);
+  }
+  // Not vacuous: the network learned something in those steps.
+  expect(plain.metrics.length).toBe(11);
+  expect(plain.summary.final.test).toBeGreaterThan(0.15);
+}, 600_000);

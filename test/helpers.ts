@@ -1,5 +1,5 @@
 // Shared helpers for cross-package tests: run the BUILT CLI in a child process, make temp folders.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,22 @@ export const QUICK = ['--data', FIXTURE, '--validation-size', '100', '--eval-tra
 /** Runs `mnist-sym-wasm ...args` to completion. */
 export function runCli(args: string[], cwd = ROOT): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+}
+
+/**
+ * Runs `mnist-sym-wasm ...args` to completion without blocking the test worker (a long synchronous
+ * spawn starves vitest's worker RPC: "Timeout calling onTaskUpdate").
+ */
+export function runCliAsync(args: string[], cwd = ROOT): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
 
 /** A fresh temporary folder. */

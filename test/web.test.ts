@@ -201,6 +201,27 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(hashes[1]).toBe(hashes[0]);
   });
 
+  test('symmetric execution in the browser: once per copy set and every unit computed both give the CLI hash', async () => {
+    mkdirSync(TMP, { recursive: true });
+    const out = mkdtempSync(join(TMP, 'symmetric-'));
+    const flags = ['--validation-size', '100', '--steps', '30', '--widths', '16,32,32', '--eval-every', '10', '--eval-train', '200'];
+    const cli = spawnSync(process.execPath, [CLI, 'train', '--data', FIXTURE, ...flags, '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    const cliSummary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Json;
+    expect(cliSummary.stepPaths).toEqual({ symmetric: 30, plain: 0 });
+    for (const exec of ['on', 'off']) {
+      const page = await open(`validationSize=100&steps=30&widths=16,32,32&evalEvery=10&evalTrain=200&symmetricExec=${exec}&autorun=1`);
+      await settled(page);
+      expect(await page.isHidden('[data-testid=error]')).toBe(true);
+      expect(await page.textContent('[data-testid=weights-sha256]'), `symmetricExec=${exec}`).toBe(cliSummary.weightsSha256);
+      await page.close();
+    }
+  });
+
   test('PARITY: the browser run equals the CLI run bitwise (weightsSha256, CSV bytes, metrics, config, summary)', async () => {
     mkdirSync(TMP, { recursive: true });
     const out = mkdtempSync(join(TMP, 'parity-')); // train accepts an empty folder

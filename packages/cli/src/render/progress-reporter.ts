@@ -90,7 +90,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
       case 'eval':
         lastTest = pct(event.record.test);
         log(
-          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}${event.record.activity ? `; ${formatActivityInline(event.record.activity.fc1)}` : ''}${event.path ? `; eval ${event.path}` : ''}`,
+          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}${event.record.activity ? `; ${formatActivityInline(event.record.activity.fc1)}` : ''}${event.path ? `; eval ${event.path}` : ''}${event.stepPath ? `; steps ${event.stepPath}` : ''}`,
         );
         break;
       case 'end':

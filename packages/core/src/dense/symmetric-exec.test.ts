@@ -122,6 +122,10 @@ describe('whole runs with symmetric execution on and off', () => {
       expect(on.summary.weightsSha256).toBe(off.summary.weightsSha256);
       expect(off.paths.every((p) => p === 'plain')).toBe(true);
       if (expectPaths === 'symmetric') expect(on.paths.every((p) => p === 'symmetric')).toBe(true);
+      // Training steps too: once per copy set exactly while the network is one group per copy set.
+      expect(off.summary.stepPaths).toEqual({ symmetric: 0, plain: config.steps });
+      if (expectPaths === 'symmetric') expect(on.summary.stepPaths).toEqual({ symmetric: config.steps, plain: 0 });
+      if (expectPaths !== 'symmetric') expect(on.summary.stepPaths!.plain).toBeGreaterThan(0);
       if (expectPaths === 'plain') expect(on.paths.every((p) => p === 'plain')).toBe(true);
       if (expectPaths === 'mixed') {
         expect(on.paths[0]).toBe('symmetric');

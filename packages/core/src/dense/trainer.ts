@@ -2,10 +2,20 @@
 // forward, the float32 head, backward through the wasm kernels, TensorFlow's Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import { ApplyAdamKernel, applyAdamKernelAvailable } from '../kernels/ApplyAdam';
-import { adamStep, copyAdamState, initAdamState, TF_ADAM, type AdamHyper, type AdamState } from './adam';
+import {
+  adamStep,
+  adamTensorConstants,
+  advanceAdamStep,
+  applyAdam,
+  copyAdamState,
+  initAdamState,
+  TF_ADAM,
+  type AdamHyper,
+  type AdamState,
+} from './adam';
 import { BatchSampler } from '../data/batches';
 import type { EvalConvKind, ExperimentConfig } from '../config';
-import { evaluateSplit, type SplitScore } from './evaluate';
+import { EVAL_CHUNK, evaluateSplit, type SplitScore } from './evaluate';
 import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData, type Split } from '../data/mnist';
 import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
@@ -16,9 +26,19 @@ import { prepareRngImport, rngStates, type RngStreams, type TrainerState } from 
 import { validateAgainstData } from '../data/config-fits-data';
 import { hashFloat32Arrays } from '../run/weights-hash';
 import { anySymmetric, symmetricLayers, type SymmetricLayers } from './symmetric-exec';
+import { compressToOrbit, expandOrbit, findOrbit, orbitFits, type SymmetricOrbit } from './symmetric-orbit';
+import { evaluateOrbit } from './symmetric-eval';
+import { symmetricGradients } from './symmetric-step';
+import { SymmetricStepWasm, symmetricStepWasmAvailable } from './symmetric-step-wasm';
 
 /** How an evaluation ran: every layer as one representative, some layers, or every unit. */
 export type EvalPath = 'symmetric' | 'partly-symmetric' | 'plain';
+
+/** How a training step ran: once per copy set (dense/symmetric-step.ts) or every unit. */
+export type StepPath = 'symmetric' | 'plain';
+
+/** How often a trainer off the symmetric step checks whether its network has become symmetric. */
+const ORBIT_CHECK_EVERY = 100;
 
 /** Index of fc1's weights [3136, 1024] in PARAM_NAMES. */
 const FC1_WEIGHTS = 4;
@@ -27,12 +47,30 @@ const FC1_WEIGHTS = 4;
 export class Trainer {
   readonly shape: ModelShape;
   readonly hyper: AdamHyper;
+  /** The parameters as tfjs tensors; stale while `orbit` holds newer values (see `params`). */
+  private fullParams: tf.Tensor[];
+  /** Adam's state; its m and v are stale while `orbit` holds newer values (see `adam`). */
+  private readonly adamState: AdamState;
   /**
-   * The parameters as tfjs tensors (engine-internal: read them with paramValues()).
-   * @internal
+   * The network in orbit form while it is symmetric and the symmetric step may run
+   * (symmetricExec 'on', fixed reduction order, first-maximum ties); null otherwise. While set, it
+   * is the truth: fullParams and adamState's m and v are brought up to date on demand (syncFull).
    */
-  params: tf.Tensor[];
-  readonly adam: AdamState;
+  private orbit: SymmetricOrbit | null = null;
+  /** Whether fullParams and adamState hold the orbit's current values. */
+  private fullCurrent = true;
+  /** The symmetric step on the own WebAssembly, made on first use (null: the TypeScript one). */
+  private stepWasm: SymmetricStepWasm | null | undefined;
+  /** Evaluation once per copy set on the own WebAssembly, made on first use (null: not available). */
+  private evalWasm: SymmetricStepWasm | null | undefined;
+  /** compressToOrbit of `params` (the array a step replaces), computed on first use. */
+  private orbitAt: { params: tf.Tensor[]; orbit: Float32Array[] | null } | null = null;
+  /** The step at which a trainer off the symmetric step next looks for symmetry. */
+  private orbitCheckAt = 0;
+  /** How many steps ran each way (this trainer's own steps, not a resumed run's earlier ones). */
+  readonly stepPaths: Record<StepPath, number> = { symmetric: 0, plain: 0 };
+  /** How the last step ran (null before the first). */
+  lastStepPath: StepPath | null = null;
   readonly sampler: BatchSampler;
   /** This run's max-pool tie rule; 'random' draws from its own stream (deriveStream(seed, 2)). */
   readonly poolTies: PoolTiePolicy;
@@ -64,15 +102,15 @@ export class Trainer {
     this.hyper = { lr: config.lr, ...TF_ADAM };
     const init = initialParams(this.shape, config);
     const shapes = paramShapes(this.shape);
-    this.params = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
+    this.fullParams = init.map((values, i) => tf.tensor(values, shapes[i], 'float32'));
     const sizes = init.map((a) => a.length);
     const fc1Shape = shapes[FC1_WEIGHTS] as [number, number];
     this.adamKernel =
       options.ownWasm !== false && applyAdamKernelAvailable()
         ? new ApplyAdamKernel(sizes, this.hyper, new Map([[FC1_WEIGHTS, fc1Shape]]))
         : null;
-    this.adam = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
-    if (this.adamKernel) this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
+    this.adamState = this.adamKernel ? this.adamKernel.state : initAdamState(sizes, this.hyper);
+    if (this.adamKernel) this.fc1T = tf.transpose(this.fullParams[FC1_WEIGHTS]);
     this.sampler = new BatchSampler(data.train.count, config.batch, config.order, new MT19937(config.seed));
     this.pixels = new Float32Array(config.batch * data.rows * data.cols);
     this.poolTies = { rule: config.poolTies, rng: config.poolTies === 'random' ? deriveStream(config.seed, 2) : undefined };
@@ -88,15 +126,111 @@ export class Trainer {
     return { poolTies: this.poolTies.rng, reduceOrder: this.reduceOrder.rng };
   }
 
+  /**
+   * The parameters as tfjs tensors, up to date (engine-internal: read them with paramValues()).
+   * @internal
+   */
+  get params(): tf.Tensor[] {
+    this.syncFull();
+    return this.fullParams;
+  }
+
+  /** Adam's state, up to date (checkpoints read its m and v). */
+  get adam(): AdamState {
+    this.syncFull();
+    return this.adamState;
+  }
+
   /** One Adam step on the next batch; returns the batch loss (NaN included) before the update. */
   trainStep(): number {
     const indices = this.sampler.next();
     const labels = new Uint8Array(indices.length);
     for (let i = 0; i < indices.length; i++) labels[i] = this.data.train.labels[indices[i]];
     gatherPixels(this.data.train, indices, this.pixels);
+    const orbit = this.symmetricStepOrbit();
+    if (orbit) {
+      const loss = this.symmetricStep(orbit, labels);
+      if (loss !== null) return loss;
+      // Something on the way was not finite: this step, and what follows, on every unit.
+      this.syncFull();
+      this.orbit = null;
+      this.orbitCheckAt = this.step + ORBIT_CHECK_EVERY;
+    }
+    return this.plainStep(labels);
+  }
+
+  /**
+   * The orbit to take a symmetric step from, or null for a plain step. A trainer off the symmetric
+   * step looks for symmetry again every ORBIT_CHECK_EVERY steps (a tiny perturbation can round away).
+   */
+  private symmetricStepOrbit(): SymmetricOrbit | null {
+    const c = this.config;
+    if (c.symmetricExec !== 'on' || c.reduceOrder !== 'fixed' || c.poolTies !== 'first' || !orbitFits(this.shape)) return null;
+    if (!this.orbit && this.step >= this.orbitCheckAt) {
+      this.orbitCheckAt = this.step + ORBIT_CHECK_EVERY;
+      const adam = this.adamState;
+      this.orbit = findOrbit(this.shape, this.paramValues(), adam.m, adam.v);
+      if (this.orbit) this.fullCurrent = true;
+    }
+    return this.orbit;
+  }
+
+  /**
+   * One step once per copy set (dense/symmetric-step.ts) with TensorFlow's Adam on the orbit arrays;
+   * returns the loss, or null (nothing changed) when a value on the way, or a new one, is not finite.
+   */
+  private symmetricStep(orbit: SymmetricOrbit, labels: Uint8Array): number | null {
+    if (this.stepWasm === undefined) {
+      this.stepWasm = symmetricStepWasmAvailable() ? new SymmetricStepWasm(this.shape, this.config.batch) : null;
+    }
+    const result = this.stepWasm
+      ? this.stepWasm.gradients(orbit.params, this.pixels, labels, this.config.loss)
+      : symmetricGradients(this.shape, orbit.params, this.pixels, labels, this.config.loss);
+    if (!result) return null;
+    const adam = this.adamState;
+    const next = { params: orbit.params.map((a) => a.slice()), m: orbit.m.map((a) => a.slice()), v: orbit.v.map((a) => a.slice()) };
+    const constants = adamTensorConstants(adam, this.hyper);
+    for (let i = 0; i < next.params.length; i++) {
+      applyAdam(next.params[i], result.grads[i], next.m[i], next.v[i], next.params[i], constants);
+    }
+    const finite = (arrays: Float32Array[]) => arrays.every((a) => a.every(Number.isFinite));
+    if (!finite(next.params) || !finite(next.m) || !finite(next.v)) return null;
+    advanceAdamStep(adam, this.hyper);
+    this.orbit = next;
+    this.fullCurrent = false;
+    this.step += 1;
+    this.stepPaths.symmetric += 1;
+    this.lastStepPath = 'symmetric';
+    return result.loss;
+  }
+
+  /** Writes the orbit's values into the full tensors and Adam's m and v, when they are behind. */
+  private syncFull(): void {
+    if (!this.orbit || this.fullCurrent) return;
+    const shapes = paramShapes(this.shape);
+    // Kept: a caller may read `params` inside tf.tidy, which would otherwise dispose them at its end.
+    const next = expandOrbit(this.shape, this.orbit.params).map((values, i) => tf.keep(tf.tensor(values, shapes[i], 'float32')));
+    tf.dispose(this.fullParams);
+    this.fullParams = next;
+    if (this.fc1T) {
+      tf.dispose(this.fc1T);
+      this.fc1T = tf.keep(tf.transpose(next[FC1_WEIGHTS]));
+    }
+    const m = expandOrbit(this.shape, this.orbit.m);
+    const v = expandOrbit(this.shape, this.orbit.v);
+    const adam = this.adamState;
+    const mViews = adam.m;
+    const vViews = adam.v;
+    m.forEach((a, i) => mViews[i].set(a));
+    v.forEach((a, i) => vViews[i].set(a));
+    this.fullCurrent = true;
+  }
+
+  /** One step through tfjs's autodiff and the wasm kernels, every unit computed. */
+  private plainStep(labels: Uint8Array): number {
     const kind = this.config.loss;
     let loss = NaN;
-    const x = tf.tensor2d(this.pixels, [indices.length, this.data.rows * this.data.cols]);
+    const x = tf.tensor2d(this.pixels, [labels.length, this.data.rows * this.data.cols]);
     // The head runs in plain float32 JS (see dense/head.ts); its gradient enters tfjs's autodiff here.
     const head = tf.customGrad(((logits: tf.Tensor) => {
       const result = lossAndGradient(kind, logits.dataSync() as Float32Array, labels, this.shape.classes);
@@ -106,10 +240,11 @@ export class Trainer {
         gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(result.dlogits, logits.shape)),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const params = this.fullParams;
     const { value, grads } = withReduceOrder(this.reduceOrder, () =>
       withPoolTies(this.poolTies, () =>
         tf.valueAndGrads((...ps: tf.Tensor[]) => head(forwardLogits(this.shape, ps, x, { w3T: this.fc1T ?? undefined })) as tf.Scalar)(
-          this.params,
+          params,
         ),
       ),
     );
@@ -121,15 +256,17 @@ export class Trainer {
       // step 4693 of the seed run, when this was freed after Adam).
       tf.dispose(this.fc1T!);
       this.fc1T = null;
-      const result = this.adamKernel.step(this.params, grads, this.hyper);
+      const result = this.adamKernel.step(params, grads, this.hyper);
       next = result.params;
       this.fc1T = result.transposed.get(FC1_WEIGHTS)!;
     } else {
-      next = adamStep(this.params, grads, this.adam, this.hyper);
+      next = adamStep(params, grads, this.adamState, this.hyper);
     }
-    tf.dispose([value, x, ...grads, ...this.params]);
-    this.params = next;
+    tf.dispose([value, x, ...grads, ...params]);
+    this.fullParams = next;
     this.step += 1;
+    this.stepPaths.plain += 1;
+    this.lastStepPath = 'plain';
     return loss;
   }
 
@@ -139,8 +276,23 @@ export class Trainer {
    * unless symmetricExec is 'off' (the same bits either way).
    */
   evaluate(split: Split, count: number, conv2: EvalConvKind = this.config.evalConv): SplitScore {
+    const orbit = this.config.symmetricExec === 'on' ? this.orbitParams() : null;
+    if (orbit) {
+      if (this.evalWasm === undefined) this.evalWasm = symmetricStepWasmAvailable() ? new SymmetricStepWasm(this.shape, EVAL_CHUNK) : null;
+      const score = this.evalWasm && evaluateOrbit(this.shape, orbit, split, count, this.config.loss, conv2, this.evalWasm);
+      if (score) return score;
+    }
     const symmetric = this.config.symmetricExec === 'on' ? this.symmetricLayers() : undefined;
     return evaluateSplit(this.shape, this.params, split, count, this.config.loss, conv2, symmetric);
+  }
+
+  /** The parameters in orbit form when every copy set is one finite value (checked once per step), else null. */
+  private orbitParams(): Float32Array[] | null {
+    if (!orbitFits(this.shape)) return null;
+    if (this.orbit) return this.orbit.params;
+    if (this.orbitAt?.params !== this.fullParams)
+      this.orbitAt = { params: this.fullParams, orbit: compressToOrbit(this.shape, this.paramValues()) };
+    return this.orbitAt.orbit;
   }
 
   /** Which layers are bitwise copy sets now (checked on the parameters, once per step). */
@@ -204,19 +356,24 @@ export class Trainer {
     applyRngs();
     const shapes = paramShapes(this.shape);
     const next = state.params.map((values, i) => tf.tensor(values.slice(), shapes[i], 'float32'));
-    tf.dispose(this.params);
-    this.params = next;
+    tf.dispose(this.fullParams);
+    this.fullParams = next;
     if (this.fc1T) {
       tf.dispose(this.fc1T);
-      this.fc1T = tf.transpose(this.params[FC1_WEIGHTS]);
+      this.fc1T = tf.transpose(this.fullParams[FC1_WEIGHTS]);
     }
     this.step = state.step;
-    copyAdamState(adam, this.adam);
+    copyAdamState(adam, this.adamState);
+    // The restored network is looked at afresh: symmetric or not, it says at the next step.
+    this.orbit = null;
+    this.fullCurrent = true;
+    this.orbitCheckAt = state.step;
   }
 
   dispose(): void {
-    tf.dispose(this.params);
-    this.params = [];
+    tf.dispose(this.fullParams);
+    this.fullParams = [];
+    this.orbit = null;
     if (this.fc1T) tf.dispose(this.fc1T);
     this.fc1T = null;
     this.adamKernel?.dispose();

@@ -19,7 +19,7 @@ import type { MnistData } from '../data/mnist';
 import type { MT19937State } from '../random/prng';
 import type { EvalRecord } from './run-events';
 import type { TrainerState } from './trainer-state';
-import type { EvalPath } from '../dense/trainer';
+import type { EvalPath, StepPath } from '../dense/trainer';
 import { CORE_VERSION } from '../version';
 
 /** Format version this build writes and reads. */
@@ -50,6 +50,8 @@ export interface RunProgress {
   evals?: EvalRecord[];
   /** How each evaluation so far ran, by step (RunSummary.evalPaths); absent when written by an older build. */
   evalPaths?: [step: number, path: EvalPath][];
+  /** How the steps so far ran (RunSummary.stepPaths); absent when written by an older build. */
+  stepPaths?: Record<StepPath, number>;
 }
 
 /** One checkpoint, decoded. */

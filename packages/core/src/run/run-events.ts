@@ -1,7 +1,7 @@
 // What a run reports: its evaluation records, its final summary, and the events a front end
 // renders (shared by the run loop, checkpoints and every front end).
 import type { ExperimentConfig } from '../config';
-import type { EvalPath } from '../dense/trainer';
+import type { EvalPath, StepPath } from '../dense/trainer';
 import type { EngineInfo } from '../engine/engine';
 import type { SymmetryReport } from '../science/symmetry';
 import type { DeadUnits, UnitActivity } from '../science/unit-activity';
@@ -54,6 +54,11 @@ export interface RunSummary {
    * Null for the twin.
    */
   evalPaths: Record<EvalPath, number> | null;
+  /**
+   * How the training steps ran (dense model; symmetricExec): once per copy set or every unit (a
+   * resumed run counts from its checkpoint on when that predates this field). Null for the twin.
+   */
+  stepPaths: Record<StepPath, number> | null;
   wallMs: number;
   engine: EngineInfo;
   config: ExperimentConfig;
@@ -78,5 +83,7 @@ export type RunEvent =
       csvLine: string;
       /** How the evaluation ran (dense model; see RunSummary.evalPaths); not part of the record. */
       path?: EvalPath;
+      /** How the training step before this evaluation ran (dense model, after its first step). */
+      stepPath?: StepPath;
     }
   | { type: 'end'; summary: RunSummary };

@@ -10,7 +10,7 @@ import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
 import { symmetryReport } from '../science/symmetry';
 import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
-import { Trainer, type EvalPath } from '../dense/trainer';
+import { Trainer, type EvalPath, type StepPath } from '../dense/trainer';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
 import { CORE_VERSION } from '../version';
 import type { EvalRecord, RunEvent, RunSummary } from './run-events';
@@ -131,6 +131,7 @@ export async function runExperiment(
       lastEval: last,
       ...(evals ? { evals: [...evals] } : {}),
       ...(evalPaths ? { evalPaths: [...evalPaths] } : {}),
+      ...(trainer instanceof Trainer ? { stepPaths: stepPathsSoFar(trainer) } : {}),
     };
     return { engineVersion: CORE_VERSION, config, data: dataFingerprint(data), trainer: trainer.exportState(), run };
   };
@@ -138,6 +139,13 @@ export async function runExperiment(
   // threads while training goes on); settled, in order, before anything reads `last` or `evals`.
   let pending: (() => EvalRecord) | null = null;
   let pendingPath: EvalPath | undefined;
+  let pendingStepPath: StepPath | undefined;
+  // Steps a resumed run took before its checkpoint, by path; this process's own come from the trainer.
+  const stepPathsBefore = resume?.run.stepPaths ?? { symmetric: 0, plain: 0 };
+  const stepPathsSoFar = (t: Trainer): Record<StepPath, number> => ({
+    symmetric: stepPathsBefore.symmetric + t.stepPaths.symmetric,
+    plain: stepPathsBefore.plain + t.stepPaths.plain,
+  });
   // How each evaluation ran, by step (those on this config's schedule, as `evals`).
   const evalPaths: [number, EvalPath][] | null =
     trainer instanceof Trainer ? (resume?.run.evalPaths?.filter(([s]) => evalAt.has(s)) ?? []) : null;
@@ -151,6 +159,7 @@ export async function runExperiment(
       record: last,
       csvLine: seedCsvLine(last.step, last.train, last.test),
       ...(pendingPath ? { path: pendingPath } : {}),
+      ...(pendingStepPath ? { stepPath: pendingStepPath } : {}),
     });
   };
   const overlap = trainer instanceof TwinTrainer && trainer.evaluatesInBackground;
@@ -160,6 +169,7 @@ export async function runExperiment(
       scores = trainer.beginEvaluation(trainCount);
     } else {
       pendingPath = trainer.evalPath();
+      pendingStepPath = trainer.lastStepPath ?? undefined;
       evalPaths!.push([step, pendingPath]);
       const now = {
         train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null,
@@ -228,6 +238,7 @@ export async function runExperiment(
       ...(dead ? { deadUnits: { fc1: dead } } : {}),
       evaluations: evalSteps.length,
       evalPaths: evalPaths && countPaths(evalPaths),
+      stepPaths: trainer instanceof Trainer ? stepPathsSoFar(trainer) : null,
       wallMs: elapsedBefore + performance.now() - start,
       engine,
       config,

@@ -1,0 +1,104 @@
+// Evaluation once per copy set (dense/symmetric-eval.ts on the symmetric step's WebAssembly)
+// against the full evaluation's forward pass (dense/model.ts, every channel and unit): logits bitwise
+// equal with conv2 by Winograd and by direct sums, on trained constant-init states and on random
+// symmetric states; the split scores equal evaluateSplit's.
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config';
+import { initEngine } from '../engine/engine';
+import { gatherPixels, type MnistData } from '../data/mnist';
+import { MT19937 } from '../random/prng';
+import { evaluateSplit } from './evaluate';
+import { forwardLogits, paramShapes, seedModelShape, type ModelShape } from './model';
+import { evaluateOrbit } from './symmetric-eval';
+import { winogradOrbitFilter } from './symmetric-eval';
+import { compressToOrbit, expandOrbit, orbitSizes } from './symmetric-orbit';
+import { SymmetricStepWasm } from './symmetric-step-wasm';
+import { Trainer } from './trainer';
+import { loadSmallMnist } from '../../../../test/small-mnist';
+
+let data: MnistData;
+
+beforeAll(async () => {
+  await initEngine();
+  data = loadSmallMnist();
+});
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
+
+/** The full evaluation's logits of the first n train images from full parameter arrays. */
+function fullLogits(shape: ModelShape, full: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
+  const pixels = new Float32Array(n * 784);
+  gatherPixels(
+    data.train,
+    Array.from({ length: n }, (_, i) => i),
+    pixels,
+  );
+  const shapes = paramShapes(shape);
+  const params = full.map((a, i) => tf.tensor(a, shapes[i], 'float32'));
+  const x = tf.tensor2d(pixels, [n, 784]);
+  const out = tf.tidy(() => forwardLogits(shape, params, x, { evaluation: conv }));
+  const values = out.dataSync().slice() as Float32Array;
+  tf.dispose([...params, x, out]);
+  return values;
+}
+
+function orbitLogits(shape: ModelShape, orbit: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
+  const pixels = new Float32Array(n * 784);
+  gatherPixels(
+    data.train,
+    Array.from({ length: n }, (_, i) => i),
+    pixels,
+  );
+  const wasm = new SymmetricStepWasm(shape, 64);
+  const out = wasm.evalForward(orbit, pixels, n, conv === 'winograd' ? winogradOrbitFilter(orbit[2]) : null);
+  expect(out).not.toBeNull();
+  return out!.logits.slice();
+}
+
+describe('symmetric evaluation on the own WebAssembly', () => {
+  it('after 0, 20 and 60 constant-init steps of the seed model: the full logits, Winograd and direct', () => {
+    const t = new Trainer(resolveConfig({ steps: 60 }), data);
+    for (const target of [0, 20, 60]) {
+      while (t.step < target) t.trainStep();
+      const full = t.paramValues().map((a) => a.slice());
+      const orbit = compressToOrbit(t.shape, full)!;
+      expect(orbit).not.toBeNull();
+      for (const conv of ['winograd', 'direct'] as const) {
+        const want = fullLogits(t.shape, full, 60, conv);
+        if (target === 60) expect(new Set(want).size).toBeGreaterThan(10);
+        expect(bits(orbitLogits(t.shape, orbit, 60, conv))).toEqual(bits(want));
+      }
+    }
+    t.dispose();
+  }, 120_000);
+
+  it('random symmetric states (weights of both signs): the full logits, Winograd and direct', () => {
+    for (const [seed, widths] of [
+      [1, [16, 32, 48]],
+      [2, [4, 8, 12]],
+    ] as const) {
+      const shape = seedModelShape([...widths]);
+      const rng = new MT19937(seed);
+      const orbit = orbitSizes(shape).map((n, i) =>
+        Float32Array.from({ length: n }, () => [0.3, 0.1, 0.05, 0.1, 0.01, 0.1, 0.05, 0.1][i] * rng.gauss()),
+      );
+      const full = expandOrbit(shape, orbit);
+      for (const conv of ['winograd', 'direct'] as const) {
+        expect(bits(orbitLogits(shape, orbit, 37, conv)), `${widths} ${conv}`).toEqual(bits(fullLogits(shape, full, 37, conv)));
+      }
+    }
+  });
+
+  it('split scores equal evaluateSplit (every unit), fc1 activity included, over several chunks', () => {
+    const t = new Trainer(resolveConfig({ widths: [16, 16, 16] }), data);
+    for (let i = 0; i < 15; i++) t.trainStep();
+    const orbit = compressToOrbit(t.shape, t.paramValues())!;
+    const wasm = new SymmetricStepWasm(t.shape, 1000);
+    for (const conv of ['winograd', 'direct'] as const) {
+      const want = evaluateSplit(t.shape, t.params, data.train, 2500, 'seed', conv);
+      expect(evaluateOrbit(t.shape, orbit, data.train, 2500, 'seed', conv, wasm)).toEqual(want);
+    }
+    t.dispose();
+  });
+});
