@@ -29,6 +29,9 @@ export { deadUnits, fc1Activity, fc1Groups, rangeSize } from './science/unit-act
 export type { DeadUnits, UnitActivity, UnitRanges } from './science/unit-activity';
 export { denseToTwin, twinScales, twinToDense } from './twin/twin';
 export type { TwinScales } from './twin/twin';
+export { OrbitChunkScorer } from './dense/symmetric-eval';
+export type { DenseEvalJob, DenseEvalPool, OrbitChunkScore } from './dense/symmetric-eval';
+export { orbitSizes } from './dense/symmetric-orbit';
 export { TwinChunkScorer, TwinTrainer } from './twin/twin-trainer';
 export type { TwinChunkScores, TwinEvalJob, TwinEvalPool } from './twin/twin-trainer';
 export { sparseImages, twinGeometry, twinParams, TwinActivations } from './twin/twin-net';

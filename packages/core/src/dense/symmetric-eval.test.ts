@@ -10,8 +10,7 @@ import { gatherPixels, type MnistData } from '../data/mnist';
 import { MT19937 } from '../random/prng';
 import { evaluateSplit } from './evaluate';
 import { forwardLogits, paramShapes, seedModelShape, type ModelShape } from './model';
-import { evaluateOrbit } from './symmetric-eval';
-import { winogradOrbitFilter } from './symmetric-eval';
+import { evaluateOrbit, OrbitChunkScorer, winogradOrbitFilter } from './symmetric-eval';
 import { compressToOrbit, expandOrbit, orbitSizes } from './symmetric-orbit';
 import { SymmetricStepWasm } from './symmetric-step-wasm';
 import { Trainer } from './trainer';
@@ -94,10 +93,18 @@ describe('symmetric evaluation on the own WebAssembly', () => {
     const t = new Trainer(resolveConfig({ widths: [16, 16, 16] }), data);
     for (let i = 0; i < 15; i++) t.trainStep();
     const orbit = compressToOrbit(t.shape, t.paramValues())!;
-    const wasm = new SymmetricStepWasm(t.shape, 1000);
+    const scorer = new OrbitChunkScorer(t.shape);
+    // 2500 images (the fixture's train split repeated): two full chunks and a partial one.
+    const { train } = data;
+    const split = {
+      count: 2500,
+      images: Uint8Array.from({ length: 2500 * 784 }, (_, i) => train.images[i % train.images.length]),
+      labels: Uint8Array.from({ length: 2500 }, (_, i) => train.labels[i % train.count]),
+    };
     for (const conv of ['winograd', 'direct'] as const) {
-      const want = evaluateSplit(t.shape, t.params, data.train, 2500, 'seed', conv);
-      expect(evaluateOrbit(t.shape, orbit, data.train, 2500, 'seed', conv, wasm)).toEqual(want);
+      const want = evaluateSplit(t.shape, t.params, split, 2500, 'seed', conv);
+      expect(want.images).toBe(2500);
+      expect(evaluateOrbit(t.shape, orbit, split, 2500, 'seed', conv, scorer)).toEqual(want);
     }
     t.dispose();
   });

@@ -10,7 +10,7 @@ import { EVAL_CHUNK, type SplitScore } from './evaluate';
 import { scoreLogits } from './head';
 import type { ModelShape } from './model';
 import type { OrbitArrays } from './symmetric-orbit';
-import type { SymmetricStepWasm } from './symmetric-step-wasm';
+import { SymmetricStepWasm } from './symmetric-step-wasm';
 import { winogradFilter } from './winograd';
 
 /** The 36 transformed values of conv2's copy set (winograd.ts's U for one input and output channel). */
@@ -19,9 +19,69 @@ export function winogradOrbitFilter(w2: Float32Array): Float32Array {
   return Float32Array.from({ length: 36 }, (_, xi) => u[xi * 16]);
 }
 
+/** One chunk's scores: correct predictions, the loss sum (float64, in image order), images whose fc1 unit was active. */
+export interface OrbitChunkScore {
+  correct: number;
+  lossSum: number;
+  active: number;
+}
+
+/** Scores evaluation chunks (up to EVAL_CHUNK images) from orbit parameters on this thread. */
+export class OrbitChunkScorer {
+  private readonly wasm: SymmetricStepWasm;
+  private readonly pixels: Float32Array;
+  private readonly indices: Uint32Array;
+  private uFor: Float32Array | null = null;
+  private u: Float32Array | null = null;
+
+  constructor(
+    private readonly shape: ModelShape,
+    wasm?: SymmetricStepWasm,
+  ) {
+    this.wasm = wasm ?? new SymmetricStepWasm(shape, EVAL_CHUNK);
+    this.pixels = new Float32Array(EVAL_CHUNK * shape.height * shape.width);
+    this.indices = new Uint32Array(EVAL_CHUNK);
+  }
+
+  /** Images start .. start + size - 1 of `split`; null when a value on the way is not finite. */
+  score(params: OrbitArrays, split: Split, start: number, size: number, loss: LossKind, conv2: EvalConvKind): OrbitChunkScore | null {
+    const { shape } = this;
+    // evaluate.ts takes Winograd for a 5x5 conv2 over an even-sided input (winogradFits): always so here.
+    let u: Float32Array | null = null;
+    if (conv2 === 'winograd' && shape.kernel === 5) {
+      if (this.uFor !== params[2]) {
+        this.u = winogradOrbitFilter(params[2]);
+        this.uFor = params[2];
+      }
+      u = this.u;
+    }
+    for (let i = 0; i < size; i++) this.indices[i] = start + i;
+    const pixels = this.pixels.subarray(0, size * shape.height * shape.width);
+    gatherPixels(split, this.indices.subarray(0, size), pixels);
+    const out = this.wasm.evalForward(params, pixels, size, u);
+    if (!out) return null;
+    let active = 0;
+    for (let i = 0; i < size; i++) if (out.hidden[i] > 0) active++;
+    const score = scoreLogits(loss, out.logits, split.labels.subarray(start, start + size), shape.classes);
+    return { correct: score.correct, lossSum: score.lossSum, active };
+  }
+}
+
+/** One split's chunk scores, summed as evaluateSplit sums them (losses in chunk order). */
+export function orbitSplitScore(shape: ModelShape, n: number, chunks: { correct: number; lossSums: number[]; active: number }): SplitScore {
+  let lossSum = 0;
+  for (const s of chunks.lossSums) lossSum += s;
+  return {
+    images: n,
+    accuracy: n === 0 ? NaN : chunks.correct / n,
+    loss: n === 0 ? NaN : lossSum / n,
+    fc1Active: new Array<number>(shape.widths[2]).fill(chunks.active),
+  };
+}
+
 /**
  * Scores the first `count` images of `split` as evaluateSplit does, from the orbit parameters, in
- * chunks of EVAL_CHUNK on `wasm` (built for EVAL_CHUNK images); null when a value is not finite.
+ * chunks of EVAL_CHUNK on `scorer`; null when a value is not finite.
  */
 export function evaluateOrbit(
   shape: ModelShape,
@@ -30,33 +90,34 @@ export function evaluateOrbit(
   count: number,
   loss: LossKind,
   conv2: EvalConvKind,
-  wasm: SymmetricStepWasm,
+  scorer: OrbitChunkScorer,
 ): SplitScore | null {
   const n = Math.min(count, split.count);
-  const pixelsPerImage = shape.height * shape.width;
-  const buffer = new Float32Array(Math.min(EVAL_CHUNK, n) * pixelsPerImage);
-  const indices = new Uint32Array(Math.min(EVAL_CHUNK, n));
-  // evaluate.ts takes Winograd for a 5x5 conv2 over an even-sided input (winogradFits): always so here.
-  const u = conv2 === 'winograd' && shape.kernel === 5 ? winogradOrbitFilter(params[2]) : null;
-  let correct = 0;
-  let lossSum = 0;
-  let active = 0;
+  const chunks = { correct: 0, lossSums: [] as number[], active: 0 };
   for (let start = 0; start < n; start += EVAL_CHUNK) {
-    const size = Math.min(EVAL_CHUNK, n - start);
-    for (let i = 0; i < size; i++) indices[i] = start + i;
-    const pixels = buffer.subarray(0, size * pixelsPerImage);
-    gatherPixels(split, indices.subarray(0, size), pixels);
-    const out = wasm.evalForward(params, pixels, size, u);
-    if (!out) return null;
-    for (let i = 0; i < size; i++) if (out.hidden[i] > 0) active++;
-    const score = scoreLogits(loss, out.logits, split.labels.subarray(start, start + size), shape.classes);
-    correct += score.correct;
-    lossSum += score.lossSum;
+    const score = scorer.score(params, split, start, Math.min(EVAL_CHUNK, n - start), loss, conv2);
+    if (!score) return null;
+    chunks.correct += score.correct;
+    chunks.active += score.active;
+    chunks.lossSums.push(score.lossSum);
   }
-  return {
-    images: n,
-    accuracy: n === 0 ? NaN : correct / n,
-    loss: n === 0 ? NaN : lossSum / n,
-    fc1Active: new Array<number>(shape.widths[2]).fill(active),
-  };
+  return orbitSplitScore(shape, n, chunks);
+}
+
+/** One split to score: the first `count` images of the train or test split. */
+export interface DenseEvalJob {
+  split: 'train' | 'test';
+  count: number;
+}
+
+/**
+ * Scores a symmetric network's evaluation chunks elsewhere (e.g. worker threads), each with an
+ * OrbitChunkScorer, so the result is bitwise what one thread gets. begin() copies the orbit
+ * parameters, starts the work and returns at once (the caller may go on training); finish() helps
+ * with what is left, waits, and returns each job's chunk scores, or null for a job where a chunk
+ * met a non-finite value. One evaluation at a time: begin, finish, begin, ...
+ */
+export interface DenseEvalPool {
+  begin(jobs: DenseEvalJob[], params: OrbitArrays): void;
+  finish(): ({ correct: number; lossSums: number[]; active: number } | null)[];
 }

@@ -15,7 +15,7 @@ import {
 } from './adam';
 import { BatchSampler } from '../data/batches';
 import type { EvalConvKind, ExperimentConfig } from '../config';
-import { EVAL_CHUNK, evaluateSplit, type SplitScore } from './evaluate';
+import { evaluateSplit, type SplitScore } from './evaluate';
 import { lossAndGradient } from './head';
 import { gatherPixels, type MnistData, type Split } from '../data/mnist';
 import { forwardLogits, initialParams, paramShapes, seedModelShape, type ModelShape } from './model';
@@ -27,7 +27,7 @@ import { validateAgainstData } from '../data/config-fits-data';
 import { hashFloat32Arrays } from '../run/weights-hash';
 import { anySymmetric, symmetricLayers, type SymmetricLayers } from './symmetric-exec';
 import { compressToOrbit, expandOrbit, findOrbit, orbitFits, type SymmetricOrbit } from './symmetric-orbit';
-import { evaluateOrbit } from './symmetric-eval';
+import { evaluateOrbit, OrbitChunkScorer, orbitSplitScore, type DenseEvalJob, type DenseEvalPool } from './symmetric-eval';
 import { symmetricGradients } from './symmetric-step';
 import { SymmetricStepWasm, symmetricStepWasmAvailable } from './symmetric-step-wasm';
 
@@ -62,9 +62,11 @@ export class Trainer {
   /** The symmetric step on the own WebAssembly, made on first use (null: the TypeScript one). */
   private stepWasm: SymmetricStepWasm | null | undefined;
   /** Evaluation once per copy set on the own WebAssembly, made on first use (null: not available). */
-  private evalWasm: SymmetricStepWasm | null | undefined;
+  private orbitScorer: OrbitChunkScorer | null | undefined;
   /** compressToOrbit of `params` (the array a step replaces), computed on first use. */
   private orbitAt: { params: tf.Tensor[]; orbit: Float32Array[] | null } | null = null;
+  /** Where evaluations of the network in orbit form may run while training goes on (see beginEvaluation). */
+  private readonly evalPool: DenseEvalPool | undefined;
   /** The step at which a trainer off the symmetric step next looks for symmetry. */
   private orbitCheckAt = 0;
   /** How many steps ran each way (this trainer's own steps, not a resumed run's earlier ones). */
@@ -95,8 +97,9 @@ export class Trainer {
      * same bits, slower). The own kernels (MaxPoolGrad, Sum) are switched for the whole engine:
      * setOwnWasm, useKernelSet.
      */
-    options: { ownWasm?: boolean } = {},
+    options: { ownWasm?: boolean; evalPool?: DenseEvalPool } = {},
   ) {
+    this.evalPool = options.evalPool;
     validateAgainstData(config, data);
     this.shape = seedModelShape(config.widths, data.rows, data.cols);
     this.hyper = { lr: config.lr, ...TF_ADAM };
@@ -277,13 +280,66 @@ export class Trainer {
    */
   evaluate(split: Split, count: number, conv2: EvalConvKind = this.config.evalConv): SplitScore {
     const orbit = this.config.symmetricExec === 'on' ? this.orbitParams() : null;
-    if (orbit) {
-      if (this.evalWasm === undefined) this.evalWasm = symmetricStepWasmAvailable() ? new SymmetricStepWasm(this.shape, EVAL_CHUNK) : null;
-      const score = this.evalWasm && evaluateOrbit(this.shape, orbit, split, count, this.config.loss, conv2, this.evalWasm);
+    const scorer = orbit && this.scorer();
+    if (orbit && scorer) {
+      const score = evaluateOrbit(this.shape, orbit, split, count, this.config.loss, conv2, scorer);
       if (score) return score;
     }
     const symmetric = this.config.symmetricExec === 'on' ? this.symmetricLayers() : undefined;
     return evaluateSplit(this.shape, this.params, split, count, this.config.loss, conv2, symmetric);
+  }
+
+  /** The evaluation scorer for the network in orbit form (null without WebAssembly SIMD). */
+  private scorer(): OrbitChunkScorer | null {
+    if (this.orbitScorer === undefined) this.orbitScorer = symmetricStepWasmAvailable() ? new OrbitChunkScorer(this.shape) : null;
+    return this.orbitScorer;
+  }
+
+  /** True when evaluations may run on the pool's threads while training goes on (see beginEvaluation). */
+  get evaluatesInBackground(): boolean {
+    return this.evalPool !== undefined && this.config.symmetricExec === 'on';
+  }
+
+  /**
+   * Starts evaluating the current parameters on the first `trainCount` train images (skipped when 0)
+   * and all test images; the returned function gives the scores. A network in orbit form is scored
+   * on the pool's threads (when there is a pool) until then, so training may go on in between;
+   * otherwise the work is done here at once. The same scores either way.
+   */
+  beginEvaluation(trainCount: number): () => { train: SplitScore | null; test: SplitScore } {
+    const { train, test } = this.data;
+    const nTrain = Math.min(trainCount, train.count);
+    const orbit = this.evaluatesInBackground && this.scorer() ? this.orbitParams() : null;
+    const pool = this.evalPool;
+    if (!orbit || !pool || test.count === 0) {
+      const now = { train: nTrain > 0 ? this.evaluate(train, nTrain) : null, test: this.evaluate(test, test.count) };
+      return () => now;
+    }
+    const params = orbit.map((a) => a.slice());
+    const jobs: DenseEvalJob[] = [
+      ...(nTrain > 0 ? [{ split: 'train' as const, count: nTrain }] : []),
+      { split: 'test', count: test.count },
+    ];
+    pool.begin(jobs, params);
+    return () => {
+      const r = pool.finish();
+      if (r.every((x) => x !== null)) {
+        return {
+          train: nTrain > 0 ? orbitSplitScore(this.shape, nTrain, r[0]!) : null,
+          test: orbitSplitScore(this.shape, test.count, r[r.length - 1]!),
+        };
+      }
+      // A chunk met a non-finite value: every unit, from the parameters of the evaluation step.
+      const full = expandOrbit(this.shape, params);
+      const shapes = paramShapes(this.shape);
+      const tensors = full.map((a, i) => tf.tensor(a, shapes[i], 'float32'));
+      const layers = symmetricLayers(this.shape, full);
+      const score = (split: Split, n: number) =>
+        evaluateSplit(this.shape, tensors, split, n, this.config.loss, this.config.evalConv, layers);
+      const out = { train: nTrain > 0 ? score(train, nTrain) : null, test: score(test, test.count) };
+      tf.dispose(tensors);
+      return out;
+    };
   }
 
   /** The parameters in orbit form when every copy set is one finite value (checked once per step), else null. */

@@ -8,6 +8,7 @@ import type { MnistData } from '../data/mnist';
 import { Trainer } from '../dense/trainer';
 import { setConvGradZeroSkip } from '../kernels/zero-skip';
 import { runExperiment } from './run-experiment';
+import type { DenseEvalPool } from '../dense/symmetric-eval';
 
 /**
  * One benchmark subject: the engine on the seed's constant init, or `-random` on truncated-normal
@@ -182,13 +183,14 @@ export interface ProtocolTiming {
 /**
  * Runs the seed's protocol (its config, constant init, full evaluations every 100 steps and after
  * the last) for `steps` steps and times it; `protocol-plain` turns the zero skipping and symmetric
- * execution off, so both give the same weights hash and metrics. The engine must have been started.
+ * execution off, so both give the same weights hash and metrics. `protocol` evaluates on
+ * `denseEvalPool` when given, as `train` does on more than one thread. The engine must have been started.
  */
 export async function benchmarkProtocol(
   subject: ProtocolSubject,
   config: ExperimentConfig,
   data: MnistData,
-  options: { steps: number; threads: number },
+  options: { steps: number; threads: number; denseEvalPool?: DenseEvalPool },
 ): Promise<ProtocolTiming> {
   const plain = subject === 'protocol-plain';
   await tf.setBackend('wasm');
@@ -196,7 +198,7 @@ export async function benchmarkProtocol(
   setConvGradZeroSkip(!plain);
   try {
     const run: ExperimentConfig = { ...config, steps: options.steps, symmetricExec: plain ? 'off' : 'on' };
-    const s = await runExperiment(run, data);
+    const s = await runExperiment(run, data, { denseEvalPool: plain ? undefined : options.denseEvalPool });
     const stepMs = s.msPerStep * s.steps;
     const msPerEvaluation = (s.wallMs - stepMs) / s.evaluations;
     return {

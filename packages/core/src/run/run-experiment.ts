@@ -11,6 +11,7 @@ import { seedCsvLine } from './seed-csv';
 import { symmetryReport } from '../science/symmetry';
 import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
 import { Trainer, type EvalPath, type StepPath } from '../dense/trainer';
+import type { DenseEvalPool } from '../dense/symmetric-eval';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
 import { CORE_VERSION } from '../version';
 import type { EvalRecord, RunEvent, RunSummary } from './run-events';
@@ -21,6 +22,8 @@ export type { EvalRecord, RunEvent, RunSummary } from './run-events';
 export interface RunHooks {
   /** Runs the width-1 twin's evaluations (worker threads, say); results are bitwise the same. */
   twinEvalPool?: TwinEvalPool;
+  /** Runs the dense network's evaluations while it is symmetric (worker threads, say); results are bitwise the same. */
+  denseEvalPool?: DenseEvalPool;
   onEvent?: (event: RunEvent) => void;
   /**
    * Awaited between steps: return 'stop' to end the run early (it then throws RunStoppedError).
@@ -90,7 +93,10 @@ export async function runExperiment(
       throw new CheckpointError('checkpoint was trained on different MNIST data (fingerprint differs); pass the data the run used');
     }
   }
-  const trainer = config.model === 'twin' ? new TwinTrainer(config, data, hooks.twinEvalPool) : new Trainer(config, data);
+  const trainer =
+    config.model === 'twin'
+      ? new TwinTrainer(config, data, hooks.twinEvalPool)
+      : new Trainer(config, data, { evalPool: hooks.denseEvalPool });
   if (resume) {
     try {
       trainer.importState(resume.trainer);
@@ -162,7 +168,7 @@ export async function runExperiment(
       ...(pendingStepPath ? { stepPath: pendingStepPath } : {}),
     });
   };
-  const overlap = trainer instanceof TwinTrainer && trainer.evaluatesInBackground;
+  const overlap = trainer.evaluatesInBackground;
   const beginEvaluation = (step: number) => {
     let scores: () => { train: SplitScore | null; test: SplitScore };
     if (trainer instanceof TwinTrainer) {
@@ -171,11 +177,7 @@ export async function runExperiment(
       pendingPath = trainer.evalPath();
       pendingStepPath = trainer.lastStepPath ?? undefined;
       evalPaths!.push([step, pendingPath]);
-      const now = {
-        train: trainCount > 0 ? trainer.evaluate(data.train, trainCount) : null,
-        test: trainer.evaluate(data.test, data.test.count),
-      };
-      scores = () => now;
+      scores = trainer.beginEvaluation(trainCount);
     }
     const params = trainer.paramValues();
     const symmetry = symmetryReport(trainer.shape, params, config.symTol);
