@@ -6,11 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config';
 import { initEngine } from '../engine/engine';
+import { EVAL_CHUNK } from './evaluate';
 import { gatherPixels, type MnistData } from '../data/mnist';
 import { MT19937 } from '../random/prng';
 import { evaluateSplit } from './evaluate';
 import { forwardLogits, paramShapes, seedModelShape, type ModelShape } from './model';
-import { evaluateOrbit, OrbitChunkScorer, winogradOrbitFilter } from './symmetric-eval';
+import { evaluateOrbit, OrbitChunkScorer, winogradOrbitFilter, type DenseEvalJob, type DenseEvalPool } from './symmetric-eval';
 import { compressToOrbit, expandOrbit, orbitSizes } from './symmetric-orbit';
 import { SymmetricStepWasm } from './symmetric-step-wasm';
 import { Trainer } from './trainer';
@@ -107,5 +108,74 @@ describe('symmetric evaluation on the own WebAssembly', () => {
       expect(evaluateOrbit(t.shape, orbit, split, 2500, 'seed', conv, scorer)).toEqual(want);
     }
     t.dispose();
+  });
+
+  /** A pool that scores on this thread when finish() is called (what the CLI's workers compute). */
+  function inlinePool(shape: ModelShape): DenseEvalPool & { begun: number; failedJobs: number } {
+    const scorer = new OrbitChunkScorer(shape);
+    let pending: { jobs: DenseEvalJob[]; params: Float32Array[] } | null = null;
+    return {
+      begun: 0,
+      failedJobs: 0,
+      begin(jobs, params) {
+        pending = { jobs, params };
+        this.begun++;
+      },
+      finish() {
+        const { jobs, params } = pending!;
+        pending = null;
+        const out = jobs.map((job) => {
+          const split = job.split === 'train' ? data.train : data.test;
+          const out = { correct: 0, lossSums: [] as number[], active: 0 };
+          for (let start = 0; start < job.count; start += EVAL_CHUNK) {
+            const r = scorer.score(params, split, start, Math.min(EVAL_CHUNK, job.count - start), 'seed', 'winograd');
+            if (!r) return null;
+            out.correct += r.correct;
+            out.active += r.active;
+            out.lossSums.push(r.lossSum);
+          }
+          return out;
+        });
+        this.failedJobs += out.filter((r) => r === null).length;
+        return out;
+      },
+    };
+  }
+
+  it('with a pool: scored from the parameters of the evaluation step while training goes on, the same scores', () => {
+    const widths: [number, number, number] = [16, 16, 16];
+    const pool = inlinePool(seedModelShape(widths));
+    const t = new Trainer(resolveConfig({ widths }), data, { evalPool: pool });
+    const ref = new Trainer(resolveConfig({ widths, symmetricExec: 'off' }), data);
+    for (let i = 0; i < 10; i++) [t, ref].forEach((x) => x.trainStep());
+    expect(t.evaluatesInBackground).toBe(true);
+    const scores = t.beginEvaluation(300);
+    const want = { train: ref.evaluate(data.train, 300), test: ref.evaluate(data.test, data.test.count) };
+    for (let i = 0; i < 5; i++) t.trainStep();
+    expect(scores()).toEqual(want);
+    expect(pool.begun).toBe(1);
+    t.dispose();
+    ref.dispose();
+  });
+
+  it('with a pool, a network whose values overflow in evaluation: scored in full from the parameters of its step', () => {
+    const widths: [number, number, number] = [16, 16, 16];
+    const pool = inlinePool(seedModelShape(widths));
+    const t = new Trainer(resolveConfig({ widths }), data, { evalPool: pool });
+    const ref = new Trainer(resolveConfig({ widths, symmetricExec: 'off' }), data);
+    for (const x of [t, ref]) {
+      const state = x.exportState();
+      state.params[4].fill(3e38); // fc1's weights: finite, but their sums overflow
+      x.importState(state);
+    }
+    const scores = t.beginEvaluation(300);
+    const want = { train: ref.evaluate(data.train, 300), test: ref.evaluate(data.test, data.test.count) };
+    t.trainStep();
+    const got = scores();
+    expect(pool.begun).toBe(1);
+    expect(pool.failedJobs).toBe(2); // the pool met the overflow in both splits
+    expect(got).toEqual(want);
+    t.dispose();
+    ref.dispose();
   });
 });
