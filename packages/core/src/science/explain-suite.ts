@@ -21,14 +21,17 @@ export const TINY_PERTURB = 1e-20;
 /**
  * Quick run lengths, per role: the shortest at which each effect shows, from measurements on the
  * first 2000 test images (docs/ANSWER.md). The symmetric network sits at 11.70% (one class) until
- * step 250 and is near 19-20% from step 300 on, so the constant-init dense run needs 300 steps
- * before "equal to the twin" means more than "both at chance".
+ * step 250 and is near 19-20% from step 300 on, so the constant-init dense run needs at least 300
+ * steps before "equal to the twin" means more than "both at chance".
  */
 export const QUICK_LENGTHS = {
   /** The plateau is measured from step 500; the twin costs ~2 ms a step. */
   twin: { steps: 3000, evalEvery: 50 },
-  /** Off chance from step 300 (dense: ~85 ms a step on 2 threads). */
-  symmetricDense: { steps: 300, evalEvery: 100 },
+  /**
+   * As long as the twin, so the two are compared at all 61 evaluations: the symmetric network
+   * trains and evaluates once per copy set (a few ms a step, docs/ENGINE.md).
+   */
+  symmetricDense: { steps: 3000, evalEvery: 50 },
   /** Random init is at 52.50% by step 100, the symmetric network at 11.70%. */
   randomInit: { steps: 100, evalEvery: 50 },
   /** 1e-10: 28.75% at step 500 against the symmetric network's 18.20% (at 400: 18.75% against 18.70%). */
