@@ -9,6 +9,8 @@
 // batch's pixels, calls forward, computes the loss head's gradient from the logits, writes it, and
 // calls backward. Every pointer is a byte address in this module's own memory.
 
+import { diffRow, inputRows, nonFinite, relu, sumRow, times } from './kernels/WinogradConvPool';
+
 /** Address of the first byte the caller may use (after this module's own data). */
 export function heapStart(): usize {
   return (__heap_base + 15) & ~15;
@@ -231,7 +233,7 @@ function convOneChannel(inp: usize, inW: i32, inH: i32, w: usize, reversed: bool
 }
 
 // @ts-ignore: decorator
-@inline function relu(v: f32): f32 {
+@inline function reluF32(v: f32): f32 {
   return v > 0 ? v : 0;
 }
 
@@ -249,13 +251,13 @@ function reluPool(z: usize, h: i32, w: i32, zWq: i32, win: usize, pooled: usize,
       for (let px = 0; px < pw; px++, o++) {
         const c0 = (b * h + 2 * py) * zWq + 2 * px;
         let at = c0;
-        let best = relu(load<f32>(z + (<usize>c0 << 2)));
+        let best = reluF32(load<f32>(z + (<usize>c0 << 2)));
         const c1 = c0 + 1, c2 = c0 + zWq, c3 = c0 + zWq + 1;
-        let v = relu(load<f32>(z + (<usize>c1 << 2)));
+        let v = reluF32(load<f32>(z + (<usize>c1 << 2)));
         if (v > best) { best = v; at = c1; }
-        v = relu(load<f32>(z + (<usize>c2 << 2)));
+        v = reluF32(load<f32>(z + (<usize>c2 << 2)));
         if (v > best) { best = v; at = c2; }
-        v = relu(load<f32>(z + (<usize>c3 << 2)));
+        v = reluF32(load<f32>(z + (<usize>c3 << 2)));
         if (v > best) { best = v; at = c3; }
         store<i32>(win + (<usize>o << 2), at);
         const dst = transposed
@@ -265,6 +267,31 @@ function reluPool(z: usize, h: i32, w: i32, zWq: i32, win: usize, pooled: usize,
       }
     }
   }
+}
+
+/**
+ * For the 16 floats w[0..15] and two factors s and t (splat): out[j] = the sum from +0 of `count`
+ * identical terms s * w[j], out1[j] the same with t (plus bias[j] after the sum when bias != 0).
+ * Eight independent sums in flight.
+ */
+function productsRepeated(w: usize, s: v128, t: v128, count: i32, bias: usize, out: usize, out1: usize): void {
+  const zero = f32x4.splat(0);
+  const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+  const p0 = f32x4.mul(s, w0), p1 = f32x4.mul(s, w1), p2 = f32x4.mul(s, w2), p3 = f32x4.mul(s, w3);
+  const q0 = f32x4.mul(t, w0), q1 = f32x4.mul(t, w1), q2 = f32x4.mul(t, w2), q3 = f32x4.mul(t, w3);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  let e0 = zero, e1 = zero, e2 = zero, e3 = zero;
+  for (let r = 0; r < count; r++) {
+    a0 = f32x4.add(a0, p0); a1 = f32x4.add(a1, p1); a2 = f32x4.add(a2, p2); a3 = f32x4.add(a3, p3);
+    e0 = f32x4.add(e0, q0); e1 = f32x4.add(e1, q1); e2 = f32x4.add(e2, q2); e3 = f32x4.add(e3, q3);
+  }
+  if (bias != 0) {
+    const b0 = v128.load(bias), b1 = v128.load(bias, 16), b2 = v128.load(bias, 32), b3 = v128.load(bias, 48);
+    a0 = f32x4.add(a0, b0); a1 = f32x4.add(a1, b1); a2 = f32x4.add(a2, b2); a3 = f32x4.add(a3, b3);
+    e0 = f32x4.add(e0, b0); e1 = f32x4.add(e1, b1); e2 = f32x4.add(e2, b2); e3 = f32x4.add(e3, b3);
+  }
+  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
+  v128.store(out1, e0); v128.store(out1, e1, 16); v128.store(out1, e2, 32); v128.store(out1, e3, 48);
 }
 
 /** Forward pass to the logits (conv2 by direct sums); returns 1 when every value on the way is finite, else 0. */
@@ -288,44 +315,6 @@ export function a3(): usize {
 
 /** Scratch of 36 vectors: four tiles' inputs, then their transforms. */
 let aTiles: usize = 0;
-
-// @ts-ignore: decorator
-@inline function times(k: f32, v: v128): v128 {
-  return f32x4.mul(f32x4.splat(k), v);
-}
-
-/**
- * B^T applied to d0..d5 (one column or row of four tiles), stored at dst, dst + step, ...: the
- * operations of the heap kernels' WinogradConvPool, lane for lane.
- */
-// @ts-ignore: decorator
-@inline function inputRows(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, dst: usize, step: usize): void {
-  v128.store(dst, f32x4.add(f32x4.sub(times(4, d0), times(5, d2)), d4));
-  v128.store(dst + step, f32x4.sub(f32x4.add(d3, d4), times(4, f32x4.add(d1, d2))));
-  v128.store(dst + 2 * step, f32x4.add(f32x4.sub(d4, d3), times(4, f32x4.sub(d1, d2))));
-  v128.store(dst + 3 * step, f32x4.add(f32x4.sub(d4, d2), times(2, f32x4.sub(d3, d1))));
-  v128.store(dst + 4 * step, f32x4.sub(f32x4.sub(d4, d2), times(2, f32x4.sub(d3, d1))));
-  v128.store(dst + 5 * step, f32x4.add(f32x4.sub(times(4, d1), times(5, d3)), d5));
-}
-
-// @ts-ignore: decorator
-@inline function sumRow(m: usize, b: i32): v128 {
-  const q = m + (<usize>b << 4);
-  const m1 = v128.load(q, 96), m2 = v128.load(q, 192), m3 = v128.load(q, 288), m4 = v128.load(q, 384);
-  return f32x4.add(f32x4.add(f32x4.add(m1, m2), f32x4.add(m3, m4)), v128.load(q));
-}
-
-// @ts-ignore: decorator
-@inline function diffRow(m: usize, b: i32): v128 {
-  const q = m + (<usize>b << 4);
-  const m1 = v128.load(q, 96), m2 = v128.load(q, 192), m3 = v128.load(q, 288), m4 = v128.load(q, 384);
-  return f32x4.add(f32x4.add(f32x4.sub(m1, m2), times(2, f32x4.sub(m3, m4))), v128.load(q, 480));
-}
-
-// @ts-ignore: decorator
-@inline function reluV(v: v128): v128 {
-  return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
-}
 
 /**
  * conv2 + bias + ReLU + 2x2 max-pool of one output channel by F(2x2, 5x5), four tiles (pooling
@@ -384,15 +373,14 @@ function conv2Winograd(u: usize, bias: f32): bool {
       v128.store(mx, a8, 128);
     }
     // Y = A^T M A, bias, ReLU, and the pool's maximum.
-    const s00 = sumRow(m, 0), s01 = sumRow(m, 1), s02 = sumRow(m, 2), s03 = sumRow(m, 3), s04 = sumRow(m, 4), s05 = sumRow(m, 5);
-    const s10 = diffRow(m, 0), s11 = diffRow(m, 1), s12 = diffRow(m, 2), s13 = diffRow(m, 3), s14 = diffRow(m, 4), s15 = diffRow(m, 5);
+    const s00 = sumRow(m, 16), s01 = sumRow(m + 16, 16), s02 = sumRow(m + 32, 16), s03 = sumRow(m + 48, 16), s04 = sumRow(m + 64, 16), s05 = sumRow(m + 80, 16);
+    const s10 = diffRow(m, 16), s11 = diffRow(m + 16, 16), s12 = diffRow(m + 32, 16), s13 = diffRow(m + 48, 16), s14 = diffRow(m + 64, 16), s15 = diffRow(m + 80, 16);
     const y00 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s01, s02), f32x4.add(s03, s04)), s00), bv);
     const y01 = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(s01, s02), times(2, f32x4.sub(s03, s04))), s05), bv);
     const y10 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s11, s12), f32x4.add(s13, s14)), s10), bv);
     const y11 = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(s11, s12), times(2, f32x4.sub(s13, s14))), s15), bv);
-    bad = v128.or(bad, v128.or(v128.or(f32x4.ne(f32x4.sub(y00, y00), zero), f32x4.ne(f32x4.sub(y01, y01), zero)),
-      v128.or(f32x4.ne(f32x4.sub(y10, y10), zero), f32x4.ne(f32x4.sub(y11, y11), zero))));
-    const pooled = f32x4.max(f32x4.max(reluV(y00), reluV(y01)), f32x4.max(reluV(y10), reluV(y11)));
+    bad = v128.or(bad, v128.or(v128.or(nonFinite(y00), nonFinite(y01)), v128.or(nonFinite(y10), nonFinite(y11))));
+    const pooled = f32x4.max(f32x4.max(relu(y00), relu(y01)), f32x4.max(relu(y10), relu(y11)));
     // The four pooled values, those of real tiles to their places.
     v128.store(tmp, pooled);
     for (let lane = 0; lane < 4 && t0 + lane < total; lane++) {
@@ -441,29 +429,13 @@ function forwardWith(winograd: bool, u: usize): i32 {
   if (!finite(aZ3, NQ)) return 0;
   // fc2: each logit F1 identical terms, 16 classes at a time.
   const w4 = paramSlot(6), b4 = paramSlot(7);
-  // Two images at a time (rows of aA3 past N are zero), eight independent sums in flight.
+  // Two images at a time (aA3 has a row past N), eight independent sums in flight.
   for (let b = 0; b < N; b += 2) {
     const s = v128.load32_splat(aA3 + (<usize>b << 2));
     const t = v128.load32_splat(aA3 + (<usize>(b + 1) << 2));
     for (let c0 = 0; c0 < CLQ; c0 += 16) {
-      const wc = w4 + (<usize>c0 << 2);
-      const w0 = v128.load(wc), w1 = v128.load(wc, 16), w2 = v128.load(wc, 32), w3 = v128.load(wc, 48);
-      const p0 = f32x4.mul(s, w0), p1 = f32x4.mul(s, w1), p2 = f32x4.mul(s, w2), p3 = f32x4.mul(s, w3);
-      const q0 = f32x4.mul(t, w0), q1 = f32x4.mul(t, w1), q2 = f32x4.mul(t, w2), q3 = f32x4.mul(t, w3);
-      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-      let e0 = zero, e1 = zero, e2 = zero, e3 = zero;
-      for (let r = 0; r < F1; r++) {
-        a0 = f32x4.add(a0, p0); a1 = f32x4.add(a1, p1); a2 = f32x4.add(a2, p2); a3 = f32x4.add(a3, p3);
-        e0 = f32x4.add(e0, q0); e1 = f32x4.add(e1, q1); e2 = f32x4.add(e2, q2); e3 = f32x4.add(e3, q3);
-      }
-      const bc = b4 + (<usize>c0 << 2);
-      const b0v = v128.load(bc), b1v = v128.load(bc, 16), b2v = v128.load(bc, 32), b3v = v128.load(bc, 48);
       const o = aLogitsQ + (<usize>(b * CLQ + c0) << 2);
-      v128.store(o, f32x4.add(a0, b0v)); v128.store(o, f32x4.add(a1, b1v), 16);
-      v128.store(o, f32x4.add(a2, b2v), 32); v128.store(o, f32x4.add(a3, b3v), 48);
-      const o1 = o + (<usize>CLQ << 2);
-      v128.store(o1, f32x4.add(e0, b0v)); v128.store(o1, f32x4.add(e1, b1v), 16);
-      v128.store(o1, f32x4.add(e2, b2v), 32); v128.store(o1, f32x4.add(e3, b3v), 48);
+      productsRepeated(w4 + (<usize>c0 << 2), s, t, F1, b4 + (<usize>c0 << 2), o, o + (<usize>CLQ << 2));
     }
   }
   for (let b = 0; b < N; b++) memory.copy(aLogits + (<usize>(b * CL) << 2), aLogitsQ + (<usize>(b * CLQ) << 2), <usize>CL << 2);
@@ -531,20 +503,8 @@ export function backward(): i32 {
     const s = v128.load32_splat(aDz3 + (<usize>b << 2));
     const t = v128.load32_splat(aDz3 + (<usize>(b + 1) << 2));
     for (let q0 = 0; q0 < PQ; q0 += 16) {
-      const wq = w3 + (<usize>q0 << 2);
-      const w0 = v128.load(wq), w1 = v128.load(wq, 16), w2 = v128.load(wq, 32), w3v = v128.load(wq, 48);
-      const p0 = f32x4.mul(w0, s), p1 = f32x4.mul(w1, s), p2 = f32x4.mul(w2, s), p3 = f32x4.mul(w3v, s);
-      const q0v = f32x4.mul(w0, t), q1 = f32x4.mul(w1, t), q2 = f32x4.mul(w2, t), q3 = f32x4.mul(w3v, t);
-      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-      let e0 = zero, e1 = zero, e2 = zero, e3 = zero;
-      for (let r = 0; r < F1; r++) {
-        a0 = f32x4.add(a0, p0); a1 = f32x4.add(a1, p1); a2 = f32x4.add(a2, p2); a3 = f32x4.add(a3, p3);
-        e0 = f32x4.add(e0, q0v); e1 = f32x4.add(e1, q1); e2 = f32x4.add(e2, q2); e3 = f32x4.add(e3, q3);
-      }
       const o = aDp2 + (<usize>(b * PQ + q0) << 2);
-      v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
-      const o1 = o + (<usize>PQ << 2);
-      v128.store(o1, e0); v128.store(o1, e1, 16); v128.store(o1, e2, 32); v128.store(o1, e3, 48);
+      productsRepeated(w3 + (<usize>q0 << 2), s, t, F1, 0, o, o + (<usize>PQ << 2));
     }
   }
   if (!finite(aDp2, N * PQ)) return 0;

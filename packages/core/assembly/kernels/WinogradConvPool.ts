@@ -21,7 +21,7 @@ export function winogradScratchBytes(c: i32, co: i32): i32 {
 }
 
 // @ts-ignore: decorator
-@inline function times(k: f32, v: v128): v128 {
+@inline export function times(k: f32, v: v128): v128 {
   return f32x4.mul(f32x4.splat(k), v);
 }
 
@@ -30,7 +30,7 @@ export function winogradScratchBytes(c: i32, co: i32): i32 {
  * dst, dst + step, ..., in the order of the rows of B^T.
  */
 // @ts-ignore: decorator
-@inline function inputRows(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, dst: usize, step: usize): void {
+@inline export function inputRows(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, dst: usize, step: usize): void {
   v128.store(dst, f32x4.add(f32x4.sub(times(4, d0), times(5, d2)), d4));
   v128.store(dst + step, f32x4.sub(f32x4.add(d3, d4), times(4, f32x4.add(d1, d2))));
   v128.store(dst + 2 * step, f32x4.add(f32x4.sub(d4, d3), times(4, f32x4.sub(d1, d2))));
@@ -41,14 +41,14 @@ export function winogradScratchBytes(c: i32, co: i32): i32 {
 
 /** Row 0 of A^T (1, 1, 1, 1, 1, 0) applied to the column of M at q (rows 6 * step apart). */
 // @ts-ignore: decorator
-@inline function sumRow(q: usize, step: usize): v128 {
+@inline export function sumRow(q: usize, step: usize): v128 {
   const m1 = v128.load(q + 6 * step), m2 = v128.load(q + 12 * step), m3 = v128.load(q + 18 * step), m4 = v128.load(q + 24 * step);
   return f32x4.add(f32x4.add(f32x4.add(m1, m2), f32x4.add(m3, m4)), v128.load(q));
 }
 
 /** Row 1 of A^T (0, 1, -1, 2, -2, 1) applied to the column of M at q. */
 // @ts-ignore: decorator
-@inline function diffRow(q: usize, step: usize): v128 {
+@inline export function diffRow(q: usize, step: usize): v128 {
   const m1 = v128.load(q + 6 * step), m2 = v128.load(q + 12 * step), m3 = v128.load(q + 18 * step), m4 = v128.load(q + 24 * step);
   return f32x4.add(f32x4.add(f32x4.sub(m1, m2), times(2, f32x4.sub(m3, m4))), v128.load(q + 30 * step));
 }
