@@ -2,6 +2,7 @@
 // through puppeteer-core (WebDriver BiDi), WebKitGTK through its WebDriver over plain HTTP, the
 // built `serve` on a free loopback port, and the comparison that ignores wall-clock fields.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
@@ -54,6 +55,34 @@ export async function startServe(dataDir: string): Promise<{ server: ChildProces
 }
 
 type Json = Record<string, unknown>;
+
+/**
+ * Starts `serve` on `dataDir` and a headless Chromium before the enclosing describe's tests and
+ * stops both after them (then runs `cleanup`); the returned object gives the page's base URL and
+ * the browser once started.
+ */
+export function useServedChromium(dataDir: string, cleanup?: () => void): { readonly base: string; readonly browser: Browser } {
+  let server: ChildProcess | undefined;
+  let base = '';
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    ({ server, base } = await startServe(dataDir));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+    cleanup?.();
+  });
+  return {
+    get base() {
+      return base;
+    },
+    get browser() {
+      return browser!;
+    },
+  };
+}
 
 /**
  * Drops what may differ between two runs of one config: wall-clock fields, and the engine's thread

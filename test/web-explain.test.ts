@@ -1,14 +1,7 @@
-// The explain suite in the page's engine worker (headless Chromium, the built `serve` on the small
-// fixture) gives the CLI's report.json numbers for the same suite: findings, table, every
-// evaluation and weights hash, timings aside. The worker's `explain` method is called through
-// comlink's message protocol from the served page, as the Answer view (answer-view.ts) calls it.
-// The Answer view itself (`?view=answer`) shows the same report, and its rerun links retrain a run.
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HAS_CHROMIUM, launchChromium, startServe, untimed, warnIfNoChromium } from './browser';
+import { describe, expect, test } from 'vitest';
+import { HAS_CHROMIUM, untimed, useServedChromium, warnIfNoChromium } from './browser';
 import { FIXTURE, runCli, tempDir } from './helpers';
 
 warnIfNoChromium('web-explain.test');
@@ -29,19 +22,7 @@ function comparable(report: Json): Json {
 }
 
 describe.skipIf(!HAS_CHROMIUM)('explain in the web worker', () => {
-  let server: ChildProcess;
-  let base = '';
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, base } = await startServe(FIXTURE));
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-  });
+  const served = useServedChromium(FIXTURE);
 
   let cliReport: Json | null = null;
   /** The CLI's report.json for the suite (run once). */
@@ -58,8 +39,8 @@ describe.skipIf(!HAS_CHROMIUM)('explain in the web worker', () => {
   test("the worker's explain gives the CLI's report.json for the same suite", async () => {
     const cliReport = cliExplain();
 
-    const page = await browser.newPage();
-    await page.goto(base);
+    const page = await served.browser.newPage();
+    await page.goto(served.base);
     const result = await page.evaluate(async (options) => {
       const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
       const keys = ['trainImages', 'trainLabels', 'testImages', 'testLabels'];
@@ -108,8 +89,8 @@ describe.skipIf(!HAS_CHROMIUM)('explain in the web worker', () => {
 
   test("the Answer view shows the same report, and a run's rerun link retrains it", async () => {
     const cli = cliExplain();
-    const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
-    await page.goto(`${base}?${QUERY}&autorun=1`);
+    const page = await served.browser.newPage({ viewport: { width: 1100, height: 1300 } });
+    await page.goto(`${served.base}?${QUERY}&autorun=1`);
     await page.waitForFunction(
       () =>
         !(document.querySelector('[data-testid=answer-download]') as HTMLElement | null)?.hidden ||

@@ -1,13 +1,13 @@
 // The web page end to end in a real headless Chromium, against the BUILT `mnist-sym-wasm serve` on
 // the small fixture: the server's rules, config from the URL, autorun, pause/resume/stop, the
 // downloads, error display, and bitwise parity with the CLI (same weightsSha256, same CSV bytes).
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HAS_CHROMIUM, launchChromium, startServe, untimed, warnIfNoChromium } from './browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { HAS_CHROMIUM, untimed, useServedChromium, warnIfNoChromium } from './browser';
 import { CLI, FIXTURE, ROOT } from './helpers';
 
 /** Screenshots go to a temp folder unless MSW_SCREENSHOTS_DIR says where (docs/ for the committed ones). */
@@ -29,24 +29,11 @@ type Json = Record<string, unknown>;
 const PARITY_SHA_FROM_CLI = { value: '' };
 
 describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
-  let server: ChildProcess;
-  let base = '';
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, base } = await startServe(FIXTURE));
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-    rmSync(TMP, { recursive: true, force: true });
-  });
+  const served = useServedChromium(FIXTURE, () => rmSync(TMP, { recursive: true, force: true }));
 
   async function open(query: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
-    await page.goto(`${base}?${query}`);
+    const page = await served.browser.newPage({ viewport: { width: 1100, height: 1300 } });
+    await page.goto(`${served.base}?${query}`);
     return page;
   }
 
@@ -85,16 +72,16 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
   }
 
   test('serve: isolation headers, GET/HEAD only, nothing outside its files', async () => {
-    const page = await fetch(base);
+    const page = await fetch(served.base);
     expect(page.status).toBe(200);
     expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect(await page.text()).toContain('data-testid="weights-sha256"');
-    expect((await fetch(`${base}tfjs-backend-wasm-simd.wasm`)).headers.get('content-type')).toBe('application/wasm');
-    const gz = await fetch(`${base}mnist/t10k-labels-idx1-ubyte.gz`, { method: 'HEAD' });
+    expect((await fetch(`${served.base}tfjs-backend-wasm-simd.wasm`)).headers.get('content-type')).toBe('application/wasm');
+    const gz = await fetch(`${served.base}mnist/t10k-labels-idx1-ubyte.gz`, { method: 'HEAD' });
     expect(gz.status).toBe(200);
     expect(gz.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
-    const post = await fetch(base, { method: 'POST', body: 'x' });
+    const post = await fetch(served.base, { method: 'POST', body: 'x' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     // Raw HTTP paths (fetch would normalise the dots away before sending).
@@ -106,7 +93,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
       '/mnist/README.md',
     ]) {
       const status = await new Promise<number>((ok, fail) => {
-        const url = new URL(base);
+        const url = new URL(served.base);
         import('node:http').then(({ request }) =>
           request({ host: url.hostname, port: url.port, path, method: 'GET' }, (res) => {
             res.resume();
@@ -142,7 +129,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(await page.textContent('[data-testid=error]')).toBe("URL parameter: invalid steps: 'abc' (expected an integer >= 0)");
     expect(await page.isEnabled('[data-testid=start]')).toBe(true);
     expect(await page.textContent('[data-testid=status]')).toBe('not started');
-    await page.goto(`${base}?stepz=3`);
+    await page.goto(`${served.base}?stepz=3`);
     await page.waitForSelector('[data-testid=error]:visible');
     expect(await page.textContent('[data-testid=error]')).toMatch(/^URL parameter: unknown config key 'stepz' \(known: .*\bsteps\b/);
     await page.close();
@@ -158,7 +145,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     // evalTrain larger than the train split: refused from the train labels, before the images are fetched.
     const requested: string[] = [];
     page.on('request', (request) => void requested.push(request.url()));
-    await page.goto(`${base}?validationSize=100&evalTrain=5000&autorun=1`);
+    await page.goto(`${served.base}?validationSize=100&evalTrain=5000&autorun=1`);
     await settled(page);
     expect(await page.textContent('[data-testid=error]')).toBe('invalid eval-train: 5000 exceeds the train split (1000 images)');
     const fetched = requested.filter((u) => u.includes('/mnist/')).map((u) => new URL(u).pathname);
@@ -172,7 +159,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
         body: 'throw new Error("simulated crash");',
       }),
     );
-    await page.goto(`${base}?${PARITY_QUERY}&autorun=1`);
+    await page.goto(`${served.base}?${PARITY_QUERY}&autorun=1`);
     await settled(page);
     // The worker's own error, and where it was thrown.
     expect(await page.textContent('[data-testid=error]')).toMatch(
@@ -260,7 +247,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     console.log(`[web.test] engines: cli ${JSON.stringify(cliConfig.engine)}, browser ${JSON.stringify(webConfig.engine)}`);
     // The page is cross-origin isolated: the threaded build runs in the worker, on every core.
     expect((webConfig.engine as { threads: number }).threads).toBe(availableParallelism());
-    expect(webConfig.data).toBe(`${base}mnist/`);
+    expect(webConfig.data).toBe(`${served.base}mnist/`);
     const summary = await download(page, 'summary');
     expect(await page.textContent('[data-testid=summary-json]')).toBe(summary.text);
     expect(untimed(JSON.parse(summary.text))).toEqual(untimed(cliSummary));
@@ -295,7 +282,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     const page = await open(PARITY_QUERY);
     // The threaded binary missing: detection allows the threaded build, its start then fails.
     await page.route('**/tfjs-backend-wasm-threaded-simd.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
-    await page.goto(`${base}?${PARITY_QUERY}&autorun=1`);
+    await page.goto(`${served.base}?${PARITY_QUERY}&autorun=1`);
     await settled(page);
     expect(await page.textContent('[data-testid=error]')).toBe('');
     const engine = await page.textContent('[data-testid=engine]');
@@ -351,7 +338,7 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
     expect(csv.map((l) => Number(l.split(';')[0]))).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
 
     // The same run without a pause ends on the same weights.
-    await page.goto(`${base}?${query}&autorun=1`);
+    await page.goto(`${served.base}?${query}&autorun=1`);
     await settled(page);
     expect(await page.textContent('[data-testid=weights-sha256]')).toBe(pausedSha);
 
