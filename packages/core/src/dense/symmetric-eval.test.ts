@@ -90,6 +90,21 @@ describe('symmetric evaluation on the own WebAssembly', () => {
     }
   });
 
+  it('signed zeros, denormals and tiny weights: the full logits, Winograd and direct', () => {
+    const shape = seedModelShape([16, 32, 48]);
+    const rng = new MT19937(4);
+    const special = [-0, 0, 1e-40, -3e-42, 1.1754942e-38, -1e-45];
+    const orbit = orbitSizes(shape).map((n, i) =>
+      Float32Array.from({ length: n }, (_, j) =>
+        j % 3 === 0 && i !== 7 ? special[j % special.length] : [0.3, 0.1, 0.05, 0.1, 0.01, 0.1, 0.05, 0.1][i] * rng.gauss(),
+      ),
+    );
+    const full = expandOrbit(shape, orbit);
+    for (const conv of ['winograd', 'direct'] as const) {
+      expect(bits(orbitLogits(shape, orbit, 40, conv)), conv).toEqual(bits(fullLogits(shape, full, 40, conv)));
+    }
+  });
+
   it('split scores equal evaluateSplit (every unit), fc1 activity included, over several chunks', () => {
     const t = new Trainer(resolveConfig({ widths: [16, 16, 16] }), data);
     for (let i = 0; i < 15; i++) t.trainStep();

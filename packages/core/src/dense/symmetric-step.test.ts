@@ -107,6 +107,32 @@ describe('symmetric training step', () => {
     }
   });
 
+  it('signed zeros, denormals and tiny weights: the same step as every unit computed, WebAssembly = TypeScript', () => {
+    const widths: [number, number, number] = [16, 32, 48];
+    const shape = seedModelShape(widths);
+    const special = [-0, 0, 1e-40, -3e-42, 1.1754942e-38, -1e-45];
+    const orbit = randomOrbit(widths, 9).map((a, i) => (i === 7 ? a : a.map((v, j) => (j % 3 === 0 ? special[j % special.length] : v))));
+    expect(orbit[0].some((v) => Object.is(v, -0))).toBe(true);
+    expect(orbit[4].some((v) => v !== 0 && Math.abs(v) < 1.1754943508222875e-38)).toBe(true); // a denormal
+    const [on, off] = pair({ widths });
+    for (const t of [on, off]) {
+      const state = t.exportState();
+      state.params = expandOrbit(shape, orbit);
+      t.importState(state);
+    }
+    const indices = Array.from({ length: 50 }, (_, i) => i);
+    const pixels = new Float32Array(50 * 784);
+    gatherPixels(data.train, indices, pixels);
+    const labels = Uint8Array.from(indices, (i) => data.train.labels[i]);
+    const ts = symmetricGradients(shape, orbit, pixels, labels, 'seed')!;
+    const wasm = new SymmetricStepWasm(shape, 50).gradients(orbit, pixels, labels, 'seed')!;
+    expect(wasm.grads.map((g) => hashFloat32Arrays([g]))).toEqual(ts.grads.map((g) => hashFloat32Arrays([g])));
+    expectSameRun(on, off, 3);
+    expect(on.stepPaths.symmetric).toBe(3);
+    on.dispose();
+    off.dispose();
+  });
+
   it('resumed mid-run from a checkpointed state, the symmetric step continues bitwise', () => {
     const widths: [number, number, number] = [16, 16, 16];
     const [on, off] = pair({ widths });
