@@ -205,6 +205,9 @@ describe.skipIf(!HAS_CHROMIUM)('web page in headless Chromium', () => {
       await settled(page);
       expect(await page.isHidden('[data-testid=error]')).toBe(true);
       expect(await page.textContent('[data-testid=weights-sha256]'), `symmetricExec=${exec}`).toBe(cliSummary.weightsSha256);
+      // The page's summary says how the steps ran.
+      const summary = JSON.parse((await page.textContent('[data-testid=summary-json]')) ?? '{}');
+      expect(summary.stepPaths).toEqual(exec === 'on' ? { symmetric: 30, plain: 0 } : { symmetric: 0, plain: 30 });
       await page.close();
     }
   });

@@ -117,7 +117,10 @@ export function mountRunController(ui: RunElements, options: RunControllerOption
         files.metrics += metricsLine(event.record);
         r.lastTest = pct(event.record.test);
         charts.addEval(event.record);
-        messages.status(`step ${event.record.step}: train ${pct(event.record.train)}, test ${r.lastTest}`);
+        // How the evaluation and the steps before it ran (once per copy set or every unit), as the CLI says.
+        messages.status(
+          `step ${event.record.step}: train ${pct(event.record.train)}, test ${r.lastTest}${event.path ? `; eval ${event.path}` : ''}${event.stepPath ? `; steps ${event.stepPath}` : ''}`,
+        );
         renderProgress(r);
         break;
       case 'end':
