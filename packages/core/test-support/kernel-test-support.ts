@@ -86,6 +86,21 @@ export function noLeak(label: string, setup: () => tf.Tensor[], call: (inputs: t
   });
 }
 
+/**
+ * noLeak for a convolution gradient: the gradient of convLoss (SAME padding) with respect to the
+ * filter or the input, for x, w and r of the given shapes (random values).
+ */
+export function convGradNoLeak(label: string, wrt: 'filter' | 'input', shapes: number[][]): void {
+  noLeak(
+    label,
+    () => shapes.map((shape, i) => rnd(shape, i + 1)),
+    ([x, w, r]) => {
+      const loss = (xx: tf.Tensor, ww: tf.Tensor) => convLoss(xx as tf.Tensor4D, ww as tf.Tensor4D, r as tf.Tensor4D, 'same');
+      return wrt === 'filter' ? tf.grad((ww: tf.Tensor) => loss(x, ww))(w) : tf.grad((xx: tf.Tensor) => loss(xx, w))(x);
+    },
+  );
+}
+
 /** A tensor of `shape` filled from the LCG seeded with `seed`. */
 export const rnd = (shape: number[], seed: number) => tf.tensor(randomArray(sizeOf(shape), lcg(seed)), shape);
 

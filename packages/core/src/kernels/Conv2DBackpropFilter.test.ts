@@ -13,12 +13,11 @@ import {
   convLoss,
   kernelsRun,
   maxAbs,
-  noLeak,
+  convGradNoLeak,
   on,
   type Pad,
   randomArray,
   relErr,
-  rnd,
   type Shape4,
   sizeOf,
 } from '../../test-support/kernel-test-support';
@@ -279,14 +278,5 @@ describe('no leaks: 20 calls of each kernel, results disposed', () => {
       ],
     ],
   ];
-  for (const [label, wrt, shapes] of convCases) {
-    noLeak(
-      label,
-      () => shapes.map((shape, i) => rnd(shape, i + 1)),
-      ([x, w, r]) => {
-        const loss = (xx: tf.Tensor, ww: tf.Tensor) => convLoss(xx as tf.Tensor4D, ww as tf.Tensor4D, r as tf.Tensor4D, 'same');
-        return wrt === 'filter' ? tf.grad((ww: tf.Tensor) => loss(x, ww))(w) : tf.grad((xx: tf.Tensor) => loss(xx, w))(x);
-      },
-    );
-  }
+  for (const [label, wrt, shapes] of convCases) convGradNoLeak(label, wrt, shapes);
 });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/engine';
-import { type Backend, convLoss, noLeak, on, randomArray, relErr, rnd, type Shape4, sizeOf } from '../../test-support/kernel-test-support';
+import { type Backend, convGradNoLeak, on, randomArray, relErr, type Shape4, sizeOf } from '../../test-support/kernel-test-support';
 import { lcg } from '../../../../test/lcg';
 
 beforeAll(async () => {
@@ -54,14 +54,5 @@ describe('no leaks: 20 calls of each kernel, results disposed', () => {
       ],
     ],
   ];
-  for (const [label, wrt, shapes] of convCases) {
-    noLeak(
-      label,
-      () => shapes.map((shape, i) => rnd(shape, i + 1)),
-      ([x, w, r]) => {
-        const loss = (xx: tf.Tensor, ww: tf.Tensor) => convLoss(xx as tf.Tensor4D, ww as tf.Tensor4D, r as tf.Tensor4D, 'same');
-        return wrt === 'filter' ? tf.grad((ww: tf.Tensor) => loss(x, ww))(w) : tf.grad((xx: tf.Tensor) => loss(xx, w))(x);
-      },
-    );
-  }
+  for (const [label, wrt, shapes] of convCases) convGradNoLeak(label, wrt, shapes);
 });
