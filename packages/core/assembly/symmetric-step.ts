@@ -60,6 +60,7 @@ let aDp2: usize = 0; // [N][PQ]
 let aDz2: usize = 0; // zero-bordered [N][QH][QW], interior at (PB, PB)
 let aDp1: usize = 0; // [N][H2][W2Q]
 let aDz1: usize = 0; // [N][H][WQ]
+let aU8: usize = 0; // uint8 pixels [N][H*W], from the caller (evaluation)
 
 // @ts-ignore: decorator
 @inline function up16(v: i32): i32 {
@@ -99,6 +100,25 @@ export function gradSlot(i: i32): usize {
 /** Address of the padded input row (image b, row r) of conv1's input buffer. */
 export function pixelRow(b: i32, r: i32): usize {
   return aX + (<usize>((b * XH + r + PT) * XW + PT) << 2);
+}
+
+/** Address of the uint8 pixel buffer (N images of H*W bytes) that loadPixelsU8 reads. */
+export function pixelsU8At(): usize {
+  return aU8;
+}
+
+/**
+ * Writes the first `count` images of the uint8 buffer into conv1's input as float32 pixels,
+ * u * scale each (one float32 multiply: the caller's PIXEL_LUT values).
+ */
+export function loadPixelsU8(count: i32, scale: f32): void {
+  for (let b = 0; b < count; b++) {
+    for (let r = 0; r < H; r++) {
+      const src = aU8 + <usize>((b * H + r) * W);
+      const dst = pixelRow(b, r);
+      for (let x = 0; x < W; x++) store<f32>(dst + (<usize>x << 2), <f32>load<u8>(src + <usize>x) * scale);
+    }
+  }
 }
 
 export function logitsAt(): usize {
@@ -150,6 +170,7 @@ export function setup(n: i32, h: i32, w: i32, k: i32, c1: i32, c2: i32, f1: i32,
   aDp1 = take(n * H2 * W2Q);
   aDz1 = take(n * h * WQ);
   aTiles = take(4 * 4 * 36 + 4 * 36);
+  aU8 = take((n * h * w + 3) >> 2);
   return <i32>(top - base);
 }
 
@@ -208,7 +229,8 @@ function convOneChannel(inp: usize, inW: i32, inH: i32, w: usize, reversed: bool
               v128.or(v128.or(f32x4.ne(v0, zero), f32x4.ne(v1, zero)), v128.or(f32x4.ne(v2, zero), f32x4.ne(v3, zero))),
               v128.or(v128.or(f32x4.ne(u0, zero), f32x4.ne(u1, zero)), v128.or(f32x4.ne(u2, zero), f32x4.ne(u3, zero))),
             );
-            if (!v128.any_true(any)) continue;
+            // Worth a test only where a product is added many times (with repeat 1, adding the zeros costs less).
+            if (repeat > 1 && !v128.any_true(any)) continue;
             const tap = reversed ? (K - 1 - ty) * K + (K - 1 - tx) : ty * K + tx;
             const s = v128.load32_splat(w + (<usize>tap << 2));
             const p0 = f32x4.mul(v0, s), p1 = f32x4.mul(v1, s), p2 = f32x4.mul(v2, s), p3 = f32x4.mul(v3, s);

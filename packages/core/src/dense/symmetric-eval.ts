@@ -29,8 +29,6 @@ export interface OrbitChunkScore {
 /** Scores evaluation chunks (up to EVAL_CHUNK images) from orbit parameters on this thread. */
 export class OrbitChunkScorer {
   private readonly wasm: SymmetricStepWasm;
-  private readonly pixels: Float32Array;
-  private readonly indices: Uint32Array;
   private uFor: Float32Array | null = null;
   private u: Float32Array | null = null;
 
@@ -39,8 +37,6 @@ export class OrbitChunkScorer {
     wasm?: SymmetricStepWasm,
   ) {
     this.wasm = wasm ?? new SymmetricStepWasm(shape, EVAL_CHUNK);
-    this.pixels = new Float32Array(EVAL_CHUNK * shape.height * shape.width);
-    this.indices = new Uint32Array(EVAL_CHUNK);
   }
 
   /** Images start .. start + size - 1 of `split`; null when a value on the way is not finite. */
@@ -55,10 +51,10 @@ export class OrbitChunkScorer {
       }
       u = this.u;
     }
-    for (let i = 0; i < size; i++) this.indices[i] = start + i;
-    const pixels = this.pixels.subarray(0, size * shape.height * shape.width);
-    gatherPixels(split, this.indices.subarray(0, size), pixels);
-    const out = this.wasm.evalForward(params, pixels, size, u);
+    // The chunk's images are consecutive: their bytes go to the module as they are.
+    const pixelsPerImage = shape.height * shape.width;
+    if (split.images.length !== split.count * pixelsPerImage) throw new RangeError('symmetric evaluation: images do not fit the model');
+    const out = this.wasm.evalForwardBytes(params, split.images.subarray(start * pixelsPerImage, (start + size) * pixelsPerImage), size, u);
     if (!out) return null;
     let active = 0;
     for (let i = 0; i < size; i++) if (out.hidden[i] > 0) active++;

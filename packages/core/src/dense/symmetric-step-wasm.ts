@@ -3,6 +3,7 @@
 // between from head.ts, tens of times faster. One instance per trainer, on the calling thread; it
 // owns its memory (a few MB for the seed geometry and batch).
 import type { LossKind } from '../config';
+import { PIXEL_SCALE } from '../data/mnist';
 import { SYMMETRIC_STEP_WASM_BASE64 } from '../own-wasm/generated/symmetric-step-wasm';
 import { hasWasmSimd, WasmArena, type ArenaExports } from '../own-wasm/embedded-module';
 import { lossAndGradient } from './head';
@@ -20,8 +21,16 @@ interface SymmetricStepExports extends ArenaExports {
   dlogitsAt(): number;
   forward(): number;
   forwardEval(winograd: number, u: number): number;
+  pixelsU8At(): number;
+  loadPixelsU8(count: number, scale: number): void;
   a3(): number;
   backward(): number;
+}
+
+/** Evaluation's outputs: logits [count, classes] and fc1's outputs after ReLU [count]. */
+export interface EvalOutputs {
+  logits: Float32Array;
+  hidden: Float32Array;
 }
 
 /** True when this runtime runs the module (WebAssembly SIMD). */
@@ -54,30 +63,54 @@ export class SymmetricStepWasm {
     return this.batch;
   }
 
-  private writeInputs(params: OrbitArrays, pixels: Float32Array, count: number): void {
-    const { shape, x } = this;
+  /** Where the 36 transformed conv2 values go (allocated on first Winograd evaluation). */
+  private uAt = 0;
+
+  private writeParams(params: OrbitArrays): void {
     const buffer = this.arena.memory.buffer;
-    params.forEach((a, i) => new Float32Array(buffer, x.paramSlot(i), a.length).set(a));
-    const { height: h, width: w } = shape;
+    params.forEach((a, i) => new Float32Array(buffer, this.x.paramSlot(i), a.length).set(a));
+  }
+
+  /** The first `count` images of float32 pixels [count, height*width] into conv1's input. */
+  private writePixels(pixels: Float32Array, count: number): void {
+    const buffer = this.arena.memory.buffer;
+    const { height: h, width: w } = this.shape;
     for (let b = 0; b < count; b++) {
-      for (let r = 0; r < h; r++) new Float32Array(buffer, x.pixelRow(b, r), w).set(pixels.subarray((b * h + r) * w, (b * h + r + 1) * w));
+      for (let r = 0; r < h; r++)
+        new Float32Array(buffer, this.x.pixelRow(b, r), w).set(pixels.subarray((b * h + r) * w, (b * h + r + 1) * w));
     }
   }
 
   /**
    * Evaluation's logits [count, classes] and fc1's outputs [count] (views, valid until the next
-   * call) for the first `count` (<= images) images of pixels; conv2 by Winograd when `winogradU` (the
-   * copy set's 36 transformed filter values) is given, else by direct sums. Null when a value on the
-   * way is not finite.
+   * call) for the first `count` (<= images) images of float32 pixels; conv2 by Winograd when
+   * `winogradU` (the copy set's 36 transformed filter values) is given, else by direct sums. Null
+   * when a value on the way is not finite.
    */
-  evalForward(
-    params: OrbitArrays,
-    pixels: Float32Array,
-    count: number,
-    winogradU: Float32Array | null,
-  ): { logits: Float32Array; hidden: Float32Array } | null {
+  evalForward(params: OrbitArrays, pixels: Float32Array, count: number, winogradU: Float32Array | null): EvalOutputs | null {
+    this.checkCount(count);
+    this.writePixels(pixels, count);
+    return this.forwardLoaded(params, count, winogradU);
+  }
+
+  /**
+   * evalForward from uint8 pixels (count * height * width bytes, image after image, as a Split
+   * holds them), converted in the module to gatherPixels's float32 values (u * PIXEL_SCALE).
+   */
+  evalForwardBytes(params: OrbitArrays, bytes: Uint8Array, count: number, winogradU: Float32Array | null): EvalOutputs | null {
+    this.checkCount(count);
+    new Uint8Array(this.arena.memory.buffer, this.x.pixelsU8At(), bytes.length).set(bytes);
+    this.x.loadPixelsU8(count, PIXEL_SCALE);
+    return this.forwardLoaded(params, count, winogradU);
+  }
+
+  private checkCount(count: number): void {
     if (count > this.batch) throw new RangeError(`symmetric evaluation: ${count} images, built for ${this.batch}`);
-    this.writeInputs(params, pixels, count);
+  }
+
+  /** The evaluation forward pass on the pixels in place. */
+  private forwardLoaded(params: OrbitArrays, count: number, winogradU: Float32Array | null): EvalOutputs | null {
+    this.writeParams(params);
     if (winogradU) {
       if (!this.uAt) this.uAt = this.arena.alloc(4 * 36);
       new Float32Array(this.arena.memory.buffer, this.uAt, 36).set(winogradU);
@@ -90,13 +123,12 @@ export class SymmetricStepWasm {
     };
   }
 
-  private uAt = 0;
-
   /** symmetricGradients(shape, params, pixels, labels, loss), computed here. */
   gradients(params: OrbitArrays, pixels: Float32Array, labels: Uint8Array, loss: LossKind): SymmetricGradients | null {
     if (labels.length !== this.batch) throw new RangeError(`symmetric step: batch of ${labels.length}, built for ${this.batch}`);
     const { shape, x } = this;
-    this.writeInputs(params, pixels, this.batch);
+    this.writeParams(params);
+    this.writePixels(pixels, this.batch);
     const buffer = this.arena.memory.buffer;
     const classes = shape.classes;
     if (x.forward() !== 1) return null;

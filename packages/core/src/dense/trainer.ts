@@ -342,6 +342,14 @@ export class Trainer {
     };
   }
 
+  /**
+   * True when every copy set is one finite value (orbit form) and symmetricExec is 'on': the
+   * diagnostics may then take their values from that instead of reading every weight.
+   */
+  inOrbitForm(): boolean {
+    return this.config.symmetricExec === 'on' && this.orbitParams() !== null;
+  }
+
   /** The parameters in orbit form when every copy set is one finite value (checked once per step), else null. */
   private orbitParams(): Float32Array[] | null {
     if (!orbitFits(this.shape)) return null;

@@ -8,7 +8,7 @@ import { CheckpointError } from '../errors';
 import type { SplitScore } from '../dense/evaluate';
 import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
-import { symmetryReport } from '../science/symmetry';
+import { oneGroupReport, symmetryReport } from '../science/symmetry';
 import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
 import { Trainer, type EvalPath, type StepPath } from '../dense/trainer';
 import type { DenseEvalPool } from '../dense/symmetric-eval';
@@ -179,9 +179,11 @@ export async function runExperiment(
       evalPaths!.push([step, pendingPath]);
       scores = trainer.beginEvaluation(trainCount);
     }
-    const params = trainer.paramValues();
-    const symmetry = symmetryReport(trainer.shape, params, config.symTol);
-    const groups = fc1Groups(trainer.shape, params);
+    // A network in orbit form has every copy set one group: its report without reading every weight.
+    const orbit = trainer instanceof Trainer && trainer.inOrbitForm();
+    const params = orbit ? null : trainer.paramValues();
+    const symmetry = params ? symmetryReport(trainer.shape, params, config.symTol) : oneGroupReport(trainer.shape);
+    const groups = params ? fc1Groups(trainer.shape, params) : [Array.from({ length: trainer.shape.widths[2] }, (_, u) => u)];
     const batchLoss = lastLoss;
     pending = () => {
       const { train, test } = scores();
