@@ -170,6 +170,8 @@ export function setup(n: i32, h: i32, w: i32, k: i32, c1: i32, c2: i32, f1: i32,
   aDp1 = take(n * H2 * W2Q);
   aDz1 = take(n * h * WQ);
   aTiles = take(4 * 4 * 36 + 4 * 36);
+  aAcc1 = take((h + k - 1) * AW());
+  aTaps1 = take(k * up4(k + 3));
   aU8 = take((n * h * w + 3) >> 2);
   return <i32>(top - base);
 }
@@ -338,6 +340,63 @@ export function a3(): usize {
 /** Scratch of 36 vectors: four tiles' inputs, then their transforms. */
 let aTiles: usize = 0;
 
+/** conv1's sums of one image, with a border of K - 1 rows and columns: [H + K - 1][AW()]. */
+let aAcc1: usize = 0;
+/** conv1's taps, each row reversed and zero-padded to a multiple of 4: [K][up4(K + 3)]. */
+let aTaps1: usize = 0;
+
+/** The width of a row of aAcc1 (floats). */
+function AW(): i32 {
+  return up4(W + K - 1 + 3);
+}
+
+/**
+ * conv1 (+ bias) by scattering each nonzero pixel: input (iy, ix) adds v * w[ty][tx] to output
+ * (iy - ty + PT, ix - tx + PT). In raster order of the inputs, every output receives its terms in
+ * tap order (ty, tx), as the full convolution sums them; the zero pixels' terms are zeros, which
+ * leave a sum that started at +0 unchanged. A tap row is four lanes and one more.
+ */
+function conv1Scatter(b1: f32): void {
+  const rowTaps = up4(K + 3);
+  const w = paramSlot(0);
+  for (let ty = 0; ty < K; ty++) {
+    for (let j = 0; j < rowTaps; j++) {
+      const v: f32 = j < K ? load<f32>(w + (<usize>(ty * K + K - 1 - j) << 2)) : 0;
+      store<f32>(aTaps1 + (<usize>(ty * rowTaps + j) << 2), v);
+    }
+  }
+  const aw = AW();
+  const accBytes = <usize>((H + K - 1) * aw) << 2;
+  for (let b = 0; b < N; b++) {
+    memory.fill(aAcc1, 0, accBytes);
+    for (let iy = 0; iy < H; iy++) {
+      const src = aX + (<usize>((b * XH + iy + PT) * XW + PT) << 2);
+      for (let ix = 0; ix < W; ix++) {
+        const v = load<f32>(src + (<usize>ix << 2));
+        if (v == 0) continue;
+        const s = f32x4.splat(v);
+        // Output row iy - ty + PT sits at accumulator row iy - ty + K - 1; its columns ix - tx + PT
+        // (tx = K-1 .. 0) at accumulator columns ix .. ix + K - 1, the reversed taps' order.
+        for (let ty = 0; ty < K; ty++) {
+          const at = aAcc1 + (<usize>((iy - ty + K - 1) * aw + ix) << 2);
+          const taps = aTaps1 + (<usize>(ty * rowTaps) << 2);
+          for (let j = 0; j < K; j += 4) {
+            const p = at + (<usize>j << 2);
+            v128.store(p, f32x4.add(v128.load(p), f32x4.mul(s, v128.load(taps + (<usize>j << 2)))));
+          }
+        }
+      }
+    }
+    // z1 = sum + bias, output (y, x) at accumulator (y + K - 1 - PT, x + K - 1 - PT).
+    const bv = f32x4.splat(b1);
+    for (let y = 0; y < H; y++) {
+      const acc = aAcc1 + (<usize>((y + K - 1 - PT) * aw + K - 1 - PT) << 2);
+      const z = aZ1 + (<usize>((b * H + y) * WQ) << 2);
+      for (let x = 0; x < WQ; x += 4) v128.store(z + (<usize>x << 2), f32x4.add(v128.load(acc + (<usize>x << 2)), bv));
+    }
+  }
+}
+
 /**
  * conv2 + bias + ReLU + 2x2 max-pool of one output channel by F(2x2, 5x5), four tiles (pooling
  * windows) in the lanes: each tile's input transform, the 36 products summed over the C1 input
@@ -416,7 +475,7 @@ function conv2Winograd(u: usize, bias: f32): bool {
 
 function forwardWith(winograd: bool, u: usize): i32 {
   const b1 = load<f32>(paramSlot(1)), b2 = load<f32>(paramSlot(3)), b3 = load<f32>(paramSlot(5));
-  convOneChannel(aX, XW, XH, paramSlot(0), false, 1, true, b1, aZ1, H, WQ);
+  conv1Scatter(b1);
   if (!finite(aZ1, N * H * WQ)) return 0;
   reluPool(aZ1, H, W, WQ, aWin1, aP1, QW, QH, PT, false);
   if (winograd) {
