@@ -320,7 +320,7 @@ function productsRepeated(w: usize, s: v128, t: v128, count: i32, bias: usize, o
 
 /** Forward pass to the logits (conv2 by direct sums); returns 1 when every value on the way is finite, else 0. */
 export function forward(): i32 {
-  return forwardWith(false, 0);
+  return forwardWith(false, 0, true);
 }
 
 /**
@@ -329,7 +329,7 @@ export function forward(): i32 {
  * returns 1 when every value on the way is finite, else 0. Also leaves fc1's outputs at a3().
  */
 export function forwardEval(winograd: bool, u: usize): i32 {
-  return forwardWith(winograd, u);
+  return forwardWith(winograd, u, false);
 }
 
 /** Address of fc1's outputs after ReLU, one per image. */
@@ -473,11 +473,40 @@ function conv2Winograd(u: usize, bias: f32): bool {
   return !v128.any_true(bad);
 }
 
-function forwardWith(winograd: bool, u: usize): i32 {
+/**
+ * pool1's values only (evaluation: no winners): the maximum of relu(z1) over each 2x2 window, four
+ * windows at a time, into aP1's interior. ReLU leaves no -0, so the maximum's bits are the value's.
+ */
+function reluPoolValues(): void {
+  const pw = W >> 1, ph = H >> 1;
+  const zero = f32x4.splat(0);
+  const groups = (pw + 3) >> 2;
+  for (let b = 0; b < N; b++) {
+    for (let py = 0; py < ph; py++) {
+      const r0 = aZ1 + (<usize>((b * H + 2 * py) * WQ) << 2);
+      const r1 = r0 + (<usize>WQ << 2);
+      const out = aP1 + (<usize>((b * QH + py + PT) * QW + PT) << 2);
+      for (let g = 0; g < groups; g++) {
+        const o = <usize>(g << 5);
+        const m1 = f32x4.max(f32x4.max(v128.load(r0 + o), zero), f32x4.max(v128.load(r1 + o), zero));
+        const m2 = f32x4.max(f32x4.max(v128.load(r0 + o, 16), zero), f32x4.max(v128.load(r1 + o, 16), zero));
+        const even = v128.shuffle<f32>(m1, m2, 0, 2, 4, 6);
+        const odd = v128.shuffle<f32>(m1, m2, 1, 3, 5, 7);
+        v128.store(out + (<usize>(g << 4)), f32x4.max(even, odd));
+      }
+      // The last group may spill past the row's end into the zero border conv2 reads: clear it.
+      for (let px = pw; px < groups << 2; px++) store<f32>(out + (<usize>px << 2), 0);
+    }
+  }
+}
+
+/** The forward pass; `training` keeps pool1's winners for the backward pass. */
+function forwardWith(winograd: bool, u: usize, training: bool): i32 {
   const b1 = load<f32>(paramSlot(1)), b2 = load<f32>(paramSlot(3)), b3 = load<f32>(paramSlot(5));
   conv1Scatter(b1);
   if (!finite(aZ1, N * H * WQ)) return 0;
-  reluPool(aZ1, H, W, WQ, aWin1, aP1, QW, QH, PT, false);
+  if (training) reluPool(aZ1, H, W, WQ, aWin1, aP1, QW, QH, PT, false);
+  else reluPoolValues();
   if (winograd) {
     if (!conv2Winograd(u, b2)) return 0;
   } else {
