@@ -34,7 +34,7 @@ let W2Q: i32 = 0; // W2 rounded up to 16
 let P: i32 = 0; // pooled positions of conv2 (H/4 * W/4)
 let PQ: i32 = 0; // P rounded up to 16
 let NQ: i32 = 0; // N rounded up to 16
-let CLQ: i32 = 0; // CL rounded up to 16
+let CLQ: i32 = 0; // CL + 9 rounded up to 16
 let XW: i32 = 0; // padded input row (floats), conv1
 let XH: i32 = 0; // padded input rows per image, conv1
 let QW: i32 = 0; // padded input row (floats), conv2 and its input gradient
@@ -52,7 +52,6 @@ let aWin2: usize = 0; // i32 [N][P]
 let aP2T: usize = 0; // pooled conv2, transposed [P][NQ]
 let aZ3: usize = 0; // [NQ]
 let aA3: usize = 0; // [NQ]
-let aLogitsQ: usize = 0; // [N][CLQ]
 let aLogits: usize = 0; // [N][CL], for the caller
 let aDl: usize = 0; // [N][CL], from the caller
 let aDz3: usize = 0; // [NQ]
@@ -144,7 +143,7 @@ export function setup(n: i32, h: i32, w: i32, k: i32, c1: i32, c2: i32, f1: i32,
   P = (h >> 2) * (w >> 2);
   PQ = up16(P);
   NQ = up16(n + 1); // room for the odd image of a pair
-  CLQ = up16(classes);
+  CLQ = up16(classes + 9); // room for fc2's last group of ten
   XW = up4(WQ + k - 1);
   XH = h + k - 1;
   QW = up4(W2Q + k - 1);
@@ -161,7 +160,6 @@ export function setup(n: i32, h: i32, w: i32, k: i32, c1: i32, c2: i32, f1: i32,
   aP2T = take(P * NQ);
   aZ3 = take(NQ);
   aA3 = take(NQ);
-  aLogitsQ = take((n + 1) * CLQ);
   aLogits = take(n * classes);
   aDl = take(n * classes);
   aDz3 = take(NQ);
@@ -539,16 +537,37 @@ function forwardWith(winograd: bool, u: usize, training: bool): i32 {
   if (!finite(aZ3, NQ)) return 0;
   // fc2: each logit F1 identical terms, 16 classes at a time.
   const w4 = paramSlot(6), b4 = paramSlot(7);
-  // Two images at a time (aA3 has a row past N), eight independent sums in flight.
-  for (let b = 0; b < N; b += 2) {
-    const s = v128.load32_splat(aA3 + (<usize>b << 2));
-    const t = v128.load32_splat(aA3 + (<usize>(b + 1) << 2));
-    for (let c0 = 0; c0 < CLQ; c0 += 16) {
-      const o = aLogitsQ + (<usize>(b * CLQ + c0) << 2);
-      productsRepeated(w4 + (<usize>c0 << 2), s, t, F1, b4 + (<usize>c0 << 2), o, o + (<usize>CLQ << 2));
+  // Four images in the lanes, ten classes at a time (ten independent sums in flight).
+  for (let b0 = 0; b0 < N; b0 += 4) {
+    const a = v128.load(aA3 + (<usize>b0 << 2)); // aA3 holds NQ >= b0 + 4 values
+    for (let c0 = 0; c0 < CL; c0 += 10) {
+      const wc = w4 + (<usize>c0 << 2); // w4's slot is CLQ >= c0 + 10 wide, zero past CL
+      const p0 = f32x4.mul(a, v128.load32_splat(wc)), p1 = f32x4.mul(a, v128.load32_splat(wc, 4));
+      const p2 = f32x4.mul(a, v128.load32_splat(wc, 8)), p3 = f32x4.mul(a, v128.load32_splat(wc, 12));
+      const p4 = f32x4.mul(a, v128.load32_splat(wc, 16)), p5 = f32x4.mul(a, v128.load32_splat(wc, 20));
+      const p6 = f32x4.mul(a, v128.load32_splat(wc, 24)), p7 = f32x4.mul(a, v128.load32_splat(wc, 28));
+      const p8 = f32x4.mul(a, v128.load32_splat(wc, 32)), p9 = f32x4.mul(a, v128.load32_splat(wc, 36));
+      let a0 = zero, a1 = zero, a2 = zero, a3v = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero, a8 = zero, a9 = zero;
+      for (let r = 0; r < F1; r++) {
+        a0 = f32x4.add(a0, p0); a1 = f32x4.add(a1, p1); a2 = f32x4.add(a2, p2); a3v = f32x4.add(a3v, p3);
+        a4 = f32x4.add(a4, p4); a5 = f32x4.add(a5, p5); a6 = f32x4.add(a6, p6); a7 = f32x4.add(a7, p7);
+        a8 = f32x4.add(a8, p8); a9 = f32x4.add(a9, p9);
+      }
+      // Bias, then each image's logits of these classes to its row.
+      const bc = b4 + (<usize>c0 << 2);
+      const t = aTiles; // scratch: 10 vectors [class][image lane]
+      v128.store(t, f32x4.add(a0, v128.load32_splat(bc))); v128.store(t, f32x4.add(a1, v128.load32_splat(bc, 4)), 16);
+      v128.store(t, f32x4.add(a2, v128.load32_splat(bc, 8)), 32); v128.store(t, f32x4.add(a3v, v128.load32_splat(bc, 12)), 48);
+      v128.store(t, f32x4.add(a4, v128.load32_splat(bc, 16)), 64); v128.store(t, f32x4.add(a5, v128.load32_splat(bc, 20)), 80);
+      v128.store(t, f32x4.add(a6, v128.load32_splat(bc, 24)), 96); v128.store(t, f32x4.add(a7, v128.load32_splat(bc, 28)), 112);
+      v128.store(t, f32x4.add(a8, v128.load32_splat(bc, 32)), 128); v128.store(t, f32x4.add(a9, v128.load32_splat(bc, 36)), 144);
+      for (let lane = 0; lane < 4 && b0 + lane < N; lane++) {
+        for (let c = c0; c < min(c0 + 10, CL); c++) {
+          store<f32>(aLogits + (<usize>((b0 + lane) * CL + c) << 2), load<f32>(t + (<usize>(((c - c0) << 2) + lane) << 2)));
+        }
+      }
     }
   }
-  for (let b = 0; b < N; b++) memory.copy(aLogits + (<usize>(b * CL) << 2), aLogitsQ + (<usize>(b * CLQ) << 2), <usize>CL << 2);
   return finite(aLogits, N * CL) ? 1 : 0;
 }
 
