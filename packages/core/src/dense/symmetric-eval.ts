@@ -26,22 +26,28 @@ export interface OrbitChunkScore {
   active: number;
 }
 
+/**
+ * Images the module computes at once: a chunk goes through in parts this large, so that each
+ * part's activations stay in the core's cache (the logits of the whole chunk are then scored as one).
+ */
+const EVAL_PART = 100;
+
 /** Scores evaluation chunks (up to EVAL_CHUNK images) from orbit parameters on this thread. */
 export class OrbitChunkScorer {
   private readonly wasm: SymmetricStepWasm;
+  private readonly logits: Float32Array;
   private uFor: Float32Array | null = null;
   private u: Float32Array | null = null;
 
-  constructor(
-    private readonly shape: ModelShape,
-    wasm?: SymmetricStepWasm,
-  ) {
-    this.wasm = wasm ?? new SymmetricStepWasm(shape, EVAL_CHUNK);
+  constructor(private readonly shape: ModelShape) {
+    this.wasm = new SymmetricStepWasm(shape, EVAL_PART);
+    this.logits = new Float32Array(EVAL_CHUNK * shape.classes);
   }
 
-  /** Images start .. start + size - 1 of `split`; null when a value on the way is not finite. */
+  /** Images start .. start + size - 1 (size <= EVAL_CHUNK) of `split`; null when a value on the way is not finite. */
   score(params: OrbitArrays, split: Split, start: number, size: number, loss: LossKind, conv2: EvalConvKind): OrbitChunkScore | null {
     const { shape } = this;
+    if (size > EVAL_CHUNK) throw new RangeError(`symmetric evaluation: chunks of at most ${EVAL_CHUNK} images`);
     // evaluate.ts takes Winograd for a 5x5 conv2 over an even-sided input (winogradFits): always so here.
     let u: Float32Array | null = null;
     if (conv2 === 'winograd' && shape.kernel === 5) {
@@ -54,11 +60,21 @@ export class OrbitChunkScorer {
     // The chunk's images are consecutive: their bytes go to the module as they are.
     const pixelsPerImage = shape.height * shape.width;
     if (split.images.length !== split.count * pixelsPerImage) throw new RangeError('symmetric evaluation: images do not fit the model');
-    const out = this.wasm.evalForwardBytes(params, split.images.subarray(start * pixelsPerImage, (start + size) * pixelsPerImage), size, u);
-    if (!out) return null;
     let active = 0;
-    for (let i = 0; i < size; i++) if (out.hidden[i] > 0) active++;
-    const score = scoreLogits(loss, out.logits, split.labels.subarray(start, start + size), shape.classes);
+    for (let part = 0; part < size; part += EVAL_PART) {
+      const n = Math.min(EVAL_PART, size - part);
+      const first = start + part;
+      const out = this.wasm.evalForwardBytes(params, split.images.subarray(first * pixelsPerImage, (first + n) * pixelsPerImage), n, u);
+      if (!out) return null;
+      for (let i = 0; i < n; i++) if (out.hidden[i] > 0) active++;
+      this.logits.set(out.logits, part * shape.classes);
+    }
+    const score = scoreLogits(
+      loss,
+      this.logits.subarray(0, size * shape.classes),
+      split.labels.subarray(start, start + size),
+      shape.classes,
+    );
     return { correct: score.correct, lossSum: score.lossSum, active };
   }
 }
