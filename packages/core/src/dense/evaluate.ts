@@ -23,6 +23,22 @@ export interface SplitScore {
 /** The question's chunk size. */
 export const EVAL_CHUNK = 1000;
 
+/**
+ * A split's accuracy and mean loss from its chunks' scores, the loss sums added in chunk order as
+ * evaluateSplit adds them; with `active`, each of fc1's `units` units active on that many images
+ * (copies of one unit agree).
+ */
+export function splitScoreOfChunks(n: number, chunks: { correct: number; lossSums: number[]; active?: number }, units: number): SplitScore {
+  let lossSum = 0;
+  for (const s of chunks.lossSums) lossSum += s;
+  return {
+    images: n,
+    accuracy: n === 0 ? NaN : chunks.correct / n,
+    loss: n === 0 ? NaN : lossSum / n,
+    ...(chunks.active !== undefined ? { fc1Active: new Array<number>(units).fill(chunks.active) } : {}),
+  };
+}
+
 /** Evaluates the first `count` images of `split` (all when count >= split.count). */
 export function evaluateSplit(
   shape: ModelShape,

@@ -26,14 +26,20 @@ beforeAll(async () => {
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 
-/** The full evaluation's logits of the first n train images from full parameter arrays. */
-function fullLogits(shape: ModelShape, full: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
+/** The float32 pixels of the first n train images. */
+function firstTrainPixels(n: number): Float32Array {
   const pixels = new Float32Array(n * 784);
   gatherPixels(
     data.train,
     Array.from({ length: n }, (_, i) => i),
     pixels,
   );
+  return pixels;
+}
+
+/** The full evaluation's logits of the first n train images from full parameter arrays. */
+function fullLogits(shape: ModelShape, full: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
+  const pixels = firstTrainPixels(n);
   const shapes = paramShapes(shape);
   const params = full.map((a, i) => tf.tensor(a, shapes[i], 'float32'));
   const x = tf.tensor2d(pixels, [n, 784]);
@@ -44,12 +50,7 @@ function fullLogits(shape: ModelShape, full: Float32Array[], n: number, conv: 'w
 }
 
 function orbitLogits(shape: ModelShape, orbit: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
-  const pixels = new Float32Array(n * 784);
-  gatherPixels(
-    data.train,
-    Array.from({ length: n }, (_, i) => i),
-    pixels,
-  );
+  const pixels = firstTrainPixels(n);
   const wasm = new SymmetricStepWasm(shape, 64);
   const out = wasm.evalForward(orbit, pixels, n, conv === 'winograd' ? winogradOrbitFilter(orbit[2]) : null);
   expect(out).not.toBeNull();

@@ -6,7 +6,7 @@
 import type { EvalConvKind, LossKind } from '../config';
 import type { Split } from '../data/mnist';
 import { gatherPixels } from '../data/mnist';
-import { EVAL_CHUNK, type SplitScore } from './evaluate';
+import { EVAL_CHUNK, splitScoreOfChunks, type SplitScore } from './evaluate';
 import { scoreLogits } from './head';
 import type { ModelShape } from './model';
 import type { OrbitArrays } from './symmetric-orbit';
@@ -81,14 +81,7 @@ export class OrbitChunkScorer {
 
 /** One split's chunk scores, summed as evaluateSplit sums them (losses in chunk order). */
 export function orbitSplitScore(shape: ModelShape, n: number, chunks: { correct: number; lossSums: number[]; active: number }): SplitScore {
-  let lossSum = 0;
-  for (const s of chunks.lossSums) lossSum += s;
-  return {
-    images: n,
-    accuracy: n === 0 ? NaN : chunks.correct / n,
-    loss: n === 0 ? NaN : lossSum / n,
-    fc1Active: new Array<number>(shape.widths[2]).fill(chunks.active),
-  };
+  return splitScoreOfChunks(n, chunks, shape.widths[2]);
 }
 
 /**

@@ -6,7 +6,7 @@ import { adamStepArrays } from './adam-arrays';
 import { BatchSampler } from '../data/batches';
 import type { ExperimentConfig } from '../config';
 import { ConfigError } from '../errors';
-import { type SplitScore, EVAL_CHUNK } from '../dense/evaluate';
+import { type SplitScore, EVAL_CHUNK, splitScoreOfChunks } from '../dense/evaluate';
 import { lossAndGradient, scoreLogits } from '../dense/head';
 import type { MnistData, Split } from '../data/mnist';
 import { initialParams, paramShapes, seedModelShape, type ModelShape } from '../dense/model';
@@ -120,14 +120,7 @@ export class TwinChunkScorer {
 
 /** A split's accuracy, mean loss (loss sums added in chunk order) and fc1 activity from its chunk scores. */
 function splitScore(n: number, r: TwinChunkScores): SplitScore {
-  let lossSum = 0;
-  for (const s of r.lossSums) lossSum += s;
-  return {
-    images: n,
-    accuracy: n === 0 ? NaN : r.correct / n,
-    loss: n === 0 ? NaN : lossSum / n,
-    ...(r.active !== undefined ? { fc1Active: [r.active] } : {}),
-  };
+  return splitScoreOfChunks(n, r, 1);
 }
 
 /** A width-1 twin of the dense network of config.widths. Nothing to dispose, but dispose() exists. */
