@@ -5,7 +5,6 @@
 // as there. Null where it does not apply (then the full evaluation runs).
 import type { EvalConvKind, LossKind } from '../config';
 import type { Split } from '../data/mnist';
-import { gatherPixels } from '../data/mnist';
 import { EVAL_CHUNK, splitScoreOfChunks, type SplitScore } from './evaluate';
 import { scoreLogits } from './head';
 import type { ModelShape } from './model';
