@@ -10,7 +10,21 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CLI, FIXTURE, runCli, tempDir } from './helpers';
 
-const FLAGS = ['--data', FIXTURE, '--validation-size', '100', '--eval-train', '100', '--widths', '2,2,2', '--eval-every', '10'];
+// Every unit computed: these tests need runs that last a while (a symmetric step takes microseconds here).
+const FLAGS = [
+  '--data',
+  FIXTURE,
+  '--validation-size',
+  '100',
+  '--eval-train',
+  '100',
+  '--widths',
+  '2,2,2',
+  '--eval-every',
+  '10',
+  '--symmetric-exec',
+  'off',
+];
 
 interface Result {
   code: number | null;

@@ -18,8 +18,22 @@ const SHOTS = process.env.MSW_SCREENSHOTS_DIR ? resolve(ROOT, process.env.MSW_SC
 warnIfNoChromium('web-checkpoint.test');
 
 /** One run, as CLI flags and as page URL parameters; long enough to pause the page mid-run. */
-const FLAGS = ['--validation-size', '100', '--steps', '100', '--widths', '4,4,8', '--eval-every', '10', '--eval-train', '200'];
-const QUERY = 'validationSize=100&steps=100&widths=4,4,8&evalEvery=10&evalTrain=200';
+// Every unit computed: the page must still be running when the test pauses it (a symmetric step takes microseconds here).
+const FLAGS = [
+  '--validation-size',
+  '100',
+  '--steps',
+  '100',
+  '--widths',
+  '4,4,8',
+  '--eval-every',
+  '10',
+  '--eval-train',
+  '200',
+  '--symmetric-exec',
+  'off',
+];
+const QUERY = 'validationSize=100&steps=100&widths=4,4,8&evalEvery=10&evalTrain=200&symmetricExec=off';
 const CSV = 'validation-curve-accuracy.csv';
 
 type Json = Record<string, unknown>;
