@@ -36,6 +36,14 @@ export interface JobScores {
   active: number;
 }
 
+/** A copy of `a` in a SharedArrayBuffer, which worker threads see without copying. */
+export function shared<T extends Uint32Array | Uint16Array | Float32Array | Uint8Array>(a: T): T {
+  const ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
+  const out = new ctor(new SharedArrayBuffer(a.byteLength));
+  out.set(a as never);
+  return out;
+}
+
 /** Shared state for `paramCount` parameters and an evaluation of at most `maxChunks` chunks. */
 export function chunkPoolShared(paramCount: number, maxChunks: number): ChunkPoolShared {
   const ints = (n: number) => new Int32Array(new SharedArrayBuffer(n * 4));

@@ -14,7 +14,7 @@ import {
   type MnistData,
   type Split,
 } from '@mnist-sym-wasm/core';
-import { chunkPool, chunkPoolShared, sharedParams, takeChunks, type ChunkPoolShared } from './chunk-pool';
+import { chunkPool, chunkPoolShared, shared, sharedParams, takeChunks, type ChunkPoolShared } from './chunk-pool';
 
 /** What a worker receives (all views over SharedArrayBuffers). */
 export interface DenseEvalWorkerData {
@@ -31,11 +31,7 @@ export interface DenseEvalWorkerData {
 }
 
 function shareSplit(s: Split): Split {
-  const images = new Uint8Array(new SharedArrayBuffer(s.images.byteLength));
-  images.set(s.images);
-  const labels = new Uint8Array(new SharedArrayBuffer(s.labels.byteLength));
-  labels.set(s.labels);
-  return { count: s.count, images, labels };
+  return { count: s.count, images: shared(s.images), labels: shared(s.labels) };
 }
 
 /** Takes chunks of the current evaluation from the shared counter and scores them until none is left. */

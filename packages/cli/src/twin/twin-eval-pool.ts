@@ -13,7 +13,7 @@ import {
   type SparseImages,
   type TwinEvalPool,
 } from '@mnist-sym-wasm/core';
-import { chunkPool, chunkPoolShared, sharedParams, takeChunks, type ChunkPoolShared } from '../run/chunk-pool';
+import { chunkPool, chunkPoolShared, shared, sharedParams, takeChunks, type ChunkPoolShared } from '../run/chunk-pool';
 
 /** One split's sparse images and labels, in shared memory. */
 export interface SharedSplit {
@@ -37,15 +37,8 @@ export interface TwinEvalWorkerData {
   splits: SharedSplit[];
 }
 
-function share<T extends Uint32Array | Uint16Array | Float32Array | Uint8Array>(a: T): T {
-  const ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
-  const out = new ctor(new SharedArrayBuffer(a.byteLength));
-  out.set(a as never);
-  return out;
-}
-
 function shareSplit(s: SparseImages, labels: Uint8Array): SharedSplit {
-  return { offsets: share(s.offsets), index: share(s.index), value: share(s.value), box: share(s.box), labels: share(labels) };
+  return { offsets: shared(s.offsets), index: shared(s.index), value: shared(s.value), box: shared(s.box), labels: shared(labels) };
 }
 
 /** Takes chunks of the current evaluation from the shared counter and scores them until none is left. */

@@ -50,9 +50,9 @@ function fullLogits(shape: ModelShape, full: Float32Array[], n: number, conv: 'w
 }
 
 function orbitLogits(shape: ModelShape, orbit: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
-  const pixels = firstTrainPixels(n);
   const wasm = new SymmetricStepWasm(shape, 64);
-  const out = wasm.evalForward(orbit, pixels, n, conv === 'winograd' ? winogradOrbitFilter(orbit[2]) : null);
+  const bytes = data.train.images.subarray(0, n * 784);
+  const out = wasm.evalForwardBytes(orbit, bytes, n, conv === 'winograd' ? winogradOrbitFilter(orbit[2]) : null);
   expect(out).not.toBeNull();
   return out!.logits.slice();
 }

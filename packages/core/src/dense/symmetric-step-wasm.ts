@@ -58,11 +58,6 @@ export class SymmetricStepWasm {
     this.sizes = orbitSizes(shape);
   }
 
-  /** The batch size this instance was built for. */
-  get images(): number {
-    return this.batch;
-  }
-
   /** Where the 36 transformed conv2 values go (allocated on first Winograd evaluation). */
   private uAt = 0;
 
@@ -83,19 +78,10 @@ export class SymmetricStepWasm {
 
   /**
    * Evaluation's logits [count, classes] and fc1's outputs [count] (views, valid until the next
-   * call) for the first `count` (<= images) images of float32 pixels; conv2 by Winograd when
-   * `winogradU` (the copy set's 36 transformed filter values) is given, else by direct sums. Null
-   * when a value on the way is not finite.
-   */
-  evalForward(params: OrbitArrays, pixels: Float32Array, count: number, winogradU: Float32Array | null): EvalOutputs | null {
-    this.checkCount(count);
-    this.writePixels(pixels, count);
-    return this.forwardLoaded(params, count, winogradU);
-  }
-
-  /**
-   * evalForward from uint8 pixels (count * height * width bytes, image after image, as a Split
-   * holds them), converted in the module to gatherPixels's float32 values (u * PIXEL_SCALE).
+   * call) for `count` (<= the batch size) images of uint8 pixels (count * height * width bytes,
+   * image after image, as a Split holds them), converted in the module to gatherPixels's float32
+   * values (u * PIXEL_SCALE); conv2 by Winograd when `winogradU` (the copy set's 36 transformed
+   * filter values) is given, else by direct sums. Null when a value on the way is not finite.
    */
   evalForwardBytes(params: OrbitArrays, bytes: Uint8Array, count: number, winogradU: Float32Array | null): EvalOutputs | null {
     this.checkCount(count);
