@@ -167,9 +167,8 @@ export function setup(n: i32, h: i32, w: i32, k: i32, c1: i32, c2: i32, f1: i32,
   aDz2 = take(n * QH * QW);
   aDp1 = take(n * H2 * W2Q);
   aDz1 = take(n * h * WQ);
-  aTiles = take(4 * 4 * 36 + 4 * 36);
-  aAcc1 = take((h + k - 1) * AW());
-  aTaps1 = take(k * up4(k + 3));
+  aTiles = take(3 * 4 * 36);
+  aRowsNonzero = take(h + k - 1);
   aU8 = take((n * h * w + 3) >> 2);
   return <i32>(top - base);
 }
@@ -335,64 +334,64 @@ export function a3(): usize {
   return aA3;
 }
 
-/** Scratch of 36 vectors: four tiles' inputs, then their transforms. */
+/** Scratch: four tiles' transforms (36 vectors), their products (36) and a transform's half-way values (36). */
 let aTiles: usize = 0;
 
-/** conv1's sums of one image, with a border of K - 1 rows and columns: [H + K - 1][AW()]. */
-let aAcc1: usize = 0;
-/** conv1's taps, each row reversed and zero-padded to a multiple of 4: [K][up4(K + 3)]. */
-let aTaps1: usize = 0;
-
-/** The width of a row of aAcc1 (floats). */
-function AW(): i32 {
-  return up4(W + K - 1 + 3);
-}
+/** Per padded input row of one image: 1 when it holds a nonzero pixel (i32 [XH]). */
+let aRowsNonzero: usize = 0;
 
 /**
- * conv1 (+ bias) by scattering each nonzero pixel: input (iy, ix) adds v * w[ty][tx] to output
- * (iy - ty + PT, ix - tx + PT). In raster order of the inputs, every output receives its terms in
- * tap order (ty, tx), as the full convolution sums them; the zero pixels' terms are zeros, which
- * leave a sum that started at +0 unchanged. A tap row is four lanes and one more.
+ * conv1 (+ bias) by direct sums, 16 outputs of a row at a time: output (y, x) is the sum from +0
+ * of x[y + ty][x + tx] * w[ty][tx] over the taps in order (ty, tx), as the full convolution sums
+ * them, in the zero-bordered input. An input row of zeros gives K terms that are +-0, which leave
+ * a sum that started at +0 unchanged, so with finite taps such rows are left out (MNIST's top and
+ * bottom rows). Columns past W (to WQ) are computed too: the border's sums, never read.
  */
-function conv1Scatter(b1: f32): void {
-  const rowTaps = up4(K + 3);
+function conv1Direct(b1: f32): void {
   const w = paramSlot(0);
-  for (let ty = 0; ty < K; ty++) {
-    for (let j = 0; j < rowTaps; j++) {
-      const v: f32 = j < K ? load<f32>(w + (<usize>(ty * K + K - 1 - j) << 2)) : 0;
-      store<f32>(aTaps1 + (<usize>(ty * rowTaps + j) << 2), v);
-    }
-  }
-  const aw = AW();
-  const accBytes = <usize>((H + K - 1) * aw) << 2;
+  const skipZeroRows = finite(w, K * K);
+  const zero = f32x4.splat(0);
+  const bv = f32x4.splat(b1);
+  const rowBytes = <usize>XW << 2;
   for (let b = 0; b < N; b++) {
-    memory.fill(aAcc1, 0, accBytes);
-    for (let iy = 0; iy < H; iy++) {
-      const src = aX + (<usize>((b * XH + iy + PT) * XW + PT) << 2);
-      for (let ix = 0; ix < W; ix++) {
-        const v = load<f32>(src + (<usize>ix << 2));
-        if (v == 0) continue;
-        const s = f32x4.splat(v);
-        // Output row iy - ty + PT sits at accumulator row iy - ty + K - 1; its columns ix - tx + PT
-        // (tx = K-1 .. 0) at accumulator columns ix .. ix + K - 1, the reversed taps' order.
+    const image = aX + <usize>(b * XH) * rowBytes;
+    for (let r = 0; r < XH; r++) {
+      const row = image + <usize>r * rowBytes;
+      let any = zero;
+      for (let x = 0; x < XW; x += 4) any = v128.or(any, v128.load(row + (<usize>x << 2)));
+      // -0 pixels do not occur (u8 * scale), so a nonzero bit pattern is a nonzero pixel.
+      store<i32>(aRowsNonzero + (<usize>r << 2), v128.any_true(any) || !skipZeroRows ? 1 : 0);
+    }
+    for (let y = 0; y < H; y++) {
+      for (let x0 = 0; x0 < WQ; x0 += 16) {
+        let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         for (let ty = 0; ty < K; ty++) {
-          const at = aAcc1 + (<usize>((iy - ty + K - 1) * aw + ix) << 2);
-          const taps = aTaps1 + (<usize>(ty * rowTaps) << 2);
-          for (let j = 0; j < K; j += 4) {
-            const p = at + (<usize>j << 2);
-            v128.store(p, f32x4.add(v128.load(p), f32x4.mul(s, v128.load(taps + (<usize>j << 2)))));
+          if (load<i32>(aRowsNonzero + (<usize>(y + ty) << 2)) == 0) continue;
+          const row = image + <usize>(y + ty) * rowBytes + (<usize>x0 << 2);
+          const taps = w + (<usize>(ty * K) << 2);
+          for (let tx = 0; tx < K; tx++) {
+            const t = v128.load32_splat(taps + (<usize>tx << 2));
+            const p = row + (<usize>tx << 2);
+            a0 = f32x4.add(a0, f32x4.mul(v128.load(p), t));
+            a1 = f32x4.add(a1, f32x4.mul(v128.load(p, 16), t));
+            a2 = f32x4.add(a2, f32x4.mul(v128.load(p, 32), t));
+            a3 = f32x4.add(a3, f32x4.mul(v128.load(p, 48), t));
           }
         }
+        const z = aZ1 + (<usize>((b * H + y) * WQ + x0) << 2);
+        v128.store(z, f32x4.add(a0, bv));
+        v128.store(z, f32x4.add(a1, bv), 16);
+        v128.store(z, f32x4.add(a2, bv), 32);
+        v128.store(z, f32x4.add(a3, bv), 48);
       }
     }
-    // z1 = sum + bias, output (y, x) at accumulator (y + K - 1 - PT, x + K - 1 - PT).
-    const bv = f32x4.splat(b1);
-    for (let y = 0; y < H; y++) {
-      const acc = aAcc1 + (<usize>((y + K - 1 - PT) * aw + K - 1 - PT) << 2);
-      const z = aZ1 + (<usize>((b * H + y) * WQ) << 2);
-      for (let x = 0; x < WQ; x += 4) v128.store(z + (<usize>x << 2), f32x4.add(v128.load(acc + (<usize>x << 2)), bv));
-    }
   }
+}
+
+/** Lanes p[0], p[2], p[4], p[6]. */
+// @ts-ignore: decorator
+@inline function evens(p: usize): v128 {
+  return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
 }
 
 /**
@@ -403,69 +402,69 @@ function conv1Scatter(b1: f32): void {
  * before ReLU is not finite.
  */
 function conv2Winograd(u: usize, bias: f32): bool {
-  const tw = W2 >> 1, tilesPerImage = (H2 >> 1) * tw, total = N * tilesPerImage;
-  const d = aTiles, v = aTiles + 576, m = aTiles + 1152, tmp = aTiles + 1728;
+  const tw = W2 >> 1, th = H2 >> 1;
+  const v = aTiles, m = aTiles + 576, tmp = aTiles + 1152;
   const zero = f32x4.splat(0);
   const bv = f32x4.splat(bias);
+  const rowBytes = <usize>QW << 2;
+  const laneIds = i32x4(0, 1, 2, 3);
   let bad = zero;
-  for (let t0 = 0; t0 < total; t0 += 4) {
-    // d[i][j] for four tiles (lanes): conv2's input at (2ty - 2 + i, 2tx - 2 + j), zero outside.
-    for (let lane = 0; lane < 4; lane++) {
-      const t = min(t0 + lane, total - 1);
-      const image = t / tilesPerImage, ty = (t % tilesPerImage) / tw, tx = t % tw;
-      const base = aP1 + (<usize>((image * QH + 2 * ty + PT - 2) * QW + 2 * tx + PT - 2) << 2);
-      for (let i = 0; i < 6; i++) {
+  for (let b = 0; b < N; b++) {
+    for (let ty = 0; ty < th; ty++) {
+      const rowBase = aP1 + (<usize>((b * QH + 2 * ty + PT - 2) * QW + PT - 2) << 2);
+      for (let tx0 = 0; tx0 < tw; tx0 += 4) {
+        // Four tiles of a tile row in the lanes (tiles past the row's end read the zero border, and
+        // their results are dropped): lane L's d[i][j] is conv2's input at (2ty - 2 + i, 2(tx0 + L) - 2 + j).
+        // Columns, then rows: v[i*6 + k] = (B^T d B)[i][k].
+        const base = rowBase + (<usize>(2 * tx0) << 2);
         for (let j = 0; j < 6; j++) {
-          store<f32>(d + (<usize>((i * 6 + j) * 4 + lane) << 2), load<f32>(base + (<usize>(i * QW + j) << 2)));
+          const c = base + (<usize>j << 2);
+          inputRows(evens(c), evens(c + rowBytes), evens(c + 2 * rowBytes), evens(c + 3 * rowBytes), evens(c + 4 * rowBytes),
+            evens(c + 5 * rowBytes), tmp + (<usize>j << 4), 96);
+        }
+        for (let i = 0; i < 6; i++) {
+          const r = tmp + <usize>i * 96;
+          inputRows(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80),
+            v + <usize>(i * 6) * 16, 16);
+        }
+        // M[xi] = C1 identical terms V[xi] * U[xi], from +0; nine positions at a time (36 = 4 x 9),
+        // nine independent sums in flight.
+        for (let xi = 0; xi < 36; xi += 9) {
+          const vx = v + (<usize>xi << 4), ux = u + (<usize>xi << 2);
+          const p0 = f32x4.mul(v128.load(vx), v128.load32_splat(ux)), p1 = f32x4.mul(v128.load(vx, 16), v128.load32_splat(ux, 4));
+          const p2 = f32x4.mul(v128.load(vx, 32), v128.load32_splat(ux, 8)), p3 = f32x4.mul(v128.load(vx, 48), v128.load32_splat(ux, 12));
+          const p4 = f32x4.mul(v128.load(vx, 64), v128.load32_splat(ux, 16)), p5 = f32x4.mul(v128.load(vx, 80), v128.load32_splat(ux, 20));
+          const p6 = f32x4.mul(v128.load(vx, 96), v128.load32_splat(ux, 24)), p7 = f32x4.mul(v128.load(vx, 112), v128.load32_splat(ux, 28));
+          const p8 = f32x4.mul(v128.load(vx, 128), v128.load32_splat(ux, 32));
+          let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero, a8 = zero;
+          for (let r = 0; r < C1; r++) {
+            a0 = f32x4.add(a0, p0); a1 = f32x4.add(a1, p1); a2 = f32x4.add(a2, p2); a3 = f32x4.add(a3, p3);
+            a4 = f32x4.add(a4, p4); a5 = f32x4.add(a5, p5); a6 = f32x4.add(a6, p6); a7 = f32x4.add(a7, p7);
+            a8 = f32x4.add(a8, p8);
+          }
+          const mx = m + (<usize>xi << 4);
+          v128.store(mx, a0); v128.store(mx, a1, 16); v128.store(mx, a2, 32); v128.store(mx, a3, 48);
+          v128.store(mx, a4, 64); v128.store(mx, a5, 80); v128.store(mx, a6, 96); v128.store(mx, a7, 112);
+          v128.store(mx, a8, 128);
+        }
+        // Y = A^T M A, bias, ReLU, and the pool's maximum.
+        const s00 = sumRow(m, 16), s01 = sumRow(m + 16, 16), s02 = sumRow(m + 32, 16), s03 = sumRow(m + 48, 16), s04 = sumRow(m + 64, 16), s05 = sumRow(m + 80, 16);
+        const s10 = diffRow(m, 16), s11 = diffRow(m + 16, 16), s12 = diffRow(m + 32, 16), s13 = diffRow(m + 48, 16), s14 = diffRow(m + 64, 16), s15 = diffRow(m + 80, 16);
+        const y00 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s01, s02), f32x4.add(s03, s04)), s00), bv);
+        const y01 = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(s01, s02), times(2, f32x4.sub(s03, s04))), s05), bv);
+        const y10 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s11, s12), f32x4.add(s13, s14)), s10), bv);
+        const y11 = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(s11, s12), times(2, f32x4.sub(s13, s14))), s15), bv);
+        const real = min(4, tw - tx0);
+        const lanes = i32x4.lt_s(laneIds, i32x4.splat(real));
+        bad = v128.or(bad, v128.and(lanes, v128.or(v128.or(nonFinite(y00), nonFinite(y01)), v128.or(nonFinite(y10), nonFinite(y11)))));
+        const pooled = f32x4.max(f32x4.max(relu(y00), relu(y01)), f32x4.max(relu(y10), relu(y11)));
+        // The real tiles' pooled values to their places.
+        v128.store(tmp, pooled);
+        const q0 = ty * tw + tx0;
+        for (let lane = 0; lane < real; lane++) {
+          store<f32>(aP2T + (<usize>((q0 + lane) * NQ + b) << 2), load<f32>(tmp + (<usize>lane << 2)));
         }
       }
-    }
-    // Columns, then rows: v[i*6 + k] = (B^T d B)[i][k].
-    for (let j = 0; j < 6; j++) {
-      const c = d + (<usize>j << 4);
-      inputRows(v128.load(c), v128.load(c, 96), v128.load(c, 192), v128.load(c, 288), v128.load(c, 384), v128.load(c, 480),
-        tmp + (<usize>j << 4), 96);
-    }
-    for (let i = 0; i < 6; i++) {
-      const r = tmp + <usize>i * 96;
-      inputRows(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80),
-        v + <usize>(i * 6) * 16, 16);
-    }
-    // M[xi] = C1 identical terms V[xi] * U[xi], from +0; nine positions at a time (36 = 4 x 9),
-    // nine independent sums in flight.
-    for (let xi = 0; xi < 36; xi += 9) {
-      const vx = v + (<usize>xi << 4), ux = u + (<usize>xi << 2);
-      const p0 = f32x4.mul(v128.load(vx), v128.load32_splat(ux)), p1 = f32x4.mul(v128.load(vx, 16), v128.load32_splat(ux, 4));
-      const p2 = f32x4.mul(v128.load(vx, 32), v128.load32_splat(ux, 8)), p3 = f32x4.mul(v128.load(vx, 48), v128.load32_splat(ux, 12));
-      const p4 = f32x4.mul(v128.load(vx, 64), v128.load32_splat(ux, 16)), p5 = f32x4.mul(v128.load(vx, 80), v128.load32_splat(ux, 20));
-      const p6 = f32x4.mul(v128.load(vx, 96), v128.load32_splat(ux, 24)), p7 = f32x4.mul(v128.load(vx, 112), v128.load32_splat(ux, 28));
-      const p8 = f32x4.mul(v128.load(vx, 128), v128.load32_splat(ux, 32));
-      let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero, a8 = zero;
-      for (let r = 0; r < C1; r++) {
-        a0 = f32x4.add(a0, p0); a1 = f32x4.add(a1, p1); a2 = f32x4.add(a2, p2); a3 = f32x4.add(a3, p3);
-        a4 = f32x4.add(a4, p4); a5 = f32x4.add(a5, p5); a6 = f32x4.add(a6, p6); a7 = f32x4.add(a7, p7);
-        a8 = f32x4.add(a8, p8);
-      }
-      const mx = m + (<usize>xi << 4);
-      v128.store(mx, a0); v128.store(mx, a1, 16); v128.store(mx, a2, 32); v128.store(mx, a3, 48);
-      v128.store(mx, a4, 64); v128.store(mx, a5, 80); v128.store(mx, a6, 96); v128.store(mx, a7, 112);
-      v128.store(mx, a8, 128);
-    }
-    // Y = A^T M A, bias, ReLU, and the pool's maximum.
-    const s00 = sumRow(m, 16), s01 = sumRow(m + 16, 16), s02 = sumRow(m + 32, 16), s03 = sumRow(m + 48, 16), s04 = sumRow(m + 64, 16), s05 = sumRow(m + 80, 16);
-    const s10 = diffRow(m, 16), s11 = diffRow(m + 16, 16), s12 = diffRow(m + 32, 16), s13 = diffRow(m + 48, 16), s14 = diffRow(m + 64, 16), s15 = diffRow(m + 80, 16);
-    const y00 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s01, s02), f32x4.add(s03, s04)), s00), bv);
-    const y01 = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(s01, s02), times(2, f32x4.sub(s03, s04))), s05), bv);
-    const y10 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s11, s12), f32x4.add(s13, s14)), s10), bv);
-    const y11 = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(s11, s12), times(2, f32x4.sub(s13, s14))), s15), bv);
-    bad = v128.or(bad, v128.or(v128.or(nonFinite(y00), nonFinite(y01)), v128.or(nonFinite(y10), nonFinite(y11))));
-    const pooled = f32x4.max(f32x4.max(relu(y00), relu(y01)), f32x4.max(relu(y10), relu(y11)));
-    // The four pooled values, those of real tiles to their places.
-    v128.store(tmp, pooled);
-    for (let lane = 0; lane < 4 && t0 + lane < total; lane++) {
-      const t = t0 + lane;
-      const image = t / tilesPerImage, q = t % tilesPerImage;
-      store<f32>(aP2T + (<usize>(q * NQ + image) << 2), load<f32>(tmp + (<usize>lane << 2)));
     }
   }
   return !v128.any_true(bad);
@@ -501,7 +500,7 @@ function reluPoolValues(): void {
 /** The forward pass; `training` keeps pool1's winners for the backward pass. */
 function forwardWith(winograd: bool, u: usize, training: bool): i32 {
   const b1 = load<f32>(paramSlot(1)), b2 = load<f32>(paramSlot(3)), b3 = load<f32>(paramSlot(5));
-  conv1Scatter(b1);
+  conv1Direct(b1);
   if (!finite(aZ1, N * H * WQ)) return 0;
   if (training) reluPool(aZ1, H, W, WQ, aWin1, aP1, QW, QH, PT, false);
   else reluPoolValues();

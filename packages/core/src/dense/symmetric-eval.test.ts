@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config';
 import { initEngine } from '../engine/engine';
 import { EVAL_CHUNK } from './evaluate';
-import { gatherPixels, type MnistData } from '../data/mnist';
+import { gatherPixels, PIXEL_LUT, type MnistData } from '../data/mnist';
 import { MT19937 } from '../random/prng';
 import { evaluateSplit } from './evaluate';
 import { forwardLogits, paramShapes, seedModelShape, type ModelShape } from './model';
@@ -39,10 +39,20 @@ function firstTrainPixels(n: number): Float32Array {
 
 /** The full evaluation's logits of the first n train images from full parameter arrays. */
 function fullLogits(shape: ModelShape, full: Float32Array[], n: number, conv: 'winograd' | 'direct'): Float32Array {
-  const pixels = firstTrainPixels(n);
+  return logitsOfPixels(shape, full, firstTrainPixels(n), n, conv);
+}
+
+/** The full evaluation's logits of n images' float32 pixels. */
+function logitsOfPixels(
+  shape: ModelShape,
+  full: Float32Array[],
+  pixels: Float32Array,
+  n: number,
+  conv: 'winograd' | 'direct',
+): Float32Array {
   const shapes = paramShapes(shape);
   const params = full.map((a, i) => tf.tensor(a, shapes[i], 'float32'));
-  const x = tf.tensor2d(pixels, [n, 784]);
+  const x = tf.tensor2d(pixels, [n, shape.height * shape.width]);
   const out = tf.tidy(() => forwardLogits(shape, params, x, { evaluation: conv }));
   const values = out.dataSync().slice() as Float32Array;
   tf.dispose([...params, x, out]);
@@ -103,6 +113,51 @@ describe('symmetric evaluation on the own WebAssembly', () => {
     const full = expandOrbit(shape, orbit);
     for (const conv of ['winograd', 'direct'] as const) {
       expect(bits(orbitLogits(shape, orbit, 40, conv)), conv).toEqual(bits(fullLogits(shape, full, 40, conv)));
+    }
+  });
+
+  it('other image sizes (tile rows of 1 to 6 tiles, blank rows and columns): the full logits, Winograd and direct', () => {
+    for (const [seed, height, width] of [
+      [5, 8, 8],
+      [6, 12, 20],
+      [7, 24, 16],
+      [8, 20, 12],
+    ] as const) {
+      const shape = seedModelShape([8, 12, 20], height, width);
+      const rng = new MT19937(seed);
+      const n = 21;
+      // Ink in a band: the first and last rows and columns of every image stay blank, like MNIST's.
+      const bytes = Uint8Array.from({ length: n * height * width }, (_, i) => {
+        const y = Math.floor(i / width) % height;
+        const x = i % width;
+        return y < 2 || y >= height - 2 || x < 1 || rng.nextDouble() < 0.4 ? 0 : Math.floor(rng.nextDouble() * 256);
+      });
+      const orbit = orbitSizes(shape).map((size, i) =>
+        Float32Array.from({ length: size }, () => [0.3, 0.1, 0.05, 0.1, 0.01, 0.1, 0.05, 0.1][i] * rng.gauss()),
+      );
+      const full = expandOrbit(shape, orbit);
+      const pixels = Float32Array.from(bytes, (u) => PIXEL_LUT[u]);
+      for (const conv of ['winograd', 'direct'] as const) {
+        const want = logitsOfPixels(shape, full, pixels, n, conv);
+        const wasm = new SymmetricStepWasm(shape, 32);
+        const got = wasm.evalForwardBytes(orbit, bytes, n, conv === 'winograd' ? winogradOrbitFilter(orbit[2]) : null);
+        expect(got, `${height}x${width} ${conv}`).not.toBeNull();
+        expect(bits(got!.logits.slice()), `${height}x${width} ${conv}`).toEqual(bits(want));
+      }
+    }
+  });
+
+  it('an infinite conv1 tap: no symmetric result (the full evaluation then runs), blank input rows or not', () => {
+    const shape = seedModelShape([16, 32, 48]);
+    const rng = new MT19937(9);
+    const orbit = orbitSizes(shape).map((size, i) =>
+      Float32Array.from({ length: size }, () => [0.3, 0.1, 0.05, 0.1, 0.01, 0.1, 0.05, 0.1][i] * rng.gauss()),
+    );
+    orbit[0][12] = Number.POSITIVE_INFINITY;
+    for (const conv of ['winograd', 'direct'] as const) {
+      const wasm = new SymmetricStepWasm(shape, 8);
+      const bytes = data.train.images.subarray(0, 8 * 784);
+      expect(wasm.evalForwardBytes(orbit, bytes, 8, conv === 'winograd' ? winogradOrbitFilter(orbit[2]) : null), conv).toBeNull();
     }
   });
 
