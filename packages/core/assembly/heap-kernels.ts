@@ -3,8 +3,9 @@
 // project's kernels that work in place on tfjs's heap, as jobs cut into chunks that every thread
 // runs (own-wasm/heap-kernels.ts writes the job block and hands out the chunks). The kernels are in
 // kernels/: convolution, GEMM, Adam (with fc1's transposed copy), the max-pool gradient, column sums
-// (bias gradients), ReLU's gradient, the convolution gradients that skip zero terms (zero-skip.ts)
-// and symmetric execution's copies (broadcast.ts). No data segments: they would overwrite tfjs's heap.
+// (bias gradients; in drawn orders, on the calling thread: SumShuffled.ts), ReLU's gradient, the
+// convolution gradients that skip zero terms (zero-skip.ts) and symmetric execution's copies
+// (broadcast.ts). No data segments: they would overwrite tfjs's heap.
 import { applyAdamRange } from './kernels/ApplyAdam';
 import { broadcastFirstRows } from './kernels/BroadcastFirstChannel';
 import { conv2DPixels, packFilter } from './kernels/Conv2D';
@@ -13,11 +14,12 @@ import { batchMatMulTile, packColumns } from './kernels/BatchMatMul';
 import { maxPoolGradRows } from './kernels/MaxPoolGrad';
 import { reluGradRange } from './kernels/ReluGrad';
 import { sumColumns } from './kernels/Sum';
+import { sumColumnsShuffled } from './kernels/SumShuffled';
 import { transposeRows } from './kernels/Transpose';
 import { winogradScratchBytes, winogradConvPoolTiles } from './kernels/WinogradConvPool';
 import { filterGradChannels, finiteRange, nonzeroRows, sparseInputConvPixels } from './kernels/zero-skip';
 
-export { packColumns, packFilter, winogradScratchBytes };
+export { packColumns, packFilter, sumColumnsShuffled, winogradScratchBytes };
 
 // The job block a caller writes before running chunks (own-wasm/heap-kernels.ts keeps the same
 // layout): i32 slots, the job's kind at KIND and its arguments from ARGS on.

@@ -71,6 +71,33 @@ describe('the Sum kernel under a reduce order', () => {
     expect(bits(sum())).toEqual(bits(plain)); // the policy ends with its call
   });
 
+  it('on the own WebAssembly: the bits of sumColumnsShuffled and the same stream state after, across blocks of the stream', () => {
+    const next = lcgUint32(5);
+    for (const [rows, cols, skip] of [
+      [1, 3, 0],
+      [2, 1, 623],
+      [5, 7, 624],
+      [700, 3, 17],
+      [2000, 33, 400],
+      [64, 130, 1],
+    ] as const) {
+      const m = Float32Array.from({ length: rows * cols }, () => (next() / 2 ** 32 - 0.5) * 2 ** ((next() % 17) - 8));
+      const kernelRng = deriveStream(rows, 4);
+      const referenceRng = deriveStream(rows, 4);
+      // Start both streams part-way through a block of 624 words.
+      for (let i = 0; i < skip; i++) {
+        kernelRng.nextUint32();
+        referenceRng.nextUint32();
+      }
+      const got = withReduceOrder({ order: 'shuffled', rng: kernelRng }, () =>
+        tf.tidy(() => tf.sum(tf.tensor2d(m, [rows, cols]), 0).dataSync() as Float32Array),
+      );
+      const want = sumColumnsShuffled(m, rows, cols, referenceRng);
+      expect(bits(got), `${rows}x${cols}`).toEqual(bits(want));
+      expect(kernelRng.getState(), `${rows}x${cols}`).toEqual(referenceRng.getState());
+    }
+  });
+
   it("shuffles the bias gradient of add(conv, bias): each channel's dy summed over batch and positions", () => {
     const shape: [number, number, number, number] = [2, 5, 5, 3];
     const next = lcgUint32(9);

@@ -3,7 +3,9 @@
 // additions in the same order as tfjs-backend-wasm's Sum, which first transposes the channels to
 // the front (a full copy) and then sums each channel row by row. Other reductions, other dtypes,
 // and runtimes without SIMD go to the stock kernel. Under withReduceOrder('shuffled') the same sums
-// run in a seeded random order per output instead (a 2016 GPU's atomic adds, replayable).
+// run in a seeded random order per output instead (a 2016 GPU's atomic adds, replayable): on the
+// own WebAssembly (assembly/kernels/SumShuffled.ts), or without SIMD in sumColumnsShuffled here,
+// the reference both give the bits of.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { addressOf, heapKernelsOf } from '../own-wasm/heap-kernels';
@@ -48,8 +50,9 @@ export function shuffledReductionRng(reduction: 'bias' | 'filter'): MT19937 | nu
  * c = 0, 1, ... in turn (what an atomic-add reduction gives, in an order the scheduler happened to
  * pick). The identity permutation gives the fixed-order kernel's bits. Runs on the calling thread,
  * so results do not depend on the thread count. Cost: a swap (~1.4 MT19937 draws with numpy's
- * rejection) and an add per term, 1.9M terms per step of the seed model: ~60 ms on a busy 2-core
- * machine, where a fixed-order step took ~300 ms (100-step runs, small fixture, 2 threads).
+ * rejection) and an add per term, 1.9M terms per step of the seed model; the WebAssembly kernel
+ * (assembly/kernels/SumShuffled.ts) takes about half this function's time (`bench --subjects
+ * engine,engine-shuffled-bias`).
  */
 export function sumColumnsShuffled(
   x: Float32Array,
@@ -95,7 +98,8 @@ export function sumConfig(stockConfig: tf.KernelConfig): tf.KernelConfig {
     const rows = tf.util.sizeFromShape(x.shape) / cols;
     const outShape = keepDims ? [...new Array(rank - 1).fill(1), cols] : [cols];
     const out = backend.makeOutput(outShape, 'float32');
-    if (rng) sumColumnsShuffled(heapF32(backend, x), rows, cols, rng, heapF32(backend, out));
+    if (rng && kernels) kernels.sumShuffled(addressOf(backend, x), addressOf(backend, out), rows, cols, rng);
+    else if (rng) sumColumnsShuffled(heapF32(backend, x), rows, cols, rng, heapF32(backend, out));
     else kernels!.sum(addressOf(backend, x), addressOf(backend, out), rows, cols);
     return out;
   }) as unknown as tf.KernelFunc;

@@ -7,6 +7,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { hasWasmSimd } from './embedded-module';
 import { HeapJobs, type SpawnHelper, type TfjsHeapModule } from './heap-jobs';
 import type { WinogradGeometry } from '../dense/winograd';
+import { MT19937_WORDS, type MT19937 } from '../random/prng';
 
 export type { HeapKernelsHelperData, SpawnHelper, TfjsHeapModule } from './heap-jobs';
 
@@ -173,6 +174,21 @@ export class HeapKernels extends HeapJobs {
     // One chunk per thread, whole cache lines each: every chunk streams all the rows.
     const chunkCols = 16 * Math.max(1, Math.ceil(cols / (this.helpers + 1) / 16));
     this.run(KIND.sum, [x, out, rows, cols, chunkCols], Math.ceil(cols / chunkCols), MEMORY_BOUND_WORK * rows * cols);
+  }
+
+  /**
+   * out (cols floats) = the column sums of the rows x cols matrix at x, each in float32 in a fresh
+   * permutation of the rows drawn from `rng` (advanced as kernels/Sum.ts's sumColumnsShuffled
+   * advances it, with the same results: assembly/kernels/SumShuffled.ts). On the calling thread.
+   */
+  sumShuffled(x: number, out: number, rows: number, cols: number, rng: MT19937): void {
+    const state = this.scratch('mt19937 state', 4 * (MT19937_WORDS + 1));
+    const tempered = this.scratch('mt19937 tempered', 4 * MT19937_WORDS);
+    const order = this.scratch('shuffled order', 4 * rows);
+    const words = new Uint32Array(this.memory.buffer, state, MT19937_WORDS + 1);
+    words[MT19937_WORDS] = rng.copyWordsTo(words);
+    this.exports.sumColumnsShuffled(x, out, rows, cols, state, tempered, order);
+    rng.setWords(words, words[MT19937_WORDS]);
   }
 
   /** out = dy * step(x) over n elements (ReLU's gradient; see assembly/kernels/ReluGrad.ts). */

@@ -8,6 +8,7 @@ import { logRounded } from './correctly-rounded-log';
 
 /** Number of 32-bit words in the MT19937 state. */
 const N = 624;
+export const MT19937_WORDS = N;
 const M = 397;
 const MATRIX_A = 0x9908b0df;
 const UPPER_MASK = 0x80000000;
@@ -204,6 +205,23 @@ export class MT19937 {
     this.cachedGauss = f * x1;
     this.hasGauss = true;
     return f * x2;
+  }
+
+  /**
+   * Copies the 624 state words into `out` and returns the position of the next word to temper
+   * (0..624): the raw state, for a kernel that draws from the stream elsewhere (setWords takes it back).
+   */
+  copyWordsTo(out: Uint32Array): number {
+    out.set(this.mt);
+    return this.pos;
+  }
+
+  /** Takes the raw state back from {@link copyWordsTo}'s layout: the first 624 of `words`, and `pos`. The cached normal is kept. */
+  setWords(words: Uint32Array, pos: number): void {
+    if (words.length < N || !Number.isInteger(pos) || pos < 0 || pos > N)
+      throw new RangeError('MT19937 words: 624 words and a position 0..624');
+    this.mt.set(words.subarray(0, N));
+    this.pos = pos;
   }
 
   /** Snapshot for checkpoints; a fresh object that shares nothing with the generator. */
