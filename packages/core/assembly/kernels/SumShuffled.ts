@@ -66,17 +66,19 @@ function generate(st: usize, out: usize): void {
 }
 
 /**
- * out[c] = x[p[0]][c] + x[p[1]][c] + ... in float32 from +0, p a fresh permutation of the rows for
- * each column c in turn: numpy's shuffle (Fisher-Yates from the end, j = random_interval(i): the
- * low bits of a word under the smallest all-ones mask >= i, rejected above i). st is the stream's
- * state block (MT_STATE_BYTES, advanced in place); tempered (624 words) and order (rows words) are
- * scratch.
+ * out[k] = x[p[0]][c] + x[p[1]][c] + ... in float32 from +0 for k = 0 .. outputs - 1, c = column k
+ * of the u32 list at `columns` (or k itself when `columns` is 0), p a fresh permutation of the rows
+ * for each k in turn: numpy's shuffle (Fisher-Yates from the end, j = random_interval(i): the low
+ * bits of a word under the smallest all-ones mask >= i, rejected above i). x has rows of `cols`
+ * floats. st is the stream's state block (MT_STATE_BYTES, advanced in place); tempered (624 words)
+ * and order (rows words) are scratch.
  */
-export function sumColumnsShuffled(x: usize, out: usize, rows: i32, cols: i32, st: usize, tempered: usize, order: usize): void {
+export function sumColumnsShuffled(x: usize, out: usize, rows: i32, cols: i32, outputs: i32, columns: usize,
+  st: usize, tempered: usize, order: usize): void {
   let pos = load<i32>(st + (<usize>N << 2));
   for (let i = pos; i < N; i++) store<u32>(tempered + (<usize>i << 2), temper(load<u32>(st + (<usize>i << 2))));
   const colBytes = <usize>cols << 2;
-  for (let c = 0; c < cols; c++) {
+  for (let k = 0; k < outputs; k++) {
     for (let r = 0; r < rows; r++) store<u32>(order + (<usize>r << 2), r);
     for (let i = rows - 1; i > 0; i--) {
       let mask = <u32>i;
@@ -101,9 +103,10 @@ export function sumColumnsShuffled(x: usize, out: usize, rows: i32, cols: i32, s
       store<u32>(pi, t);
     }
     let acc: f32 = 0;
+    const c = columns ? load<u32>(columns + (<usize>k << 2)) : <u32>k;
     const column = x + (<usize>c << 2);
     for (let r = 0; r < rows; r++) acc += load<f32>(column + <usize>load<u32>(order + (<usize>r << 2)) * colBytes);
-    store<f32>(out + (<usize>c << 2), acc);
+    store<f32>(out + (<usize>k << 2), acc);
   }
   store<i32>(st + (<usize>N << 2), pos);
 }

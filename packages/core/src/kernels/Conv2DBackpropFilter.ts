@@ -95,13 +95,25 @@ export function sumPartialsShuffled(parts: Float32Array, g: FilterGradGeometry, 
   return dw;
 }
 
+/** For each output of dW in its order (kh, kw, ci, co), its column e = [ci][kh][kw][co] of the partials. */
+function partialColumns(g: FilterGradGeometry): Uint32Array {
+  const { ci, co, kh, kw } = g;
+  const columns = new Uint32Array(ci * kh * kw * co);
+  let o = 0;
+  for (let ky = 0; ky < kh; ky++)
+    for (let kx = 0; kx < kw; kx++)
+      for (let c = 0; c < ci; c++) for (let d = 0; d < co; d++) columns[o++] = ((c * kh + ky) * kw + kx) * co + d;
+  return columns;
+}
+
 /**
  * dW as cuDNN's non-deterministic backward-filter algorithms computed it (floating-point atomic adds
  * of per-block partial sums, 2016): each image's partial sum in the fixed order (the own
  * convolution of image b's x as [ci, h, w, 1] with its dy as a filter [oh, ow, 1, co], on every
  * thread; filterPartialsLoop's bits), then the n partials added in an order drawn per output and
- * per step (sumPartialsShuffled, on the calling thread). Replays bitwise from the stream, on any
- * thread count.
+ * per step, on the calling thread (the own WebAssembly's SumShuffled.ts where the partials come
+ * from the own convolution, else sumPartialsShuffled: the same bits). Replays bitwise from the
+ * stream, on any thread count.
  */
 function conv2DBackpropFilterShuffled(
   backend: BackendWasm,
@@ -116,7 +128,6 @@ function conv2DBackpropFilterShuffled(
   const dw = backend.makeOutput(filterShape, 'float32');
   const kernels = heapKernelsOf(backend);
   const conv: ConvGeometry = { batch: ci, h, w, c: 1, kh: oh, kw: ow, co, oh: kh, ow: kw, padTop: pt, padLeft: pl };
-  let parts: Float32Array;
   if (kernels && ownWasmOn('Conv2D') && ownConv2DFits(conv)) {
     const xT = transpose(backend, x, [0, 3, 1, 2]); // [n, ci, h, w]: image b is a batch of ci one-channel images
     const partsInfo = backend.makeOutput([n, size], 'float32');
@@ -126,11 +137,11 @@ function conv2DBackpropFilterShuffled(
     for (let b = 0; b < n; b++) {
       kernels.conv2D(xAt + 4 * b * ci * h * w, dyAt + 4 * b * oh * ow * co, partsAt + 4 * b * size, conv);
     }
-    parts = heapF32(backend, partsInfo).slice();
+    kernels.sumShuffled(partsAt, addressOf(backend, dw), n, size, rng, partialColumns(g));
     disposeIntermediates(backend, xT, partsInfo);
-  } else {
-    parts = filterPartialsLoop(heapF32(backend, x), heapF32(backend, dy), g);
+    return dw;
   }
+  const parts = filterPartialsLoop(heapF32(backend, x), heapF32(backend, dy), g);
   sumPartialsShuffled(parts, g, rng, heapF32(backend, dw));
   return dw;
 }

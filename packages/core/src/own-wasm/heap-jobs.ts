@@ -18,7 +18,17 @@ export interface HeapKernelsExports {
   packFilter(w: number, wp: number, taps: number, c: number, co: number): void;
   packColumns(b: number, bp: number, k: number, n: number): void;
   runChunk(job: number, chunk: number): void;
-  sumColumnsShuffled(x: number, out: number, rows: number, cols: number, state: number, tempered: number, order: number): void;
+  sumColumnsShuffled(
+    x: number,
+    out: number,
+    rows: number,
+    cols: number,
+    outputs: number,
+    columns: number,
+    state: number,
+    tempered: number,
+    order: number,
+  ): void;
   winogradScratchBytes(c: number, co: number): number;
 }
 

@@ -177,17 +177,21 @@ export class HeapKernels extends HeapJobs {
   }
 
   /**
-   * out (cols floats) = the column sums of the rows x cols matrix at x, each in float32 in a fresh
-   * permutation of the rows drawn from `rng` (advanced as kernels/Sum.ts's sumColumnsShuffled
-   * advances it, with the same results: assembly/kernels/SumShuffled.ts). On the calling thread.
+   * out[k] = the sum of column columns[k] (column k when `columns` is omitted) of the rows x cols
+   * matrix at x, in float32, in a fresh permutation of the rows drawn from `rng` for each k in turn
+   * (kernels/Sum.ts's sumColumnsShuffled and Conv2DBackpropFilter.ts's sumPartialsShuffled give
+   * the same bits and leave the stream in the same state: assembly/kernels/SumShuffled.ts). On the
+   * calling thread.
    */
-  sumShuffled(x: number, out: number, rows: number, cols: number, rng: MT19937): void {
+  sumShuffled(x: number, out: number, rows: number, cols: number, rng: MT19937, columns?: Uint32Array): void {
     const state = this.scratch('mt19937 state', 4 * (MT19937_WORDS + 1));
     const tempered = this.scratch('mt19937 tempered', 4 * MT19937_WORDS);
     const order = this.scratch('shuffled order', 4 * rows);
+    const columnsAt = columns ? this.scratch('shuffled columns', 4 * columns.length) : 0;
+    if (columns) new Uint32Array(this.memory.buffer, columnsAt, columns.length).set(columns);
     const words = new Uint32Array(this.memory.buffer, state, MT19937_WORDS + 1);
     words[MT19937_WORDS] = rng.copyWordsTo(words);
-    this.exports.sumColumnsShuffled(x, out, rows, cols, state, tempered, order);
+    this.exports.sumColumnsShuffled(x, out, rows, cols, columns ? columns.length : cols, columnsAt, state, tempered, order);
     rng.setWords(words, words[MT19937_WORDS]);
   }
 
