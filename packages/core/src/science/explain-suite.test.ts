@@ -31,6 +31,8 @@ describe('explainSuite', () => {
     for (let s = 0; s <= twin.steps; s += twin.evalEvery) twinSteps.add(s);
     for (const e of plan.entries.filter((x) => x.role !== 'ties' && !(x.role === 'perturb' && x.config.perturb <= 1e-20)))
       for (let s = 0; s <= e.config.steps; s += e.config.evalEvery) expect(twinSteps.has(s)).toBe(true);
+    // A tiny perturbation's run evaluates conv2 by direct sums (Winograd meets subnormal products there).
+    for (const e of plan.entries) expect([e.id, e.config.evalConv]).toEqual([e.id, e.id === 'dense-perturb-1e-30' ? 'direct' : 'winograd']);
     const shuffled = plan.entries.find((e) => e.id === 'dense-reduce-shuffled')!.config;
     expect([shuffled.reduceOrder, shuffled.reduceShuffle]).toEqual(['shuffled', 'bias']);
   });

@@ -49,6 +49,15 @@ export const QUICK_LENGTHS = {
 
 const QUICK_BASE = { evalTrain: 0 } as const;
 
+/**
+ * The quick suite evaluates a tiny perturbation's run with conv2 by direct sums: at step 0 conv2's
+ * input is flat (pool1 = relu(0.1 + ~1e-30)), Winograd's input transform leaves rounding residues of
+ * ~1e-8 there, and their products with ~1e-30 weights fall in float32's subnormal range, which
+ * x86 computes far slower (`train --perturb 1e-30 --steps 0 --eval-train 0`: 56 s with Winograd,
+ * 10 s direct, 7 s for `--perturb 1e-10`). Its finding is about copy sets, not accuracy.
+ */
+const TINY_PERTURB_EVAL = { evalConv: 'direct' } as const;
+
 /** The suite's runs for `options` (quick by default). */
 export function explainSuite(options: SuiteOptions = {}): ExplainPlan {
   const full = Boolean(options.full);
@@ -87,6 +96,7 @@ export function explainSuite(options: SuiteOptions = {}): ExplainPlan {
         {
           model: 'dense',
           perturb: x,
+          ...(x <= TINY_PERTURB && !uniform ? TINY_PERTURB_EVAL : {}),
         },
       ),
     ),
