@@ -10,6 +10,7 @@ import { deriveStream, permutation } from '../random/prng';
 import { filterPartialsLoop, sumPartialsShuffled, type FilterGradGeometry } from './Conv2DBackpropFilter';
 import { setOwnWasm } from './own-wasm-switch';
 import { withReduceOrder, type ReduceOrderPolicy } from './Sum';
+import { setConvGradZeroSkip } from './zero-skip';
 import { bitsNaNAsOne, convGemmValues, convLoss, exactBits, kernelsRun, type Pad } from '../../test-support/kernel-test-support';
 
 beforeAll(async () => {
@@ -111,6 +112,21 @@ describe('the Conv2DBackpropFilter kernel, shuffled', () => {
       expect(bitsNaNAsOne(filterGrad(x, dy, g, pad, shuffled(7, 'filter')))).toEqual(want);
     });
   }
+
+  it('input channels a multiple of 4, finite values: per-image partials that skip dy = 0 (zero skipping on and off), the same bits', () => {
+    const g: FilterGradGeometry = { n: 6, h: 8, w: 7, ci: 8, oh: 8, ow: 7, co: 16, kh: 5, kw: 5, pt: 2, pl: 2 };
+    // Signed zeros and subnormals in x; dy three quarters zeros (of both signs), as after ReLU and max-pool.
+    const x = convGemmValues(g.n * g.h * g.w * g.ci, 41, false).map((v, i) => (i % 13 === 0 ? -0 : i % 17 === 0 ? 1e-41 : v));
+    const dy = convGemmValues(g.n * g.oh * g.ow * g.co, 42, false).map((v, i) => (i % 4 === 0 ? v : i % 8 === 1 ? -0 : 0));
+    const want = exactBits(reference(filterPartialsLoop(x, dy, g), g, 9));
+    expect(exactBits(filterGrad(x, dy, g, 'same', shuffled(9, 'filter')))).toEqual(want);
+    setConvGradZeroSkip(false);
+    try {
+      expect(exactBits(filterGrad(x, dy, g, 'same', shuffled(9, 'filter')))).toEqual(want);
+    } finally {
+      setConvGradZeroSkip(true);
+    }
+  });
 
   it('the own convolution gives the loop partials bitwise, edge values included (one input channel per image)', () => {
     const [, g, pad] = geometries[1];

@@ -127,6 +127,7 @@ function conv2DBackpropFilterShuffled(
   const size = ci * kh * kw * co;
   const dw = backend.makeOutput(filterShape, 'float32');
   const kernels = heapKernelsOf(backend);
+  if (kernels && shuffledPartialsZeroSkip(backend, kernels, x, dy, dw, g, rng)) return dw;
   const conv: ConvGeometry = { batch: ci, h, w, c: 1, kh: oh, kw: ow, co, oh: kh, ow: kw, padTop: pt, padLeft: pl };
   if (kernels && ownWasmOn('Conv2D') && ownConv2DFits(conv)) {
     const xT = transpose(backend, x, [0, 3, 1, 2]); // [n, ci, h, w]: image b is a batch of ci one-channel images
@@ -144,6 +145,39 @@ function conv2DBackpropFilterShuffled(
   const parts = filterPartialsLoop(heapF32(backend, x), heapF32(backend, dy), g);
   sumPartialsShuffled(parts, g, rng, heapF32(backend, dw));
   return dw;
+}
+
+/**
+ * The shuffled filter gradient with each image's partial from the zero-skipping kernel (batch 1:
+ * its sum over output row then column, the conv formulation's order, terms with dy = 0 left out,
+ * exact for finite x and dy), in dW's own layout, so the drawn-order sums need no column list.
+ * False where it does not apply (zero skipping off, input channels not a multiple of 4, a value
+ * not finite); then nothing is written.
+ */
+function shuffledPartialsZeroSkip(
+  backend: BackendWasm,
+  kernels: NonNullable<ReturnType<typeof heapKernelsOf>>,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  dw: tf.TensorInfo,
+  g: FilterGradGeometry,
+  rng: MT19937,
+): boolean {
+  const { n, h, w, ci, oh, ow, co, kh, kw, pt, pl } = g;
+  if (!convGradZeroSkip() || ci % 4 !== 0 || n * oh * ow === 0) return false;
+  const xAt = addressOf(backend, x);
+  const dyAt = addressOf(backend, dy);
+  if (!kernels.allFinite([xAt, n * h * w * ci], [dyAt, n * oh * ow * co])) return false;
+  const size = kh * kw * ci * co;
+  const one: ConvGeometry = { batch: 1, h, w, c: ci, kh, kw, co, oh, ow, padTop: pt, padLeft: pl };
+  const partsInfo = backend.makeOutput([n, size], 'float32');
+  const partsAt = addressOf(backend, partsInfo);
+  // One image's x, [H][W][ci], is the kernel's [H][W][batch 1][ci].
+  for (let b = 0; b < n; b++)
+    kernels.filterGradZeroSkip(xAt + 4 * b * h * w * ci, dyAt + 4 * b * oh * ow * co, partsAt + 4 * b * size, one);
+  kernels.sumShuffled(partsAt, addressOf(backend, dw), n, size, rng);
+  disposeIntermediates(backend, partsInfo);
+  return true;
 }
 
 /** dW by the zero-skipping kernel, or null where it does not apply (then nothing is allocated). */
