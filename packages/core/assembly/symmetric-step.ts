@@ -260,7 +260,8 @@ function convOneChannel(inp: usize, inW: i32, inH: i32, w: usize, reversed: bool
 
 /**
  * 2x2 stride-2 max-pool of relu(z) (rows of zWq floats, h x w valid): for each window, the index
- * into z of its first maximum in row-major order (a later cell wins only when strictly greater)
+ * into z of its first maximum in row-major order (a later cell wins only when strictly greater;
+ * with LAST, its last maximum: a later cell wins when equal too)
  * into win, and its value into pooled: zero-bordered rows (pooledRow floats, pooledRows rows per
  * image, interior at (pooledPad, pooledPad)), or, when transposed, [position][NQ].
  */
@@ -275,11 +276,11 @@ function reluPool(z: usize, h: i32, w: i32, zWq: i32, win: usize, pooled: usize,
         let best = reluF32(load<f32>(z + (<usize>c0 << 2)));
         const c1 = c0 + 1, c2 = c0 + zWq, c3 = c0 + zWq + 1;
         let v = reluF32(load<f32>(z + (<usize>c1 << 2)));
-        if (v > best) { best = v; at = c1; }
+        if (v > best || (LAST && v == best)) { best = v; at = c1; }
         v = reluF32(load<f32>(z + (<usize>c2 << 2)));
-        if (v > best) { best = v; at = c2; }
+        if (v > best || (LAST && v == best)) { best = v; at = c2; }
         v = reluF32(load<f32>(z + (<usize>c3 << 2)));
-        if (v > best) { best = v; at = c3; }
+        if (v > best || (LAST && v == best)) { best = v; at = c3; }
         store<i32>(win + (<usize>o << 2), at);
         const dst = transposed
           ? pooled + (<usize>((py * pw + px) * NQ + b) << 2)
@@ -315,8 +316,15 @@ function productsRepeated(w: usize, s: v128, t: v128, count: i32, bias: usize, o
   v128.store(out1, e0); v128.store(out1, e1, 16); v128.store(out1, e2, 32); v128.store(out1, e3, 48);
 }
 
-/** Forward pass to the logits (conv2 by direct sums); returns 1 when every value on the way is finite, else 0. */
-export function forward(): i32 {
+/** The max-pool gradient's tie rule: false, each window's first maximum; true, its last. */
+let LAST: bool = false;
+
+/**
+ * Forward pass to the logits (conv2 by direct sums), the max-pool gradient going to each window's
+ * last maximum when `last`, else its first; returns 1 when every value on the way is finite, else 0.
+ */
+export function forward(last: bool): i32 {
+  LAST = last;
   return forwardWith(false, 0, true);
 }
 

@@ -10,7 +10,7 @@ import { lossAndGradient } from './head';
 import type { ModelShape } from './model';
 import type { OrbitArrays } from './symmetric-orbit';
 import { orbitSizes } from './symmetric-orbit';
-import type { SymmetricGradients } from './symmetric-step';
+import type { SymmetricGradients, SymmetricPoolTies } from './symmetric-step';
 
 interface SymmetricStepExports extends ArenaExports {
   setup(n: number, h: number, w: number, k: number, c1: number, c2: number, f1: number, classes: number, base: number): number;
@@ -19,7 +19,7 @@ interface SymmetricStepExports extends ArenaExports {
   pixelRow(b: number, r: number): number;
   logitsAt(): number;
   dlogitsAt(): number;
-  forward(): number;
+  forward(last: number): number;
   forwardEval(winograd: number, u: number): number;
   pixelsU8At(): number;
   loadPixelsU8(count: number, scale: number): void;
@@ -110,14 +110,20 @@ export class SymmetricStepWasm {
   }
 
   /** symmetricGradients(shape, params, pixels, labels, loss), computed here. */
-  gradients(params: OrbitArrays, pixels: Float32Array, labels: Uint8Array, loss: LossKind): SymmetricGradients | null {
+  gradients(
+    params: OrbitArrays,
+    pixels: Float32Array,
+    labels: Uint8Array,
+    loss: LossKind,
+    ties: SymmetricPoolTies = 'first',
+  ): SymmetricGradients | null {
     if (labels.length !== this.batch) throw new RangeError(`symmetric step: batch of ${labels.length}, built for ${this.batch}`);
     const { shape, x } = this;
     this.writeParams(params);
     this.writePixels(pixels, this.batch);
     const buffer = this.arena.memory.buffer;
     const classes = shape.classes;
-    if (x.forward() !== 1) return null;
+    if (x.forward(ties === 'last' ? 1 : 0) !== 1) return null;
     const logits = new Float32Array(buffer, x.logitsAt(), this.batch * classes);
     const head = lossAndGradient(loss, logits, labels, classes);
     if (!head.dlogits.every(Number.isFinite)) return null;

@@ -67,6 +67,32 @@ describe('symmetric training step', () => {
     off.dispose();
   }, 120_000);
 
+  it("pool ties 'last': 30 constant-init steps once per copy set equal every unit computed, and differ from 'first'", () => {
+    const [on, off] = pair({ poolTies: 'last' });
+    expectSameRun(on, off, 30);
+    expect(on.stepPaths).toEqual({ symmetric: 30, plain: 0 });
+    const [first] = pair({});
+    for (let s = 0; s < 30; s++) first.trainStep();
+    // Not vacuous: tied maxima (conv1's blank background, relu(b1) in every cell) get the gradient.
+    expect(on.weightsSha256()).not.toBe(first.weightsSha256());
+    // The WebAssembly against the TypeScript under both rules, on the state reached.
+    const orbit = compressToOrbit(on.shape, on.paramValues())!;
+    const indices = Array.from({ length: 50 }, (_, i) => i);
+    const pixels = new Float32Array(50 * 784);
+    gatherPixels(data.train, indices, pixels);
+    const labels = Uint8Array.from(indices, (i) => data.train.labels[i]);
+    const wasm = new SymmetricStepWasm(on.shape, 50);
+    for (const ties of ['first', 'last'] as const) {
+      const ts = symmetricGradients(on.shape, orbit, pixels, labels, 'seed', ties)!;
+      const got = wasm.gradients(orbit, pixels, labels, 'seed', ties)!;
+      expect(
+        got.grads.map((g) => hashFloat32Arrays([g])),
+        ties,
+      ).toEqual(ts.grads.map((g) => hashFloat32Arrays([g])));
+    }
+    for (const t of [on, off, first]) t.dispose();
+  }, 120_000);
+
   it('widths that are not multiples of 16 (the stock kernels) and batch 7: 40 steps', () => {
     const [on, off] = pair({ widths: [4, 8, 12], batch: 7 });
     expectSameRun(on, off, 40);

@@ -42,9 +42,10 @@ function allFinite(a: Float32Array): boolean {
 /**
  * A 2x2, stride-2 max-pool of relu(z) [n, h, w] (one channel): the pooled values and, per window,
  * the index into z of its first maximum in row-major order (a later cell wins only when strictly
- * greater), where the max-pool gradient goes.
+ * greater), or with `last` its last one (a later cell wins when equal too), where the max-pool
+ * gradient goes (kernels/MaxPoolGrad.ts's rules).
  */
-function reluPool(z: Float32Array, n: number, h: number, w: number, pooled: Float32Array, winner: Int32Array): void {
+function reluPool(z: Float32Array, n: number, h: number, w: number, pooled: Float32Array, winner: Int32Array, last: boolean): void {
   const ph = h / 2;
   const pw = w / 2;
   let o = 0;
@@ -56,7 +57,7 @@ function reluPool(z: Float32Array, n: number, h: number, w: number, pooled: Floa
         let best = z[c0] > 0 ? z[c0] : 0;
         for (const c of [c0 + 1, c0 + w, c0 + w + 1]) {
           const v = z[c] > 0 ? z[c] : 0;
-          if (v > best) {
+          if (v > best || (last && v === best)) {
             best = v;
             at = c;
           }
@@ -87,9 +88,13 @@ function sumInOrder(a: Float32Array): number {
   return s;
 }
 
+/** The max-pool tie rules the symmetric step computes (`random` splits the copies: the full step runs). */
+export type SymmetricPoolTies = 'first' | 'last';
+
 /**
  * The symmetric step's loss and gradients on a batch: pixels [n, height*width] in [0, 1], labels
- * [n]. Returns null when an intermediate value is not finite (the caller then runs the full step).
+ * [n], the max-pool gradient to each window's first or last maximum. Returns null when an
+ * intermediate value is not finite (the caller then runs the full step).
  */
 export function symmetricGradients(
   shape: ModelShape,
@@ -97,6 +102,7 @@ export function symmetricGradients(
   pixels: Float32Array,
   labels: Uint8Array,
   loss: LossKind,
+  ties: SymmetricPoolTies = 'first',
 ): SymmetricGradients | null {
   const [c1, c2, f1] = shape.widths;
   const { height: H, width: W, kernel: k, classes } = shape;
@@ -136,7 +142,7 @@ export function symmetricGradients(
   if (!allFinite(z1)) return null;
   const p1 = new Float32Array(n * H2 * W2);
   const win1 = new Int32Array(n * H2 * W2);
-  reluPool(z1, n, H, W, p1, win1);
+  reluPool(z1, n, H, W, p1, win1, ties === 'last');
 
   // conv2 (+ bias), one output channel: over taps, then c1 input channels holding the same value.
   const z2 = new Float32Array(n * H2 * W2);
@@ -161,7 +167,7 @@ export function symmetricGradients(
   if (!allFinite(z2)) return null;
   const p2 = new Float32Array(n * P);
   const win2 = new Int32Array(n * P);
-  reluPool(z2, n, H2, W2, p2, win2);
+  reluPool(z2, n, H2, W2, p2, win2, ties === 'last');
 
   // fc1 (+ bias), one unit: over the flattened (position, channel) inputs, c2 equal ones per position.
   const z3 = new Float32Array(n);

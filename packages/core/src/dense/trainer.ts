@@ -168,7 +168,7 @@ export class Trainer {
    */
   private symmetricStepOrbit(): SymmetricOrbit | null {
     const c = this.config;
-    if (c.symmetricExec !== 'on' || c.reduceOrder !== 'fixed' || c.poolTies !== 'first' || !orbitFits(this.shape)) return null;
+    if (c.symmetricExec !== 'on' || c.reduceOrder !== 'fixed' || c.poolTies === 'random' || !orbitFits(this.shape)) return null;
     if (!this.orbit && this.step >= this.orbitCheckAt) {
       this.orbitCheckAt = this.step + ORBIT_CHECK_EVERY;
       const adam = this.adamState;
@@ -186,9 +186,11 @@ export class Trainer {
     if (this.stepWasm === undefined) {
       this.stepWasm = symmetricStepWasmAvailable() ? new SymmetricStepWasm(this.shape, this.config.batch) : null;
     }
+    // symmetricStepOrbit gives no orbit under random ties.
+    const ties = this.config.poolTies === 'last' ? 'last' : 'first';
     const result = this.stepWasm
-      ? this.stepWasm.gradients(orbit.params, this.pixels, labels, this.config.loss)
-      : symmetricGradients(this.shape, orbit.params, this.pixels, labels, this.config.loss);
+      ? this.stepWasm.gradients(orbit.params, this.pixels, labels, this.config.loss, ties)
+      : symmetricGradients(this.shape, orbit.params, this.pixels, labels, this.config.loss, ties);
     if (!result) return null;
     const adam = this.adamState;
     const next = { params: orbit.params.map((a) => a.slice()), m: orbit.m.map((a) => a.slice()), v: orbit.v.map((a) => a.slice()) };
