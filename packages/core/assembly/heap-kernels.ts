@@ -13,13 +13,13 @@ import { convPoolWindows } from './kernels/ConvPool';
 import { batchMatMulTile, packColumns } from './kernels/BatchMatMul';
 import { maxPoolGradRows } from './kernels/MaxPoolGrad';
 import { reluGradRange } from './kernels/ReluGrad';
-import { sumColumns } from './kernels/Sum';
+import { countPositiveChannels, sumColumns } from './kernels/Sum';
 import { sumColumnsShuffled } from './kernels/SumShuffled';
 import { transposeRows } from './kernels/Transpose';
 import { winogradScratchBytes, winogradConvPoolTiles } from './kernels/WinogradConvPool';
 import { filterGradChannels, finiteRange, nonzeroRows, sparseInputConvPixels } from './kernels/zero-skip';
 
-export { packColumns, packFilter, sumColumnsShuffled, winogradScratchBytes };
+export { countPositiveChannels, packColumns, packFilter, sumColumnsShuffled, winogradScratchBytes };
 
 // The job block a caller writes before running chunks (own-wasm/heap-kernels.ts keeps the same
 // layout): i32 slots, the job's kind at KIND and its arguments from ARGS on.

@@ -60,6 +60,7 @@ let aDz2: usize = 0; // zero-bordered [N][QH][QW], interior at (PB, PB)
 let aDp1: usize = 0; // [N][H2][W2Q]
 let aDz1: usize = 0; // [N][H][WQ]
 let aU8: usize = 0; // uint8 pixels [N][H*W], from the caller (evaluation)
+let aConvActive: usize = 0; // i32 [2][NQ]: per image, 1 when conv1's (then conv2's) channel is > 0 somewhere (evaluation)
 
 // @ts-ignore: decorator
 @inline function up16(v: i32): i32 {
@@ -170,6 +171,7 @@ export function setup(n: i32, h: i32, w: i32, k: i32, c1: i32, c2: i32, f1: i32,
   aTiles = take(3 * 4 * 36);
   aRowsNonzero = take(h + k - 1);
   aU8 = take((n * h * w + 3) >> 2);
+  aConvActive = take(2 * NQ);
   return <i32>(top - base);
 }
 
@@ -505,6 +507,38 @@ function reluPoolValues(): void {
   }
 }
 
+/**
+ * Per image, whether conv1's channel and conv2's are active (a pooled ReLU output > 0 somewhere,
+ * the values finite: forwardWith has checked), into aConvActive.
+ */
+function markActiveImages(): void {
+  const zero = f32x4.splat(0);
+  const imageBytes = <usize>(QH * QW) << 2;
+  for (let b = 0; b < N; b++) {
+    // pool1 with its zero border: a positive value anywhere.
+    const image = aP1 + <usize>b * imageBytes;
+    let any = zero;
+    for (let o: usize = 0; o < imageBytes; o += 16) any = v128.or(any, f32x4.gt(v128.load(image + o), zero));
+    store<i32>(aConvActive + (<usize>b << 2), v128.any_true(any) ? 1 : 0);
+  }
+  // pool2, transposed ([position][NQ]): four images at a time.
+  for (let b0 = 0; b0 < N; b0 += 4) {
+    let any = zero;
+    for (let q = 0; q < P; q++) any = v128.or(any, f32x4.gt(v128.load(aP2T + (<usize>(q * NQ + b0) << 2)), zero));
+    v128.store(aConvActive + (<usize>(NQ + b0) << 2), v128.and(any, i32x4.splat(1)));
+  }
+}
+
+/** Address of conv1's per-image activity flags (i32, images 0..N-1). */
+export function conv1ActiveAt(): usize {
+  return aConvActive;
+}
+
+/** Address of conv2's per-image activity flags (i32, images 0..N-1). */
+export function conv2ActiveAt(): usize {
+  return aConvActive + (<usize>NQ << 2);
+}
+
 /** The forward pass; `training` keeps pool1's winners for the backward pass. */
 function forwardWith(winograd: bool, u: usize, training: bool): i32 {
   const b1 = load<f32>(paramSlot(1)), b2 = load<f32>(paramSlot(3)), b3 = load<f32>(paramSlot(5));
@@ -519,6 +553,7 @@ function forwardWith(winograd: bool, u: usize, training: bool): i32 {
     if (!finite(aZ2, N * H2 * W2Q)) return 0;
     reluPool(aZ2, H2, W2, W2Q, aWin2, aP2T, 0, 0, 0, true);
   }
+  if (!training) markActiveImages();
   // fc1, one unit, 16 images at a time: over positions q, C2 identical terms each.
   const w3 = paramSlot(4);
   const zero = f32x4.splat(0);

@@ -76,7 +76,8 @@ export function reverseTaps(k: usize, kr: usize): void {
 
 /**
  * Logits (float32, `classes` per image) of images first .. first + count - 1; returns how many of
- * them have an active fc1 unit (ReLU output > 0).
+ * them have an active fc1 unit (ReLU output > 0), and writes how many have an active conv1 and
+ * conv2 channel (a pooled ReLU output > 0 somewhere) to convActive (two i32).
  * offsets: u32 per image (+1), the image's entries; rIndex: u16 per entry, the padded conv1 index
  * (y + 4) * (W + 4) + x + 4 of pixel (y, x); values: f32 per entry; box: u16 x 4 per image
  * (y0, y1, x0, x1; y0 > y1 when blank); params: the f64 block above; k1r, k2r: the reversed taps
@@ -85,7 +86,7 @@ export function reverseTaps(k: usize, kr: usize): void {
 export function evalImages(
   H: i32, W: i32, classes: i32, first: i32, count: i32,
   offsets: usize, rIndex: usize, values: usize, box: usize,
-  params: usize, k1r: usize, k2r: usize, z1: usize, z2: usize, logits: usize,
+  params: usize, k1r: usize, k2r: usize, z1: usize, z2: usize, logits: usize, convActive: usize,
 ): i32 {
   const H1 = H >> 1;
   const W1 = W >> 1;
@@ -102,6 +103,8 @@ export function evalImages(
   const base2 = w3 + (<usize>(H2 * W2) << 3);
   const z2Bytes = <usize>((H1 + 2 * PAD) * PW1) << 3;
   let active: i32 = 0;
+  let conv1Active: i32 = 0;
+  let conv2Active: i32 = 0;
   for (let img = first; img < first + count; img++) {
     memory.copy(z2, base2, z2Bytes);
     const bx = box + (<usize>img << 3);
@@ -129,22 +132,32 @@ export function evalImages(
       }
     }
     // ReLU + pool1 over the reached windows; each window that differs from the background
-    // scatters into conv2 (row-major window order, the order conv2's sums need).
+    // scatters into conv2 (row-major window order, the order conv2's sums need). conv1 is active
+    // when a reached window's maximum is > 0, or the background's (c) where a window is not reached.
+    const reached = wy1 < wy0 ? 0 : (wy1 - wy0 + 1) * (wx1 - wx0 + 1);
+    let on1 = c > 0 && reached < H1 * W1;
     for (let oy = wy0; oy <= wy1; oy++) {
       for (let ox = wx0; ox <= wx1; ox++) {
-        const d = reluMax2x2(z1 + (<usize>((2 * oy + PAD) * PW + 2 * ox + PAD) << 3), PW) - c;
+        const m = reluMax2x2(z1 + (<usize>((2 * oy + PAD) * PW + 2 * ox + PAD) << 3), PW);
+        on1 = on1 || m > 0;
+        const d = m - c;
         if (d == 0) continue;
         scatter5x5(z2, (oy + 2 * PAD) * PW1 + ox + 2 * PAD, PW1, d, k2r);
       }
     }
     // ReLU + pool2, then fc1 (its sum in row-major order) and fc2.
     let s = b3;
+    let on2 = false;
     for (let oy = 0, i = 0; oy < H2; oy++) {
       let top = z2 + (<usize>((2 * oy + PAD) * PW1 + PAD) << 3);
       for (let ox = 0; ox < W2; ox++, i++, top += 16) {
-        s += reluMax2x2(top, PW1) * load<f64>(w3 + (<usize>i << 3));
+        const m = reluMax2x2(top, PW1);
+        on2 = on2 || m > 0;
+        s += m * load<f64>(w3 + (<usize>i << 3));
       }
     }
+    conv1Active += <i32>on1;
+    conv2Active += <i32>on2;
     const h = select<f64>(s, 0.0, s > 0);
     active += <i32>(s > 0);
     const out = logits + (<usize>((img - first) * classes) << 2);
@@ -152,5 +165,7 @@ export function evalImages(
       store<f32>(out + (<usize>k << 2), <f32>(load<f64>(b4 + (<usize>k << 3)) + h * load<f64>(w4 + (<usize>k << 3))));
     }
   }
+  store<i32>(convActive, conv1Active);
+  store<i32>(convActive, conv2Active, 4);
   return active;
 }

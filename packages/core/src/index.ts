@@ -25,7 +25,7 @@ export { benchmarkProtocol, benchmarkSubject, ENGINE_SUBJECTS, median } from './
 export type { BenchSubject, BenchTiming, ProtocolSubject, ProtocolTiming } from './run/benchmark';
 export { measure as measureCopies, SYMMETRY_KEYS, symmetryReport } from './science/symmetry';
 export type { SymmetryKey, SymmetryReport, SymmetryStat } from './science/symmetry';
-export { deadUnits, fc1Activity, fc1Groups, rangeSize } from './science/unit-activity';
+export { convGroups, deadUnits, fc1Activity, fc1Groups, rangeSize } from './science/unit-activity';
 export type { DeadUnits, UnitActivity, UnitRanges } from './science/unit-activity';
 export { denseToTwin, twinScales, twinToDense } from './twin/twin';
 export type { TwinScales } from './twin/twin';

@@ -22,18 +22,21 @@ export interface ChunkPoolShared {
   lossSums: Float64Array;
   /** Per chunk: images whose fc1 unit was active. */
   active: Int32Array;
+  /** Per chunk: images whose conv1 channel was active, then (from maxChunks on) whose conv2 channel was. */
+  convActive: Int32Array;
   /** Per chunk: 1 when its scorer could not score it (the caller then scores the job another way). */
   failed: Int32Array;
 }
 
 /** One chunk's scores, or null when it could not be scored. */
-export type ChunkScore = { correct: number; lossSum: number; active: number } | null;
+export type ChunkScore = { correct: number; lossSum: number; active: number; convActive: [number, number] } | null;
 
-/** One job's scores: correct predictions, the chunks' loss sums in order, active images. */
+/** One job's scores: correct predictions, the chunks' loss sums in order, active images (fc1; conv1 and conv2). */
 export interface JobScores {
   correct: number;
   lossSums: number[];
   active: number;
+  convActive: [number, number];
 }
 
 /** A copy of `a` in a SharedArrayBuffer, which worker threads see without copying. */
@@ -53,6 +56,7 @@ export function chunkPoolShared(paramCount: number, maxChunks: number): ChunkPoo
     correct: ints(maxChunks),
     lossSums: new Float64Array(new SharedArrayBuffer(maxChunks * 8)),
     active: ints(maxChunks),
+    convActive: ints(2 * maxChunks),
     failed: ints(maxChunks),
   };
 }
@@ -94,6 +98,8 @@ export function takeChunks(shared: ChunkPoolShared, score: (split: number, start
     shared.correct[c] = r?.correct ?? 0;
     shared.lossSums[c] = r?.lossSum ?? 0;
     shared.active[c] = r?.active ?? 0;
+    shared.convActive[c] = r?.convActive[0] ?? 0;
+    shared.convActive[shared.active.length + c] = r?.convActive[1] ?? 0;
   }
 }
 
@@ -155,11 +161,13 @@ export function chunkPool(name: string, shared: ChunkPoolShared, threads: Worker
       running = null;
       const out: (JobScores | null)[] = [];
       for (let j = 0; j + 1 < firstChunk.length; j++) {
-        const scores: JobScores = { correct: 0, lossSums: [], active: 0 };
+        const scores: JobScores = { correct: 0, lossSums: [], active: 0, convActive: [0, 0] };
         let failed = false;
         for (let c = firstChunk[j]; c < firstChunk[j + 1]; c++) {
           scores.correct += shared.correct[c];
           scores.active += shared.active[c];
+          scores.convActive[0] += shared.convActive[c];
+          scores.convActive[1] += shared.convActive[shared.active.length + c];
           failed ||= shared.failed[c] === 1;
           scores.lossSums.push(shared.lossSums[c]);
         }

@@ -99,6 +99,11 @@ export interface ForwardOptions {
   /** Called with fc1's output (after ReLU), e.g. to count active units; does not change the logits. */
   onHidden?: (h3: tf.Tensor2D) => void;
   /**
+   * Called with each convolution's output after ReLU and max-pool ([n, h, w, channels], every
+   * channel), e.g. to count active channels; does not change the logits.
+   */
+  onPooled?: (p1: tf.Tensor4D, p2: tf.Tensor4D) => void;
+  /**
    * With evaluation: the layers whose units are bitwise copies (dense/symmetric-exec.ts), computed
    * as one representative and broadcast. The bits are the full layer's: a convolution is computed
    * for one panel of 16 output channels (the kernels' lanes are independent) and its first channel
@@ -159,6 +164,7 @@ export function forwardLogits(shape: ModelShape, params: tf.Tensor[], x: tf.Tens
   };
   const p1 = layer(image, w1, b1, reps[0], reps[1], false);
   const p2 = layer(p1, w2, b2, reps[2], reps[3], evaluation === 'winograd');
+  options.onPooled?.(p1, p2);
   const flat = tf.reshape(p2, [n, -1]) as tf.Tensor2D;
   let h3: tf.Tensor2D;
   if (reps[4] !== w3) {

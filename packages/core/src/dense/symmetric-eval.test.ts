@@ -161,6 +161,47 @@ describe('symmetric evaluation on the own WebAssembly', () => {
     }
   });
 
+  it('conv channel activity: the full evaluation against unfused tfjs ops, the symmetric one against the full one', () => {
+    const n = 120;
+    const split = { count: n, images: data.train.images.subarray(0, n * 784), labels: data.train.labels.subarray(0, n) };
+    const mixed = (counts: number[]) => counts.some((c) => c > 0 && c < n);
+    // Dense, every channel its own: positive taps and biases from -4 to 0 (active on some images only).
+    const shape = seedModelShape([8, 16, 16]);
+    const rng = new MT19937(12);
+    const full = paramShapes(shape).map((s, i) => {
+      const size = s.reduce((a, b) => a * b, 1);
+      if (i === 1 || i === 3) return Float32Array.from({ length: size }, (_, c) => (i === 1 ? -4 : -40) * (c / (size - 1)));
+      return Float32Array.from({ length: size }, () => Math.abs([0.3, 0, 0.05, 0, 0.01, 0, 0.05, 0.1][i] * rng.gauss()));
+    });
+    const tensors = full.map((a, i) => tf.tensor(a, paramShapes(shape)[i], 'float32'));
+    const want = tf.tidy(() => {
+      const x = tf.reshape(tf.tensor2d(firstTrainPixels(n), [n, 784]), [n, 28, 28, 1]) as tf.Tensor4D;
+      const a1 = tf.relu(tf.add(tf.conv2d(x, tensors[0] as tf.Tensor4D, 1, 'same'), tensors[1])) as tf.Tensor4D;
+      const p1 = tf.maxPool(a1, 2, 2, 'valid');
+      const a2 = tf.relu(tf.add(tf.conv2d(p1, tensors[2] as tf.Tensor4D, 1, 'same'), tensors[3])) as tf.Tensor4D;
+      const count = (a: tf.Tensor4D) => Array.from(tf.sum(tf.cast(tf.greater(tf.max(a, [1, 2]), 0), 'int32'), 0).dataSync());
+      return [count(a1), count(a2)];
+    });
+    const got = evaluateSplit(shape, tensors, split, n, 'seed', 'direct');
+    expect(got.convActive).toEqual(want);
+    expect(mixed(want[0]) && mixed(want[1])).toBe(true);
+    tf.dispose(tensors);
+    // Symmetric: one value per copy set, conv2 active on some images only.
+    const sym = seedModelShape([16, 32, 48]);
+    const orbit = orbitSizes(sym).map((size, i) =>
+      Float32Array.from({ length: size }, () =>
+        i === 1 ? -3 : i === 3 ? -1 : Math.abs([0.3, 0, 0.002, 0, 0.01, 0.1, 0.05, 0.1][i] * rng.gauss()),
+      ),
+    );
+    const symTensors = expandOrbit(sym, orbit).map((a, i) => tf.tensor(a, paramShapes(sym)[i], 'float32'));
+    for (const conv of ['winograd', 'direct'] as const) {
+      const fullScore = evaluateSplit(sym, symTensors, split, n, 'seed', conv);
+      expect(mixed(fullScore.convActive![1]), conv).toBe(true);
+      expect(evaluateOrbit(sym, orbit, split, n, 'seed', conv, new OrbitChunkScorer(sym)), conv).toEqual(fullScore);
+    }
+    tf.dispose(symTensors);
+  });
+
   it('split scores equal evaluateSplit (every unit), fc1 activity included, over several chunks', () => {
     const t = new Trainer(resolveConfig({ widths: [16, 16, 16] }), data);
     for (let i = 0; i < 15; i++) t.trainStep();
@@ -197,12 +238,14 @@ describe('symmetric evaluation on the own WebAssembly', () => {
         pending = null;
         const out = jobs.map((job) => {
           const split = job.split === 'train' ? data.train : data.test;
-          const out = { correct: 0, lossSums: [] as number[], active: 0 };
+          const out = { correct: 0, lossSums: [] as number[], active: 0, convActive: [0, 0] as [number, number] };
           for (let start = 0; start < job.count; start += EVAL_CHUNK) {
             const r = scorer.score(params, split, start, Math.min(EVAL_CHUNK, job.count - start), 'seed', 'winograd');
             if (!r) return null;
             out.correct += r.correct;
             out.active += r.active;
+            out.convActive[0] += r.convActive[0];
+            out.convActive[1] += r.convActive[1];
             out.lossSums.push(r.lossSum);
           }
           return out;

@@ -5,7 +5,7 @@
 // as there. Null where it does not apply (then the full evaluation runs).
 import type { EvalConvKind, LossKind } from '../config';
 import type { Split } from '../data/mnist';
-import { EVAL_CHUNK, splitScoreOfChunks, type SplitScore } from './evaluate';
+import { EVAL_CHUNK, splitScoreOfChunks, type ChunkTotals, type SplitScore } from './evaluate';
 import { scoreLogits } from './head';
 import type { ModelShape } from './model';
 import type { OrbitArrays } from './symmetric-orbit';
@@ -18,11 +18,15 @@ export function winogradOrbitFilter(w2: Float32Array): Float32Array {
   return Float32Array.from({ length: 36 }, (_, xi) => u[xi * 16]);
 }
 
-/** One chunk's scores: correct predictions, the loss sum (float64, in image order), images whose fc1 unit was active. */
+/**
+ * One chunk's scores: correct predictions, the loss sum (float64, in image order), images whose
+ * fc1 unit was active, and images whose conv1 and conv2 channels were.
+ */
 export interface OrbitChunkScore {
   correct: number;
   lossSum: number;
   active: number;
+  convActive: [number, number];
 }
 
 /**
@@ -60,12 +64,17 @@ export class OrbitChunkScorer {
     const pixelsPerImage = shape.height * shape.width;
     if (split.images.length !== split.count * pixelsPerImage) throw new RangeError('symmetric evaluation: images do not fit the model');
     let active = 0;
+    const convActive: [number, number] = [0, 0];
     for (let part = 0; part < size; part += EVAL_PART) {
       const n = Math.min(EVAL_PART, size - part);
       const first = start + part;
       const out = this.wasm.evalForwardBytes(params, split.images.subarray(first * pixelsPerImage, (first + n) * pixelsPerImage), n, u);
       if (!out) return null;
-      for (let i = 0; i < n; i++) if (out.hidden[i] > 0) active++;
+      for (let i = 0; i < n; i++) {
+        if (out.hidden[i] > 0) active++;
+        convActive[0] += out.conv1Active[i];
+        convActive[1] += out.conv2Active[i];
+      }
       this.logits.set(out.logits, part * shape.classes);
     }
     const score = scoreLogits(
@@ -74,13 +83,13 @@ export class OrbitChunkScorer {
       split.labels.subarray(start, start + size),
       shape.classes,
     );
-    return { correct: score.correct, lossSum: score.lossSum, active };
+    return { correct: score.correct, lossSum: score.lossSum, active, convActive };
   }
 }
 
 /** One split's chunk scores, summed as evaluateSplit sums them (losses in chunk order). */
-export function orbitSplitScore(shape: ModelShape, n: number, chunks: { correct: number; lossSums: number[]; active: number }): SplitScore {
-  return splitScoreOfChunks(n, chunks, shape.widths[2]);
+export function orbitSplitScore(shape: ModelShape, n: number, chunks: ChunkTotals): SplitScore {
+  return splitScoreOfChunks(n, chunks, shape.widths);
 }
 
 /**
@@ -97,12 +106,14 @@ export function evaluateOrbit(
   scorer: OrbitChunkScorer,
 ): SplitScore | null {
   const n = Math.min(count, split.count);
-  const chunks = { correct: 0, lossSums: [] as number[], active: 0 };
+  const chunks = { correct: 0, lossSums: [] as number[], active: 0, convActive: [0, 0] as [number, number] };
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const score = scorer.score(params, split, start, Math.min(EVAL_CHUNK, n - start), loss, conv2);
     if (!score) return null;
     chunks.correct += score.correct;
     chunks.active += score.active;
+    chunks.convActive[0] += score.convActive[0];
+    chunks.convActive[1] += score.convActive[1];
     chunks.lossSums.push(score.lossSum);
   }
   return orbitSplitScore(shape, n, chunks);
@@ -123,5 +134,5 @@ export interface DenseEvalJob {
  */
 export interface DenseEvalPool {
   begin(jobs: DenseEvalJob[], params: OrbitArrays): void;
-  finish(): ({ correct: number; lossSums: number[]; active: number } | null)[];
+  finish(): (ChunkTotals | null)[];
 }

@@ -24,6 +24,8 @@ interface SymmetricStepExports extends ArenaExports {
   pixelsU8At(): number;
   loadPixelsU8(count: number, scale: number): void;
   a3(): number;
+  conv1ActiveAt(): number;
+  conv2ActiveAt(): number;
   backward(): number;
 }
 
@@ -31,6 +33,10 @@ interface SymmetricStepExports extends ArenaExports {
 export interface EvalOutputs {
   logits: Float32Array;
   hidden: Float32Array;
+  /** Per image, 1 when conv1's channel is active (ReLU output > 0 somewhere), else 0. */
+  conv1Active: Int32Array;
+  /** The same for conv2's channel. */
+  conv2Active: Int32Array;
 }
 
 /** True when this runtime runs the module (WebAssembly SIMD). */
@@ -106,6 +112,8 @@ export class SymmetricStepWasm {
     return {
       logits: new Float32Array(buffer, this.x.logitsAt(), count * this.shape.classes),
       hidden: new Float32Array(buffer, this.x.a3(), count),
+      conv1Active: new Int32Array(buffer, this.x.conv1ActiveAt(), count),
+      conv2Active: new Int32Array(buffer, this.x.conv2ActiveAt(), count),
     };
   }
 

@@ -18,6 +18,7 @@ export interface HeapKernelsExports {
   packFilter(w: number, wp: number, taps: number, c: number, co: number): void;
   packColumns(b: number, bp: number, k: number, n: number): void;
   runChunk(job: number, chunk: number): void;
+  countPositiveChannels(x: number, images: number, positions: number, channels: number, counts: number): void;
   sumColumnsShuffled(
     x: number,
     out: number,

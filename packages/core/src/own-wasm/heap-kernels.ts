@@ -195,6 +195,18 @@ export class HeapKernels extends HeapJobs {
     rng.setWords(words, words[MT19937_WORDS]);
   }
 
+  /**
+   * Adds to counts[c] the images of x ([images][positions][channels], float32) in which channel c
+   * has a value > 0 somewhere (assembly/kernels/Sum.ts). On the calling thread.
+   */
+  countPositiveChannels(x: number, images: number, positions: number, channels: number, counts: number[]): void {
+    const at = this.scratch('channel counts', 4 * channels);
+    new Int32Array(this.memory.buffer, at, channels).fill(0);
+    this.exports.countPositiveChannels(x, images, positions, channels, at);
+    const got = new Int32Array(this.memory.buffer, at, channels);
+    for (let c = 0; c < channels; c++) counts[c] += got[c];
+  }
+
   /** out = dy * step(x) over n elements (ReLU's gradient; see assembly/kernels/ReluGrad.ts). */
   reluGrad(dy: number, x: number, out: number, n: number): void {
     const length = 4 * Math.max(1024, Math.ceil(n / this.chunkTarget() / 4));

@@ -48,6 +48,15 @@ for (const model of ['twin', 'dense'] as const) {
         expect(r.activity!.fc1.images).toBe(100 + data.test.count);
         expect(r.activity!.fc1.groups.map((g) => g.units)).toEqual([[[0, units - 1]]]);
         expect(r.activity!.fc1.groups[0].active).toBeGreaterThan(0);
+        // conv1's and conv2's channels: one group each (the dense copies, or the twin's one channel
+        // standing for them), active on every image at first (every output is its bias 0.1).
+        const convWidth = (layer: 0 | 1) => (model === 'twin' ? 1 : [2, 3][layer]);
+        for (const layer of [0, 1] as const) {
+          const a = r.activity![layer === 0 ? 'conv1' : 'conv2']!;
+          expect(a.images).toBe(100 + data.test.count);
+          expect(a.groups.map((g) => g.units)).toEqual([[[0, convWidth(layer) - 1]]]);
+        }
+        if (r.step === 0) expect([r.activity!.conv1!.groups[0].active, r.activity!.conv2!.groups[0].active]).toEqual([1, 1]);
       }
       expect(records[0].activity!.fc1.groups[0].active).toBe(1);
       expect(summary.deadUnits).toEqual({ fc1: { units, dead: 0, died: [] } });

@@ -26,8 +26,11 @@ export interface EvalRecord {
   elapsedMs: number;
   /** Copy sets of the parameters at this step (see science/symmetry.ts). */
   symmetry: SymmetryReport;
-  /** How often fc1's copy groups were active on the evaluated images (absent in records written before it existed). */
-  activity?: { fc1: UnitActivity };
+  /**
+   * How often fc1's copy groups, and conv1's and conv2's channel groups, were active on the evaluated
+   * images (absent in records written before it existed; conv1 and conv2 absent before they were counted).
+   */
+  activity?: { fc1: UnitActivity; conv1?: UnitActivity; conv2?: UnitActivity };
 }
 
 /** The final record of a run, as stored in summary.json. */

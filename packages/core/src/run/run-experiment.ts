@@ -9,7 +9,7 @@ import type { SplitScore } from '../dense/evaluate';
 import type { MnistData } from '../data/mnist';
 import { seedCsvLine } from './seed-csv';
 import { oneGroupReport, symmetryReport } from '../science/symmetry';
-import { deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
+import { convGroups, deadUnits, fc1Activity, fc1Groups } from '../science/unit-activity';
 import { Trainer, type EvalPath, type StepPath } from '../dense/trainer';
 import type { DenseEvalPool } from '../dense/symmetric-eval';
 import { TwinTrainer, type TwinEvalPool } from '../twin/twin-trainer';
@@ -51,11 +51,28 @@ export class RunStoppedError extends Error {
 }
 
 /** fc1's activity over the evaluated splits, or null when a split did not count it. */
-function activityOf(groups: number[][], train: SplitScore | null, test: SplitScore) {
+function activityOf(groups: LayerGroups, train: SplitScore | null, test: SplitScore): EvalRecord['activity'] | null {
   if (!test.fc1Active || (train && !train.fc1Active)) return null;
+  const images = test.images + (train ? train.images : 0);
   const counts = test.fc1Active.map((n, u) => n + (train ? train.fc1Active![u] : 0));
-  return fc1Activity(groups, counts, test.images + (train ? train.images : 0));
+  const out: NonNullable<EvalRecord['activity']> = { fc1: fc1Activity(groups.fc1, counts, images) };
+  if (test.convActive && (!train || train.convActive)) {
+    for (const layer of [0, 1] as const) {
+      const channels = test.convActive[layer].map((n, c) => n + (train ? train.convActive![layer][c] : 0));
+      out[layer === 0 ? 'conv1' : 'conv2'] = fc1Activity(groups.conv[layer], channels, images);
+    }
+  }
+  return out;
 }
+
+/** The copy groups of fc1's units and of conv1's and conv2's channels. */
+interface LayerGroups {
+  fc1: number[][];
+  conv: [number[][], number[][]];
+}
+
+/** Every unit of a layer `width` wide in one group (a network in orbit form, or the twin standing for one). */
+const oneGroup = (width: number) => [Array.from({ length: width }, (_, u) => u)];
 
 /** How many evaluations ran each way. */
 function countPaths(log: [number, EvalPath][]): Record<EvalPath, number> {
@@ -183,7 +200,10 @@ export async function runExperiment(
     const orbit = trainer instanceof Trainer && trainer.inOrbitForm();
     const params = orbit ? null : trainer.paramValues();
     const symmetry = params ? symmetryReport(trainer.shape, params, config.symTol) : oneGroupReport(trainer.shape);
-    const groups = params ? fc1Groups(trainer.shape, params) : [Array.from({ length: trainer.shape.widths[2] }, (_, u) => u)];
+    const widths = trainer.shape.widths;
+    const groups: LayerGroups = params
+      ? { fc1: fc1Groups(trainer.shape, params), conv: [convGroups(trainer.shape, params, 0), convGroups(trainer.shape, params, 1)] }
+      : { fc1: oneGroup(widths[2]), conv: [oneGroup(widths[0]), oneGroup(widths[1])] };
     const batchLoss = lastLoss;
     pending = () => {
       const { train, test } = scores();
@@ -198,7 +218,7 @@ export async function runExperiment(
         trainImages: trainCount,
         elapsedMs: elapsedBefore + performance.now() - start,
         symmetry,
-        ...(activity ? { activity: { fc1: activity } } : {}),
+        ...(activity ? { activity } : {}),
       };
     };
   };

@@ -2,7 +2,7 @@
 // a unit that dies, one that dies and revives, one never active, groups that split and die apart.
 import { describe, expect, it } from 'vitest';
 import { seedModelShape } from '../dense/model';
-import { deadUnits, fc1Activity, fc1Groups, rangeSize, toRanges, type UnitActivity } from './unit-activity';
+import { convGroups, deadUnits, fc1Activity, fc1Groups, rangeSize, toRanges, type UnitActivity } from './unit-activity';
 
 /** A record whose groups are the given ranges with the given active fractions. */
 function rec(step: number, groups: [number, number, number][], images = 100): { step: number; activity: { fc1: UnitActivity } } {
@@ -49,6 +49,23 @@ describe('fc1Groups', () => {
     z[5].fill(0);
     z[4][1] = -0;
     expect(fc1Groups(shape, z)).toEqual([[0, 2, 3], [1]]);
+  });
+});
+
+describe('convGroups', () => {
+  it("groups conv1's and conv2's output channels whose filter and bias are bitwise equal", () => {
+    const shape = seedModelShape([3, 2, 1], 4, 4);
+    const w1 = new Float32Array(25 * 3); // [5][5][1][3]: channel c at every third value
+    const w2 = new Float32Array(25 * 3 * 2); // [5][5][3][2]
+    for (let t = 0; t < 25; t++) {
+      w1.set([t, t + 1, t], 3 * t);
+      w2.set([0.5, 0.5, 1, 1, 2, 2], 6 * t);
+    }
+    const params = [w1, new Float32Array([0.1, 0.1, 0.1]), w2, new Float32Array([0.2, 0.3]), new Float32Array(1), new Float32Array(1)];
+    expect(convGroups(shape, params, 0)).toEqual([[0, 2], [1]]);
+    expect(convGroups(shape, params, 1)).toEqual([[0], [1]]); // equal filters, different biases
+    params[3][1] = 0.2;
+    expect(convGroups(shape, params, 1)).toEqual([[0, 1]]);
   });
 });
 

@@ -1,5 +1,6 @@
-// Dead units: how often each copy group of fc1 is active (ReLU output > 0) at an evaluation, and
-// which units stayed inactive on every evaluated image from some evaluation to the end of a run.
+// Dead units: how often each copy group of fc1, and of conv1's and conv2's channels, is active
+// (ReLU output > 0, somewhere in the image for a channel) at an evaluation, and which fc1 units
+// stayed inactive on every evaluated image from some evaluation to the end of a run.
 // Pure arithmetic on typed arrays and records, no tfjs.
 import type { ModelShape } from '../dense/model';
 
@@ -49,9 +50,22 @@ export function rangeSize(ranges: UnitRanges): number {
  * groups in order of first unit; params in PARAM_NAMES order.
  */
 export function fc1Groups(shape: ModelShape, params: Float32Array[]): number[][] {
-  const f1 = shape.widths[2];
-  const w3 = new Uint32Array(params[4].buffer, params[4].byteOffset, params[4].length);
-  const b3 = new Uint32Array(params[5].buffer, params[5].byteOffset, params[5].length);
+  return copyGroups(params[4], params[5], shape.widths[2]);
+}
+
+/**
+ * The output channels of conv1 (layer 0) or conv2 (layer 1) grouped by the bits of their copy (the
+ * filter W[..., c] and b[c]; symmetry.ts's `conv1.out`, `conv2.out`), groups in order of first channel.
+ */
+export function convGroups(shape: ModelShape, params: Float32Array[], layer: 0 | 1): number[][] {
+  return copyGroups(params[2 * layer], params[2 * layer + 1], shape.widths[layer]);
+}
+
+/** The units (last axis, `width` wide) of weights and bias grouped by the bits of their column and bias. */
+function copyGroups(weights: Float32Array, bias: Float32Array, width: number): number[][] {
+  const f1 = width;
+  const w3 = new Uint32Array(weights.buffer, weights.byteOffset, weights.length);
+  const b3 = new Uint32Array(bias.buffer, bias.byteOffset, bias.length);
   const rows = w3.length / f1;
   const same = (a: number, b: number) => {
     if (b3[a] !== b3[b]) return false;
@@ -78,7 +92,7 @@ export function fc1Groups(shape: ModelShape, params: Float32Array[]): number[][]
   return groups;
 }
 
-/** The activity record from fc1's groups and each unit's count of active images out of `images`. */
+/** The activity record of a layer from its copy groups and each unit's count of active images out of `images`. */
 export function fc1Activity(groups: number[][], activeCounts: ArrayLike<number>, images: number): UnitActivity {
   return {
     images,

@@ -40,17 +40,25 @@ function bits(a: Float32Array): number[] {
 }
 
 /** The TypeScript pass's logits, and per image whether its fc1 unit is active (h > 0). */
-function typescriptLogits(g: TwinGeometry, params: Float32Array[], split: Split): { logits: Float32Array; active: boolean[] } {
+function typescriptLogits(
+  g: TwinGeometry,
+  params: Float32Array[],
+  split: Split,
+): { logits: Float32Array; active: boolean[]; conv1Active: boolean[]; conv2Active: boolean[] } {
   const images = sparseImages(split, 28, 28);
   const p = twinParams(g, params);
   const act = new TwinActivations(g);
   const out = new Float32Array(split.count * 10);
   const active: boolean[] = [];
+  const conv1Active: boolean[] = [];
+  const conv2Active: boolean[] = [];
   for (let i = 0; i < split.count; i++) {
     twinForward(g, p, images, i, act, out, i * 10, null);
     active.push(act.h > 0);
+    conv1Active.push(act.conv1Active);
+    conv2Active.push(act.conv2Active);
   }
-  return { logits: out, active };
+  return { logits: out, active, conv1Active, conv2Active };
 }
 
 describe('TwinEvalWasm', () => {
@@ -73,29 +81,45 @@ describe('TwinEvalWasm', () => {
   const withNaN = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed: 5, perturb: 0.3 });
   withNaN[2][7] = NaN;
   paramSets['a NaN weight'] = withNaN;
+  // Convolutions active on some images only: positive taps, negative biases (conv1 on ~3/4 of the
+  // fixture's test images, conv2 on ~2/5).
+  const partly = initialParams(seedModelShape([1, 1, 1]), { init: 'truncated-normal', seed: 9, perturb: 0.3 });
+  partly[0] = partly[0].map(Math.abs);
+  partly[1][0] = -4;
+  partly[2] = partly[2].map(Math.abs);
+  partly[3][0] = -1;
+  paramSets['convolutions active on some images'] = partly;
 
   for (const [splitName, split] of Object.entries(splits)) {
     for (const [paramName, params] of Object.entries(paramSets)) {
-      it(`matches twinForward bitwise, and its fc1-active count: ${splitName} images, ${paramName}`, () => {
+      it(`matches twinForward bitwise, and its active counts (fc1, conv1, conv2): ${splitName} images, ${paramName}`, () => {
         const want = typescriptLogits(g, params, split);
         const wasm = new TwinEvalWasm(g, 64);
         const images = sparseImages(split, 28, 28);
         const p = twinParams(g, params);
         const got: number[] = [];
-        const gotActive: number[] = [];
-        const wantActive: number[] = [];
+        const gotActive: number[][] = [];
+        const wantActive: number[][] = [];
+        const among = (flags: boolean[], first: number, count: number) => flags.slice(first, first + count).filter(Boolean).length;
         // Uneven ranges, so that first/count offsets are exercised.
         for (let first = 0; first < split.count; first += 37) {
           const count = Math.min(37, split.count - first);
           got.push(...bits(wasm.logitsOf(p, images, first, count)));
-          gotActive.push(wasm.active);
-          wantActive.push(want.active.slice(first, first + count).filter(Boolean).length);
+          gotActive.push([wasm.active, ...wasm.convActive]);
+          wantActive.push([among(want.active, first, count), among(want.conv1Active, first, count), among(want.conv2Active, first, count)]);
         }
         expect(got).toEqual(bits(want.logits));
         expect(gotActive).toEqual(wantActive);
       });
     }
   }
+
+  it('counts conv channels active on some images and not on others (the comparisons above are not vacuous)', () => {
+    const mixed = (flags: boolean[]) => flags.some(Boolean) && !flags.every(Boolean);
+    const runs = Object.values(paramSets).map((params) => typescriptLogits(g, params, splits.test));
+    expect(runs.some((r) => mixed(r.conv1Active))).toBe(true);
+    expect(runs.some((r) => mixed(r.conv2Active))).toBe(true);
+  });
 
   it('is what TwinChunkScorer uses here, with the same scores as the TypeScript pass', () => {
     const fast = new TwinChunkScorer(g);

@@ -24,6 +24,7 @@ interface TwinEvalExports extends ArenaExports {
     z1: number,
     z2: number,
     logits: number,
+    convActive: number,
   ): number;
 }
 
@@ -51,9 +52,12 @@ export class TwinEvalWasm {
   private readonly z1: number;
   private readonly z2: number;
   private readonly logits: number;
+  private readonly convActiveAt: number;
   private paramsSet: TwinParams | null = null;
   /** Images of the last logitsOf call whose fc1 unit was active (ReLU output > 0). */
   active = 0;
+  /** Images of the last logitsOf call whose conv1 and conv2 channels were active (a pooled ReLU output > 0). */
+  convActive: [number, number] = [0, 0];
 
   constructor(
     private readonly g: TwinGeometry,
@@ -70,6 +74,7 @@ export class TwinEvalWasm {
     this.z1 = this.arena.alloc(8 * (g.H + 4) * (g.W + 4));
     this.z2 = this.arena.alloc(8 * (g.H1 + 4) * (g.W1 + 4));
     this.logits = this.arena.alloc(4 * maxImages * g.classes);
+    this.convActiveAt = this.arena.alloc(8);
   }
 
   private load(images: SparseImages): SplitInMemory {
@@ -124,7 +129,7 @@ export class TwinEvalWasm {
 
   /**
    * Logits (classes per image) of images first .. first + count - 1; a view valid until the next
-   * call. Also sets `active`.
+   * call. Also sets `active` and `convActive`.
    */
   logitsOf(p: TwinParams, images: SparseImages, first: number, count: number): Float32Array {
     if (count > this.maxImages) throw new RangeError(`at most ${this.maxImages} images per call`);
@@ -147,7 +152,10 @@ export class TwinEvalWasm {
       this.z1,
       this.z2,
       this.logits,
+      this.convActiveAt,
     );
+    const counts = new Int32Array(this.arena.memory.buffer, this.convActiveAt, 2);
+    this.convActive = [counts[0], counts[1]];
     return new Float32Array(this.arena.memory.buffer, this.logits, count * g.classes);
   }
 }

@@ -154,6 +154,9 @@ export class TwinActivations {
   /** Padded conv1 index of each image pixel ((y + 2) * (W + 4) + x + 2). */
   readonly padIndex: Uint32Array;
   h = 0;
+  /** Whether conv1's channel, and conv2's, was active on the image (a pooled ReLU output > 0 somewhere). */
+  conv1Active = false;
+  conv2Active = false;
 
   constructor(g: TwinGeometry) {
     this.z1Padded = new Float64Array((g.H + 2 * PAD) * (g.W + 2 * PAD));
@@ -189,7 +192,9 @@ export function twinForward(
     forwardConvsInBox(g, p, images, img, act, ties);
   } else {
     forwardConvs(g, p, images, img, act, ties);
+    act.conv1Active = act.p1.some((v) => v > 0);
   }
+  act.conv2Active = p2.some((v) => v > 0);
   let s = p.b3;
   for (let q = 0; q < H2 * W2; q++) s += p2[q] * p.w3[q];
   const h = s > 0 ? s : 0;
@@ -413,6 +418,10 @@ function forwardConvsInBox(
     m22 = w2[22],
     m23 = w2[23],
     m24 = w2[24];
+  // conv1 is active when a reached window's maximum is > 0, or the blank background's, relu(b1) = c,
+  // where a window is not reached.
+  const reached = wy1 < wy0 ? 0 : (wy1 - wy0 + 1) * (wx1 - wx0 + 1);
+  act.conv1Active = c > 0 && reached < H1 * W1;
   // Without winners only the reached windows need visiting; with them, all (in order, for 'random').
   const oyEnd = ties ? H1 - 1 : wy1;
   const oxStart = ties ? 0 : wx0;
@@ -449,6 +458,7 @@ function forwardConvsInBox(
         m = mm > 0 ? mm : 0;
       }
       p1[oy * W1 + ox] = m;
+      if (m > 0) act.conv1Active = true;
       const d = m - c;
       if (d === 0) continue;
       // conv2: window (oy, ox) adds d * w2[ky][kx] to output (oy - ky + 2, ox - kx + 2).

@@ -180,13 +180,16 @@ describe('TwinTrainer', () => {
           const lossSums: number[] = [];
           let correct = 0;
           let active = 0;
+          const convActive: [number, number] = [0, 0];
           for (let start = 0; start < count; start += EVAL_CHUNK) {
             const r = scorer.score(p, images[split], data[split].labels, start, Math.min(EVAL_CHUNK, count - start), config.loss);
             correct += r.correct;
             active += r.active;
+            convActive[0] += r.convActive[0];
+            convActive[1] += r.convActive[1];
             lossSums.push(r.lossSum);
           }
-          return { correct, lossSums, active };
+          return { correct, lossSums, active, convActive };
         });
       },
     };

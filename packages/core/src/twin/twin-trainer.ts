@@ -6,7 +6,7 @@ import { adamStepArrays } from './adam-arrays';
 import { BatchSampler } from '../data/batches';
 import type { ExperimentConfig } from '../config';
 import { ConfigError } from '../errors';
-import { type SplitScore, EVAL_CHUNK, splitScoreOfChunks } from '../dense/evaluate';
+import { type ChunkTotals, type SplitScore, EVAL_CHUNK, splitScoreOfChunks } from '../dense/evaluate';
 import { lossAndGradient, scoreLogits } from '../dense/head';
 import type { MnistData, Split } from '../data/mnist';
 import { initialParams, paramShapes, seedModelShape, type ModelShape } from '../dense/model';
@@ -38,13 +38,10 @@ export interface TwinEvalJob {
 
 /**
  * A job's scores: the correct count, each 1000-image chunk's loss sum, in chunk order, and the
- * images on which the fc1 unit was active (absent from pools that do not count them).
+ * images on which the fc1 unit, and the conv1 and conv2 channels, were active (absent from pools
+ * that do not count them).
  */
-export interface TwinChunkScores {
-  correct: number;
-  lossSums: number[];
-  active?: number;
-}
+export type TwinChunkScores = ChunkTotals;
 
 /**
  * Scores evaluation chunks elsewhere (e.g. worker threads), each with scoreTwinChunk, so the
@@ -100,27 +97,31 @@ export class TwinChunkScorer {
     start: number,
     size: number,
     loss: ExperimentConfig['loss'],
-  ): { correct: number; lossSum: number; active: number } {
+  ): { correct: number; lossSum: number; active: number; convActive: [number, number] } {
     const K = this.g.classes;
     let logits: Float32Array;
     let active = 0;
+    let convActive: [number, number] = [0, 0];
     if (this.wasm) {
       logits = this.wasm.logitsOf(p, images, start, size);
       active = this.wasm.active;
+      convActive = this.wasm.convActive;
     } else {
       for (let i = 0; i < size; i++) {
         twinForward(this.g, p, images, start + i, this.act, this.logits, i * K, null);
         if (this.act.h > 0) active++;
+        if (this.act.conv1Active) convActive[0]++;
+        if (this.act.conv2Active) convActive[1]++;
       }
       logits = this.logits.subarray(0, size * K);
     }
-    return { ...scoreLogits(loss, logits, labels.subarray(start, start + size), K), active };
+    return { ...scoreLogits(loss, logits, labels.subarray(start, start + size), K), active, convActive };
   }
 }
 
-/** A split's accuracy, mean loss (loss sums added in chunk order) and fc1 activity from its chunk scores. */
+/** A split's accuracy, mean loss (loss sums added in chunk order) and activity (fc1, conv1, conv2) from its chunk scores. */
 function splitScore(n: number, r: TwinChunkScores): SplitScore {
-  return splitScoreOfChunks(n, r, 1);
+  return splitScoreOfChunks(n, r, [1, 1, 1]);
 }
 
 /** A width-1 twin of the dense network of config.widths. Nothing to dispose, but dispose() exists. */
@@ -248,15 +249,18 @@ export class TwinTrainer {
     this.scorer ??= new TwinChunkScorer(this.geometry);
     let correct = 0;
     let active = 0;
+    const convActive: [number, number] = [0, 0];
     const lossSums: number[] = [];
     for (let start = 0; start < n; start += EVAL_CHUNK) {
       const size = Math.min(EVAL_CHUNK, n - start);
       const score = this.scorer.score(p, images, split.labels, start, size, this.config.loss);
       correct += score.correct;
       active += score.active;
+      convActive[0] += score.convActive[0];
+      convActive[1] += score.convActive[1];
       lossSums.push(score.lossSum);
     }
-    return splitScore(n, { correct, lossSums, active });
+    return splitScore(n, { correct, lossSums, active, convActive });
   }
 
   /** Current twin parameters (widths 1, 1, 1; PARAM_NAMES order), as copies. */
