@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import type { EngineInfo, RunEvent, RunSummary } from '@mnist-sym-wasm/core';
 import { toJson } from '../run/run-directory';
 import { formatSymmetryInline, formatSymmetryTable } from './symmetry-table';
-import { formatActivityInline, formatDeadUnits } from './unit-activity';
+import { formatActivityInline, formatDeadChannels, formatDeadUnits } from './unit-activity';
 
 /** Receives every run event. */
 export type Reporter = ((event: RunEvent) => void) & {
@@ -90,7 +90,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stderr): Repo
       case 'eval':
         lastTest = pct(event.record.test);
         log(
-          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}${event.record.activity ? `; ${formatActivityInline(event.record.activity.fc1)}` : ''}${event.path ? `; eval ${event.path}` : ''}${event.stepPath ? `; steps ${event.stepPath}` : ''}`,
+          `step ${event.record.step}: train ${pct(event.record.train)}, test ${lastTest}, batch loss ${event.record.batchLoss ?? 'n/a'}; groups ${formatSymmetryInline(event.record.symmetry)}${event.record.activity ? `; ${[formatActivityInline(event.record.activity.fc1), formatDeadChannels(event.record.activity)].filter(Boolean).join('; ')}` : ''}${event.path ? `; eval ${event.path}` : ''}${event.stepPath ? `; steps ${event.stepPath}` : ''}`,
         );
         break;
       case 'end':

@@ -1,6 +1,6 @@
 // fc1 activity as text: a dead unit is said plainly on the evaluation line and in the summary.
 import { describe, expect, it } from 'vitest';
-import { formatActivityInline, formatDeadUnits } from './unit-activity';
+import { formatActivityInline, formatDeadChannels, formatDeadUnits } from './unit-activity';
 
 describe('formatActivityInline', () => {
   it('gives one group its active share, or says it is dead', () => {
@@ -33,5 +33,25 @@ describe('formatDeadUnits', () => {
         ],
       }),
     ).toBe('3 of 1024 DEAD (active on no evaluated image): 2 from step 100, 1 from step 300');
+  });
+});
+
+describe('formatDeadChannels', () => {
+  it('names the conv channels active on no image, and nothing when every channel was active', () => {
+    const live = { images: 10, groups: [{ units: [[0, 31]] as [number, number][], active: 0.5 }] };
+    expect(formatDeadChannels({ conv1: live, conv2: live })).toBe('');
+    expect(formatDeadChannels({})).toBe('');
+    const conv2 = {
+      images: 10,
+      groups: [
+        { units: [[0, 1]] as [number, number][], active: 0 },
+        { units: [[2, 60]] as [number, number][], active: 0.2 },
+        { units: [[61, 63]] as [number, number][], active: 0 },
+      ],
+    };
+    expect(formatDeadChannels({ conv1: live, conv2 })).toBe('conv2 5/64 channels DEAD');
+    expect(formatDeadChannels({ conv1: { images: 10, groups: [{ units: [[0, 31]], active: 0 }] }, conv2 })).toBe(
+      'conv1 32/32 channels DEAD, conv2 5/64 channels DEAD',
+    );
   });
 });

@@ -1,4 +1,5 @@
-// fc1's activity as text: on every evaluation line, and the dead units in the run summary.
+// fc1's activity (and the conv channels', when some are dead) as text: on every evaluation line,
+// and the dead units in the run summary.
 import { rangeSize, type DeadUnits, type UnitActivity } from '@mnist-sym-wasm/core';
 
 function pct(x: number): string {
@@ -13,6 +14,22 @@ export function formatActivityInline(a: UnitActivity): string {
   const live = a.groups.filter((g) => g.active > 0).map((g) => g.active);
   const range = live.length ? `active ${pct(Math.min(...live))}..${pct(Math.max(...live))}` : '';
   return `fc1 ${[dead ? `${dead}/${units} units DEAD (active on no image)` : '', range].filter(Boolean).join(', ')}`;
+}
+
+/**
+ * For an evaluation line: the conv channels active on no evaluated image, e.g. 'conv1 3/32 channels
+ * DEAD', or '' when every channel was active somewhere (the usual case: the line stays short).
+ */
+export function formatDeadChannels(activity: { conv1?: UnitActivity; conv2?: UnitActivity }): string {
+  const parts: string[] = [];
+  for (const layer of ['conv1', 'conv2'] as const) {
+    const a = activity[layer];
+    if (!a) continue;
+    const channels = a.groups.reduce((n, g) => n + rangeSize(g.units), 0);
+    const dead = a.groups.filter((g) => g.active === 0).reduce((n, g) => n + rangeSize(g.units), 0);
+    if (dead > 0) parts.push(`${layer} ${dead}/${channels} channels DEAD`);
+  }
+  return parts.join(', ');
 }
 
 /** For the summary: 'none', or how many fc1 units died and from which evaluation on. */
