@@ -30,6 +30,9 @@ export function formatSummary(summary: RunSummary, outDir: string): string {
     `final loss       ${summary.final.loss ?? 'n/a'}`,
     `first NaN step   ${summary.firstNanStep ?? 'none'}`,
     `dead fc1 units   ${formatDeadUnits(summary.deadUnits?.fc1)}`,
+    ...(['conv1', 'conv2'] as const)
+      .filter((layer) => (summary.deadUnits?.[layer]?.dead ?? 0) > 0)
+      .map((layer) => `dead ${layer} chan. ${formatDeadUnits(summary.deadUnits![layer])}`),
     `ms per step      ${summary.msPerStep.toFixed(1)}`,
     `engine           ${describeEngine(summary.engine)}`,
     `weights sha256   ${summary.weightsSha256}`,

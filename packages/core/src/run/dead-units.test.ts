@@ -59,7 +59,12 @@ for (const model of ['twin', 'dense'] as const) {
         if (r.step === 0) expect([r.activity!.conv1!.groups[0].active, r.activity!.conv2!.groups[0].active]).toEqual([1, 1]);
       }
       expect(records[0].activity!.fc1.groups[0].active).toBe(1);
-      expect(summary.deadUnits).toEqual({ fc1: { units, dead: 0, died: [] } });
+      const channels = (layer: 0 | 1) => (model === 'twin' ? 1 : [2, 3][layer]);
+      expect(summary.deadUnits).toEqual({
+        fc1: { units, dead: 0, died: [] },
+        conv1: { units: channels(0), dead: 0, died: [] },
+        conv2: { units: channels(1), dead: 0, died: [] },
+      });
     });
 
     it('reports a unit made dead after step 0 as dead from the next evaluation', async () => {
@@ -73,7 +78,21 @@ for (const model of ['twin', 'dense'] as const) {
         [4, [0]],
         [6, [0]],
       ]);
-      expect(summary.deadUnits).toEqual({ fc1: { units, dead: units, died: [{ step: 2, units: [[0, units - 1]] }] } });
+      expect(summary.deadUnits!.fc1).toEqual({ units, dead: units, died: [{ step: 2, units: [[0, units - 1]] }] });
+    });
+
+    it('reports conv1 channels made dead after step 0 (zero filter, negative bias) as dead conv1 channels', async () => {
+      const { atZero } = await run(config);
+      const ckpt = atZero!;
+      const c1 = model === 'twin' ? 1 : 2;
+      // The last conv1 channel (the twin's only one): filter 0, bias -0.1, so its ReLU output is 0 everywhere.
+      const w1 = ckpt.trainer.params[0];
+      for (let t = 0; t < w1.length; t += c1) w1[t + c1 - 1] = 0;
+      ckpt.trainer.params[1][c1 - 1] = -0.1;
+      const { records, summary } = await run(config, ckpt);
+      const dead = model === 'twin' ? [[0, 0]] : [[1, 1]];
+      expect(records[0].activity!.conv1!.groups.find((g) => g.active === 0)?.units).toEqual(dead);
+      expect(summary.deadUnits!.conv1).toEqual({ units: c1, dead: 1, died: [{ step: 2, units: dead }] });
     });
 
     // The dense model only: the twin has one unit.
@@ -94,7 +113,7 @@ for (const model of ['twin', 'dense'] as const) {
         ],
         [[[2, 2]], 0],
       ]);
-      expect(summary.deadUnits).toEqual({ fc1: { units: 4, dead: 1, died: [{ step: 2, units: [[2, 2]] }] } });
+      expect(summary.deadUnits!.fc1).toEqual({ units: 4, dead: 1, died: [{ step: 2, units: [[2, 2]] }] });
     });
   });
 }

@@ -49,7 +49,7 @@ export interface RunSummary {
    * fc1's units that were inactive on every evaluated image from some evaluation to the end, and
    * the step they died (science/unit-activity.ts); absent when the evaluations did not record activity.
    */
-  deadUnits?: { fc1: DeadUnits };
+  deadUnits?: { fc1: DeadUnits; conv1?: DeadUnits; conv2?: DeadUnits };
   evaluations: number;
   /**
    * How the evaluations ran (dense model; symmetricExec): every layer as one representative, some

@@ -252,6 +252,10 @@ export async function runExperiment(
       emit({ type: 'step', step: step + 1, loss, ms });
     }
     const dead = evals ? deadUnits(evals) : null;
+    const deadChannels = (layer: 'conv1' | 'conv2') => {
+      const d = evals ? deadUnits(evals, layer) : null;
+      return d ? { [layer]: d } : {};
+    };
     const summary: RunSummary = {
       steps: config.steps,
       final: { step: config.steps, train: last!.train, test: last!.test, loss: lastLoss },
@@ -259,7 +263,7 @@ export async function runExperiment(
       msPerStep: config.steps > 0 ? stepMs / config.steps : 0,
       weightsSha256: trainer.weightsSha256(),
       symmetry: symmetryReport(trainer.shape, trainer.paramValues(), config.symTol),
-      ...(dead ? { deadUnits: { fc1: dead } } : {}),
+      ...(dead ? { deadUnits: { fc1: dead, ...deadChannels('conv1'), ...deadChannels('conv2') } } : {}),
       evaluations: evalSteps.length,
       evalPaths: evalPaths && countPaths(evalPaths),
       stepPaths: trainer instanceof Trainer ? stepPathsSoFar(trainer) : null,

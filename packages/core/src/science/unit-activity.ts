@@ -105,19 +105,24 @@ export function fc1Activity(groups: number[][], activeCounts: ArrayLike<number>,
 }
 
 /**
- * The dead units after a run's evaluations (in step order): a unit is dead when its group's active
- * fraction was 0 at the last evaluation and at every one back to some evaluation, the step it died.
- * Evaluations without an activity record (written before it existed) or over no images are skipped;
- * null when the last evaluation has none.
+ * The dead units of a layer (fc1's units, or conv1's or conv2's channels) after a run's evaluations
+ * (in step order): a unit is dead when its group's active fraction was 0 at the last evaluation and
+ * at every one back to some evaluation, the step it died. Evaluations without that layer's activity
+ * record (written before it existed) or over no images are skipped; null when the last evaluation
+ * has none.
  */
-export function deadUnits(records: { step: number; activity?: { fc1: UnitActivity } }[]): DeadUnits | null {
-  const usable = records.filter((r) => r.activity && r.activity.fc1.images > 0);
+export function deadUnits(
+  records: { step: number; activity?: { fc1: UnitActivity; conv1?: UnitActivity; conv2?: UnitActivity } }[],
+  layer: 'fc1' | 'conv1' | 'conv2' = 'fc1',
+): DeadUnits | null {
+  const of = (r: (typeof records)[number]) => r.activity?.[layer];
+  const usable = records.filter((r) => (of(r)?.images ?? 0) > 0);
   if (usable.length === 0 || usable[usable.length - 1] !== records[records.length - 1]) return null;
   let units = 0;
-  for (const r of usable) for (const g of r.activity!.fc1.groups) for (const [, b] of g.units) units = Math.max(units, b + 1);
+  for (const r of usable) for (const g of of(r)!.groups) for (const [, b] of g.units) units = Math.max(units, b + 1);
   const deadSince: (number | null)[] = new Array(units).fill(null);
   for (const r of usable) {
-    for (const g of r.activity!.fc1.groups) {
+    for (const g of of(r)!.groups) {
       for (const [a, b] of g.units) {
         for (let u = a; u <= b; u++) {
           if (g.active > 0) deadSince[u] = null;
