@@ -41,10 +41,10 @@ export const QUICK_LENGTHS = {
   /** Random ties split every convolution copy set within the first 5 steps. */
   ties: { steps: 10, evalEvery: 5 },
   /**
-   * Shuffled bias sums split conv2 within 50 steps and conv1 by step 250 (fc1 follows by step 350;
-   * their steps cost ~2 dense steps, so the quick suite stops at 250).
+   * Shuffled bias sums split conv2 within 50 steps (conv1 follows by step 250, fc1 by step 350;
+   * every unit is computed, so the quick suite stops at 200).
    */
-  reduceOrder: { steps: 250, evalEvery: 50 },
+  reduceOrder: { steps: 200, evalEvery: 50 },
 } as const;
 
 const QUICK_BASE = { evalTrain: 0 } as const;
