@@ -80,7 +80,7 @@ describe('sweep of twin runs: curves and dead units', () => {
     // lr 0.1 kills the twin's unit before step 10.
     expect(row(1).curve.map((c: { fc1ActiveMin: number }) => c.fc1ActiveMin)).toEqual([1, 0, 0]);
     expect(row(1).row.fc1Dead).toEqual({ dead: 1, units: 1, firstStep: 10 });
-    expect(row(1).summary.deadUnits).toEqual({ fc1: { units: 1, dead: 1, died: [{ step: 10, units: [[0, 0]] }] } });
+    expect(row(1).summary.deadUnits.fc1).toEqual({ units: 1, dead: 1, died: [{ step: 10, units: [[0, 0]] }] });
     const csv = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
     const col = csv[0].split(';').indexOf('fc1 dead');
     expect(csv.slice(1).map((l) => l.split(';')[col])).toEqual(['0/1', '1/1 from 10']);

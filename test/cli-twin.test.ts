@@ -16,7 +16,9 @@ describe('train --model twin', () => {
     expect(summary.config.model).toBe('twin');
     expect(summary.config.widths).toEqual([32, 64, 1024]);
     expect(summary.symmetry['fc1.out']).toEqual({ copies: 1, groups: 1, groupsTol: 1, maxRelDiff: 0 });
-    expect(summary.deadUnits).toEqual({ fc1: { units: 1, dead: 0, died: [] } });
+    // The twin's one fc1 unit and its one conv1 and conv2 channel (standing for all the dense copies).
+    const none = { units: 1, dead: 0, died: [] };
+    expect(summary.deadUnits).toEqual({ fc1: none, conv1: none, conv2: none });
     const csv = readFileSync(join(out, 'validation-curve-accuracy.csv'), 'utf8').trimEnd().split('\n');
     expect(csv.map((l) => l.split(';')[0])).toEqual(['0', '10', '20']);
   });
